@@ -1,0 +1,106 @@
+"""The notes' network: the forward pass and the backward pass, built from the formulas.
+
+`a_0 = X`; for `l = 1..L`: `z_l = W_l a_{l-1} + b_l`, `a_l = relu(z_l)`; `ŷ = softmax(a_L)`.
+ReLU is applied to the last layer too, before the softmax, as in the notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop import _validate as v
+from backprop import formulas as f
+from backprop._validate import Array, Params
+
+__all__ = [
+    "Cache",
+    "Gradients",
+    "backward",
+    "forward",
+    "forward_cache",
+    "gradients",
+    "network_loss",
+]
+
+
+@dataclass(frozen=True)
+class Cache:
+    """Every intermediate of one forward pass.
+
+    `z[l - 1]` is `z_l` and `a[l]` is `a_l` for `l = 1..L`; `a[0]` is `X`.
+    """
+
+    z: list[Array]
+    a: list[Array]
+    y_hat: Array
+
+    @property
+    def L(self) -> int:
+        return len(self.z)
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """Every intermediate of one backward pass; `dz[l - 1]` is `∂L/∂z_l`, and so on."""
+
+    dyhat: Array
+    daL: Array
+    da: list[Array]
+    dz: list[Array]
+    dW: list[Array]
+    db: list[Array]
+
+    def pairs(self) -> list[tuple[Array, Array]]:
+        return list(zip(self.dW, self.db, strict=True))
+
+
+def forward_cache(params: Params, X: Array) -> Cache:
+    """Formula `forward`, keeping every `z_l` and `a_l`. `X` is `(n_0, m)`."""
+    checked = v.params_list(params)
+    a_prev = v.inputs(checked, X)
+    zs, activations = [], [a_prev]
+    for W, b in checked:
+        z = W @ a_prev + b
+        a_prev = f.relu(z)
+        zs.append(z)
+        activations.append(a_prev)
+    return Cache(z=zs, a=activations, y_hat=f.softmax(a_prev))
+
+
+def forward(params: Params, X: Array) -> Array:
+    """Formula `forward`: `ŷ = softmax(relu(z_L))`, shape `(n_L, m)`."""
+    return forward_cache(params, X).y_hat
+
+
+def network_loss(params: Params, X: Array, Y: Array, *, kind: str = "notes") -> Array:
+    """The loss of the network on `(X, Y)`, through log-softmax (see `loss_from_logits`)."""
+    cache = forward_cache(params, X)
+    v.labels(v.params_list(params), cache.a[0], Y)
+    return f.loss_from_logits(cache.a[-1], Y, kind=kind)
+
+
+def gradients(params: Params, X: Array, Y: Array, *, kind: str = "notes") -> Gradients:
+    """The backward pass of the notes, with the correct formulas, keeping every step."""
+    checked = v.params_list(params)
+    cache = forward_cache(checked, X)
+    Y = v.labels(checked, cache.a[0], Y)
+    dyhat = f.dL_dyhat(cache.y_hat, Y, kind=kind)
+    daL = f.dL_daL(cache.y_hat, Y, kind=kind)
+    L = cache.L
+    da: list[Array] = [np.empty(0)] * L
+    dz: list[Array] = [np.empty(0)] * L
+    da[L - 1] = daL
+    for l in range(L, 0, -1):  # l is the notes' layer index
+        dz[l - 1] = f.dL_dz(da[l - 1], cache.z[l - 1])
+        if l > 1:
+            da[l - 2] = f.dL_da(checked[l - 1][0], dz[l - 1])
+    dW = [f.dL_dW(dz[l - 1], cache.a[l - 1]) for l in range(1, L + 1)]
+    db = [f.dL_db(dz[l - 1]) for l in range(1, L + 1)]
+    return Gradients(dyhat=dyhat, daL=daL, da=da, dz=dz, dW=dW, db=db)
+
+
+def backward(params: Params, X: Array, Y: Array, *, kind: str = "notes") -> list[tuple[Array, Array]]:
+    """Formula `backward`: `[(∂L/∂W_l, ∂L/∂b_l) for l = 1..L]`, shaped like `params`."""
+    return gradients(params, X, Y, kind=kind).pairs()

@@ -1,0 +1,37 @@
+"""Shared fixtures and the Hypothesis profiles of the suite.
+
+Profiles: ``dev`` (the default, quick), ``ci`` (more examples, derandomized, so a run
+is reproducible) and ``thorough`` (for a nightly run). Choose one with the environment
+variable ``HYPOTHESIS_PROFILE`` or pytest's ``--hypothesis-profile``; under CI (``CI``
+set) the default is ``ci``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "dev", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A fresh, seeded generator: never numpy's global seed."""
+    return np.random.default_rng(20261128)
