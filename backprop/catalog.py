@@ -85,7 +85,10 @@ class Formula:
 
     `correct` and `as_written` take the arguments named in `args`; when
     `loss_dependent`, `correct` also takes ``kind=`` ("notes" or "categorical"), and
-    `as_written` is the notes' form for the notes' loss.
+    `as_written` is the notes' form for the notes' loss. A formula built from others
+    (`backward`) has `compose`: given replacements for some of its component formulas,
+    by id, it returns the formula with those replaced, so that an error of the whole can
+    be traced to the component that causes it.
     """
 
     id: str
@@ -101,6 +104,7 @@ class Formula:
     truth: Callable[[Args, str], Truth] | None = None
     loss_dependent: bool = False
     errata: tuple[Erratum, ...] = field(default=())
+    compose: Callable[[Mapping[str, Callable[..., Any]]], Callable[..., Any]] | None = None
 
     def reference(self, args: Args, kind: str = "notes") -> Any:
         """The correct result for `args`, under the loss `kind`."""
@@ -275,6 +279,13 @@ def _truth_backward(args: Args, kind: str) -> Truth:
         return np.concatenate([_sign_pattern(z).ravel() for z in cache.z])
 
     return Truth(loss, param_blocks(args["params"]), kinks=kinks)
+
+
+def _backward_using(using: Mapping[str, Callable[..., Any]]) -> Callable[..., Any]:
+    def backward(params: Params, X: Array, Y: Array, *, kind: str = "notes") -> Any:
+        return net.gradients(params, X, Y, kind=kind, using=using).pairs()
+
+    return backward
 
 
 def _shape_of(name: str) -> Callable[[Args], tuple[int, ...]]:
@@ -482,6 +493,7 @@ FORMULAS: dict[str, Formula] = {
             truth=_truth_backward,
             loss_dependent=True,
             errata=(ERRATA["E2"], ERRATA["E3"], ERRATA["E4"]),
+            compose=_backward_using,
         ),
     ]
 }

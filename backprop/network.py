@@ -6,7 +6,9 @@ ReLU is applied to the last layer too, before the softmax, as in the notes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -81,24 +83,47 @@ def network_loss(params: Params, X: Array, Y: Array, *, kind: str = "notes") -> 
     return f.loss_from_logits(cache.a[-1], Y, kind=kind)
 
 
-def gradients(params: Params, X: Array, Y: Array, *, kind: str = "notes") -> Gradients:
-    """The backward pass of the notes, with the correct formulas, keeping every step."""
+def gradients(
+    params: Params,
+    X: Array,
+    Y: Array,
+    *,
+    kind: str = "notes",
+    using: Mapping[str, Callable[..., Array]] | None = None,
+) -> Gradients:
+    """The backward pass of the notes, with the correct formulas, keeping every step.
+
+    `using` replaces formulas by id (``"dL_daL"``, ``"dL_dz"``, ``"dL_da"``, ``"dL_dW"``,
+    ``"dL_db"``), called with the formula's arguments alone; the errata report chains the
+    notes' forms this way to find which erratum a wrong backward pass comes from.
+    """
+    step = {
+        "dL_daL": partial(f.dL_daL, kind=kind),
+        "dL_dz": f.dL_dz,
+        "dL_da": f.dL_da,
+        "dL_dW": f.dL_dW,
+        "dL_db": f.dL_db,
+        **(using or {}),
+    }
     checked = v.params_list(params)
     cache = forward_cache(checked, X)
     Y = v.labels(checked, cache.a[0], Y)
-    dyhat = f.dL_dyhat(cache.y_hat, Y, kind=kind)
-    daL = f.dL_daL(cache.y_hat, Y, kind=kind)
     L = cache.L
     da: list[Array] = [np.empty(0)] * L
     dz: list[Array] = [np.empty(0)] * L
-    da[L - 1] = daL
+    da[L - 1] = step["dL_daL"](cache.y_hat, Y)
     for l in range(L, 0, -1):  # l is the notes' layer index
-        dz[l - 1] = f.dL_dz(da[l - 1], cache.z[l - 1])
+        dz[l - 1] = step["dL_dz"](da[l - 1], cache.z[l - 1])
         if l > 1:
-            da[l - 2] = f.dL_da(checked[l - 1][0], dz[l - 1])
-    dW = [f.dL_dW(dz[l - 1], cache.a[l - 1]) for l in range(1, L + 1)]
-    db = [f.dL_db(dz[l - 1]) for l in range(1, L + 1)]
-    return Gradients(dyhat=dyhat, daL=daL, da=da, dz=dz, dW=dW, db=db)
+            da[l - 2] = step["dL_da"](checked[l - 1][0], dz[l - 1])
+    return Gradients(
+        dyhat=f.dL_dyhat(cache.y_hat, Y, kind=kind),
+        daL=da[L - 1],
+        da=da,
+        dz=dz,
+        dW=[step["dL_dW"](dz[l - 1], cache.a[l - 1]) for l in range(1, L + 1)],
+        db=[step["dL_db"](dz[l - 1]) for l in range(1, L + 1)],
+    )
 
 
 def backward(params: Params, X: Array, Y: Array, *, kind: str = "notes") -> list[tuple[Array, Array]]:

@@ -231,3 +231,15 @@ def test_catalog_samples_have_the_declared_output_shape(formula: str) -> None:
             ]
         else:
             assert np.shape(result) == entry.out_shape(args)
+
+
+def test_as_written_backward_is_the_chain_of_the_as_written_formulas() -> None:
+    point = network_point(3, seed=7)
+    chained = FORMULAS["backward"].compose(
+        {fid: getattr(as_written, fid) for fid in ("dL_daL", "dL_dz", "dL_da", "dL_dW", "dL_db")}
+    )
+    for (dW, db), (dW_, db_) in zip(
+        chained(point.params, point.X, point.Y), as_written.backward(point.params, point.X, point.Y)
+    ):
+        np.testing.assert_allclose(dW, dW_, rtol=1e-13, atol=1e-16)
+        np.testing.assert_allclose(db, db_, rtol=1e-13, atol=1e-16)
