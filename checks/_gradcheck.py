@@ -1,0 +1,611 @@
+"""`check_gradient`: an analytic gradient against numerical differences, block by block."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from checks._fingerprint import Finding, fingerprint
+from checks._numdiff import (
+    KINK_RETRIES,
+    METHODS,
+    ROUNDING_ULPS,
+    Array,
+    Estimate,
+    _estimate,
+    _Problem,
+)
+
+__all__ = [
+    "MODES",
+    "BlockRow",
+    "EntryError",
+    "GradientReport",
+    "assert_gradient_close",
+    "check_gradient",
+]
+
+MODES = ("full", "directional")
+#: Directions drawn in directional mode by default: 2 directions × 4 evaluations.
+DIRECTIONS = 2
+
+
+@dataclass(frozen=True)
+class EntryError:
+    """One compared entry: where, both values, the error and the tolerance."""
+
+    block: str
+    index: tuple[int, ...]
+    analytic: float
+    numerical: float
+    error: float
+    tolerance: float
+
+    @property
+    def where(self) -> str:
+        return f"{self.block}[{', '.join(map(str, self.index))}]" if self.index else self.block
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    """The comparison of one block (array) of the gradient."""
+
+    name: str
+    shape: tuple[int, ...]
+    expected_shape: tuple[int, ...]
+    ok: bool
+    max_abs_error: float = float("nan")
+    max_rel_error: float = float("nan")
+    norm_rel_error: float = float("nan")
+    checked: int = 0
+    failed: int = 0
+    skipped: int = 0
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class GradientReport:
+    """The result of `check_gradient`; ``str(report)`` is a terminal-sized summary.
+
+    `ok` is the verdict. `worst` holds the entries with the largest error relative to
+    their tolerance (at most 5); `skipped` the entries (or directions) left out because
+    every step tried crossed a kink, with why; `blocks` one row per block; `findings`
+    the shape of the whole difference (see `fingerprint`); `tolerance_source` where the
+    tolerance came from; `scipy` the figures of `scipy.optimize.check_grad` when
+    ``method="scipy"``; `directional` the `(analytic, numerical, tolerance)` of each
+    direction in directional mode.
+    """
+
+    ok: bool
+    method: str
+    mode: str
+    max_abs_error: float
+    max_rel_error: float
+    norm_rel_error: float
+    where_abs: str
+    where_rel: str
+    tolerance: float
+    tolerance_source: str
+    step: float
+    evaluations: int
+    seconds: float
+    worst: tuple[EntryError, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
+    blocks: tuple[BlockRow, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    scipy: Mapping[str, float] = field(default_factory=dict)
+    directional: tuple[tuple[float, float, float], ...] = ()
+
+    def __str__(self) -> str:
+        head = "gradient check passed" if self.ok else "gradient check FAILED"
+        nbad = sum(not b.ok for b in self.blocks)
+        if not self.ok and self.mode == "full":
+            head += f": {nbad} of {len(self.blocks)} block(s) wrong"
+        elif not self.ok:
+            bad = sum(abs(a - n) > t for a, n, t in self.directional)
+            head += f": {bad} of {len(self.directional)} direction(s) disagree"
+        lines = [f"{head} ({self.method} differences, {self.mode} mode)"]
+        lines.append(
+            f"  max abs error {self.max_abs_error:.3g} at {self.where_abs}; max rel error "
+            f"{self.max_rel_error:.3g} at {self.where_rel}; norm-relative {self.norm_rel_error:.3g}"
+        )
+        lines.append(f"  tolerance up to {self.tolerance:.3g}: {self.tolerance_source}")
+        lines.append(
+            f"  step {self.step:.3g} (typical); {self.evaluations} evaluations; "
+            f"{self.seconds:.3g} s"
+        )
+        for f in self.findings:
+            lines.append(f"  diagnosis: {f}")
+        for k, v in self.scipy.items():
+            lines.append(f"  scipy {k}: {v:.3g}")
+        for i, (a, n, t) in enumerate(self.directional):
+            mark = "ok" if abs(a - n) <= t else "MISMATCH"
+            lines.append(
+                f"  direction {i}: analytic {a:.10g}, numerical {n:.10g}, tolerance {t:.3g} {mark}"
+            )
+        if self.blocks and (self.mode == "full" or nbad):
+            lines.append(
+                f"  {'block':<10}{'shape':<14}{'max abs':>10}{'norm rel':>10}{'fail':>7}"
+                f"{'skip':>6}  diagnosis"
+            )
+            shown = [b for b in self.blocks if not b.ok] + [b for b in self.blocks if b.ok]
+            for b in shown[:12]:
+                shape = "x".join(map(str, b.shape)) or "()"
+                if b.shape != b.expected_shape:
+                    shape += "!"
+                diag = ", ".join(f.id for f in b.findings) or ("" if b.ok else "?")
+                lines.append(
+                    f"  {b.name[:10]:<10}{shape[:14]:<14}{b.max_abs_error:>10.2e}"
+                    f"{b.norm_rel_error:>10.2e}{b.failed:>7}{b.skipped:>6}  {diag}"
+                )
+            if len(shown) > 12:
+                lines.append(f"  ... {len(shown) - 12} more block(s), all passed")
+            for b in self.blocks:
+                for f in b.findings:
+                    lines.append(f"  {b.name}: {f}")
+        if self.worst and not self.ok:
+            lines.append("  worst entries (analytic, numerical, error, tolerance):")
+            for e in self.worst:
+                lines.append(
+                    f"    {e.where:<16} {e.analytic:>14.7g} {e.numerical:>14.7g} "
+                    f"{e.error:>10.2e} {e.tolerance:>10.2e}"
+                )
+        if self.skipped:
+            shown_skips = ", ".join(w for w, _ in self.skipped[:4])
+            more = f" and {len(self.skipped) - 4} more" if len(self.skipped) > 4 else ""
+            lines.append(
+                f"  skipped {len(self.skipped)} at kinks ({self.skipped[0][1]}): "
+                f"{shown_skips}{more}"
+            )
+        return "\n".join(lines)
+
+
+def _validate(method: str, mode: str, rtol: float | None, atol: float | None) -> None:
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
+    if mode not in MODES:
+        raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}")
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None and (not np.isscalar(value) or not value >= 0):
+            raise ValueError(f"`{name}` must be a non-negative number or None, got {value!r}")
+
+
+def _grad_blocks(p: _Problem, grad: object) -> dict[str, Array | None]:
+    """`grad` as one array (or None where missing or not numeric) per block of `x`."""
+    names = p.layout.names
+    if names is None:
+        if isinstance(grad, Mapping):
+            raise TypeError("`grad` must be an array like `x`, got a mapping")
+        items: dict[str, object] = {"x": grad}
+    else:
+        if not isinstance(grad, Mapping):
+            raise TypeError(
+                f"`grad` must be a mapping with the blocks of `x` {list(names)}, "
+                f"got {type(grad).__name__}"
+            )
+        extra = set(map(str, grad)) - set(names)
+        if extra:
+            raise ValueError(f"`grad` has blocks {sorted(extra)} that `x` does not have")
+        items = {n: grad.get(n) for n in names}
+    out: dict[str, Array | None] = {}
+    for n, g in items.items():
+        try:
+            arr = None if g is None else np.asarray(g)
+        except Exception:
+            arr = None
+        out[n] = arr if arr is not None and arr.dtype.kind in "biuf" else None
+    return out
+
+
+def check_gradient(
+    f: Callable[..., Any],
+    grad: object,
+    x: object,
+    *,
+    method: str = "central",
+    mode: str = "full",
+    rtol: float | None = None,
+    atol: float | None = None,
+    kinks: Callable[[Any], Any] | None = None,
+    rng: np.random.Generator | int | None = None,
+    step: float | None = None,
+    m: int | None = None,
+    directions: int = DIRECTIONS,
+    batched: bool | None = None,
+) -> GradientReport:
+    """Compare an analytic gradient `grad` of `f` at `x` with numerical differences.
+
+    Parameters
+    ----------
+    f : callable
+        A scalar function of `x` (see `numerical_gradient` for ``batched`` and
+        ``along_axes``). Its attributes ``kinks`` and ``m``, when present (as on
+        `NetworkLoss`), are used when the arguments of the same name are not given.
+    grad : array or mapping of str to array
+        The gradient to check, shaped like `x` (the same block names). A block of the
+        wrong shape, missing or not numeric does not raise: its row fails with a
+        ``wrong-shape`` finding (or ``transposed``, ``bias-shape``), for a grader.
+    x : array or mapping of str to array
+        The point.
+    method : {"central", "forward", "richardson", "complex", "scipy"}
+        The numerical derivative; ``"scipy"`` also runs `scipy.optimize.check_grad`
+        (``direction="all"`` and ``"random"``) and puts its figures in the report.
+    mode : {"full", "directional"}
+        ``"full"``: every entry, which says where the gradient is wrong. ``"directional"``:
+        `directions` random unit directions `u` (from `rng`), comparing `⟨grad, u⟩` with a
+        Richardson difference along `u`: 4 evaluations each, whatever the size.
+    rtol, atol : float, optional
+        A fixed tolerance ``atol + rtol·|numerical|`` instead of the error model.
+    kinks : callable, optional
+        See `numerical_gradient`: differences that cross a kink are retried with smaller
+        steps, then skipped and reported, never counted as errors.
+    rng : numpy.random.Generator or int, optional
+        The directions' generator (default: seed 0, so a check is reproducible).
+    m : int, optional
+        The number of examples, to recognise a factor `m` in the fingerprint.
+
+    Notes
+    -----
+    Tolerance. Unless `rtol`/`atol` are given, entry `i` passes when
+    `|g_i - D_i| ≤ e_i + 8 ε_g (|D_i| + max|D|)`, where `e_i` is the error bound of the
+    numerical derivative `D_i` under its method's error model (`Estimate.error`, see
+    `default_step`) and the second term the rounding of a gradient computed in the
+    precision `ε_g` of `grad`'s dtype (float32 gradients get float32's).
+
+    Directional sensitivity. An error `δ` of the gradient shows along a unit direction
+    `u` as `⟨δ, u⟩ ~ N(0, ‖δ‖²/P)`; with tolerance `τ` it is missed by all `K`
+    directions with probability about `(0.8 τ √P / ‖δ‖)^K`. The tolerance is the error
+    model's (about `1e-9·|f|` in float64), not inflated with `P`: at the notes' L size a
+    1 % error in one entry of typical size is caught with near certainty by `K = 2`.
+    """
+    _validate(method, mode, rtol, atol)
+    if not isinstance(directions, int | np.integer) or directions < 1:
+        raise ValueError(f"`directions` must be a positive integer, got {directions!r}")
+    start = time.perf_counter()
+    if kinks is None:
+        kinks = getattr(f, "kinks", None)
+    if m is None:
+        m = getattr(f, "m", None)
+    p = _Problem(f, x, kinks=kinks, batched=batched)
+    grads = _grad_blocks(p, grad)
+    if mode == "directional":
+        return _directional_report(p, grads, method, rtol, atol, rng, directions, m, start)
+    est = _estimate(p, method, step)
+    scipy_figures = _check_grad(p, grads) if method == "scipy" else {}
+    return _full_report(p, grads, est, rtol, atol, m, start, scipy_figures)
+
+
+def _tolerance(
+    D: Array, err: Array, g_dtype: np.dtype[Any], rtol: float | None, atol: float | None
+) -> Array:
+    if rtol is not None or atol is not None:
+        return (atol or 0.0) + (rtol or 0.0) * np.abs(D)
+    eps_g = float(np.finfo(g_dtype).eps) if g_dtype.kind == "f" else 0.0
+    big = float(np.max(np.abs(D), initial=0.0, where=~np.isnan(D)))
+    return err + 8 * eps_g * (np.abs(D) + big)
+
+
+def _full_report(
+    p: _Problem,
+    grads: Mapping[str, Array | None],
+    est: Estimate,
+    rtol: float | None,
+    atol: float | None,
+    m: int | None,
+    start: float,
+    scipy_figures: Mapping[str, float],
+) -> GradientReport:
+    D_all, err_all = est.value[:, 0], est.error[:, 0]
+    rows: list[BlockRow] = []
+    entries: list[EntryError] = []
+    g_parts: list[Array] = []
+    tol_max = 0.0
+    ok_all = True
+    for name, sl, shape in p.layout.blocks():
+        D = D_all[sl].reshape(shape)
+        g = grads[name]
+        skipped = int(np.count_nonzero(np.isnan(D)))
+        if g is None or g.shape != shape:
+            got = () if g is None else g.shape
+            finds = (
+                (Finding("wrong-shape", "missing or not a numeric array"),)
+                if g is None
+                else tuple(fingerprint(g, D, m=m, rtol=1e-6))
+            )
+            rows.append(BlockRow(name, got, shape, False, skipped=skipped, findings=finds))
+            ok_all = False
+            continue
+        g = g.astype(np.float64) if g.dtype.kind != "f" else g
+        tol = _tolerance(D, err_all[sl].reshape(shape), g.dtype, rtol, atol)
+        diff = np.abs(g.astype(np.float64) - D)
+        known = ~np.isnan(D)
+        bad = known & ~(diff <= tol)
+        denom = np.maximum(np.abs(D), np.abs(g))
+        rel = np.where(denom > 0, diff / np.where(denom > 0, denom, 1), 0.0)
+        nrm = float(np.linalg.norm(D[known]))
+        nrel = (
+            float(np.linalg.norm(diff[known])) / nrm
+            if nrm > 0
+            else float(np.linalg.norm(diff[known]) > 0) * np.inf
+        )
+        if nrm == 0 and not np.any(diff[known]):
+            nrel = 0.0
+        tol_max = max(tol_max, float(np.max(tol[known], initial=0.0)))
+        finds: tuple[Finding, ...] = ()
+        if bad.any():
+            ok_all = False
+            finds = tuple(fingerprint(g, D, m=m, atol=float(np.max(tol[known])), rtol=0.0))
+        ratio = np.where(known, diff / np.maximum(tol, np.finfo(float).tiny), -1.0)
+        for flat in np.argsort(-ratio, axis=None)[:5]:
+            idx = tuple(int(i) for i in np.unravel_index(flat, shape))
+            if ratio[idx] < 0:
+                break
+            entries.append(
+                EntryError(
+                    name, idx, float(g[idx]), float(D[idx]), float(diff[idx]), float(tol[idx])
+                )
+            )
+        rows.append(
+            BlockRow(
+                name,
+                shape,
+                shape,
+                not bad.any(),
+                float(np.max(diff[known], initial=0.0)),
+                float(np.max(rel[known], initial=0.0)),
+                nrel,
+                int(np.count_nonzero(known)),
+                int(np.count_nonzero(bad)),
+                skipped,
+                finds,
+            )
+        )
+        g_parts.append(g.reshape(-1).astype(np.float64))
+    entries.sort(key=lambda e: -e.error / max(e.tolerance, np.finfo(float).tiny))
+    skips = tuple(
+        (_where(p, int(i)), reason) for i, reason in zip(est.skipped, est.skip_reasons, strict=True)
+    )
+    findings: tuple[Finding, ...] = ()
+    if len(g_parts) == len(rows) and not ok_all and len(rows) > 1:
+        findings = tuple(fingerprint(np.concatenate(g_parts), D_all, m=m, atol=tol_max, rtol=0.0))
+    summary = _summary(rows, entries)
+    if len(g_parts) == len(rows):
+        g_all = np.concatenate(g_parts)
+        known = ~np.isnan(D_all)
+        nrm = float(np.linalg.norm(D_all[known]))
+        dn = float(np.linalg.norm(g_all[known] - D_all[known]))
+        summary["norm_rel_error"] = dn / nrm if nrm > 0 else (0.0 if dn == 0 else np.inf)
+    source = est.model if rtol is None and atol is None else f"given: atol={atol}, rtol={rtol}"
+    return GradientReport(
+        ok=ok_all,
+        method=est.method,
+        mode="full",
+        **summary,
+        tolerance=tol_max,
+        tolerance_source=source,
+        step=float(np.median(est.step)),
+        evaluations=p.evaluations,
+        seconds=time.perf_counter() - start,
+        worst=tuple(entries[:5]),
+        skipped=skips,
+        blocks=tuple(rows),
+        findings=findings,
+        scipy=dict(scipy_figures),
+    )
+
+
+def _where(p: _Problem, flat: int) -> str:
+    name, idx = p.layout.where(flat)
+    return (
+        f"{name}[{', '.join(map(str, idx))}]"
+        if p.layout.names
+        else f"x[{', '.join(map(str, idx))}]"
+    )
+
+
+def _summary(rows: list[BlockRow], entries: list[EntryError]) -> dict[str, Any]:
+    good = [r for r in rows if r.checked]
+    if not good:
+        nan = float("nan")
+        return dict(
+            max_abs_error=nan, max_rel_error=nan, norm_rel_error=nan, where_abs="-", where_rel="-"
+        )
+    by_abs = max(entries, key=lambda e: e.error) if entries else None
+    by_rel = (
+        max(
+            entries,
+            key=lambda e: e.error / max(abs(e.analytic), abs(e.numerical), np.finfo(float).tiny),
+        )
+        if entries
+        else None
+    )
+    return dict(
+        max_abs_error=max(r.max_abs_error for r in good),
+        max_rel_error=max(r.max_rel_error for r in good),
+        norm_rel_error=float("nan"),
+        where_abs=by_abs.where if by_abs else "-",
+        where_rel=by_rel.where if by_rel else "-",
+    )
+
+
+def _check_grad(p: _Problem, grads: Mapping[str, Array | None]) -> dict[str, float]:
+    """`scipy.optimize.check_grad`'s figure, all directions and one random direction."""
+    from scipy.optimize import check_grad
+
+    parts = [grads[n] for n, _, _ in p.layout.blocks()]
+    if any(
+        g is None or g.size != s.stop - s.start
+        for g, (_, s, _) in zip(parts, p.layout.blocks(), strict=True)
+    ):
+        return {}
+    g_flat = np.concatenate([np.asarray(g, dtype=np.float64).reshape(-1) for g in parts])  # type: ignore[union-attr]
+
+    def fun(v: Array) -> float:
+        return float(p.call(v).reshape(-1)[0])
+
+    def jac(v: Array) -> Array:
+        return g_flat
+
+    x0 = p.x.astype(np.float64)
+    return {
+        "check_grad(direction='all')": float(check_grad(fun, jac, x0)),
+        "check_grad(direction='random')": float(
+            check_grad(fun, jac, x0, direction="random", seed=np.random.default_rng(0))
+        ),
+    }
+
+
+def assert_gradient_close(
+    f: Callable[..., Any], grad: object, x: object, **options: Any
+) -> GradientReport:
+    """`check_gradient`, raising `AssertionError` with the report when it fails.
+
+    Takes the arguments of `check_gradient`; returns the report when the check passes.
+    """
+    report = check_gradient(f, grad, x, **options)
+    if not report.ok:
+        raise AssertionError(str(report))
+    return report
+
+
+def _directional_report(
+    p: _Problem,
+    grads: Mapping[str, Array | None],
+    method: str,
+    rtol: float | None,
+    atol: float | None,
+    rng: np.random.Generator | int | None,
+    K: int,
+    m: int | None,
+    start: float,
+) -> GradientReport:
+    rows = []
+    for name, _, shape in p.layout.blocks():
+        g = grads[name]
+        if g is None or g.shape != shape:
+            finds = (
+                Finding("wrong-shape", f"got {None if g is None else g.shape}, expected {shape}"),
+            )
+            rows.append(BlockRow(name, () if g is None else g.shape, shape, False, findings=finds))
+        else:
+            rows.append(BlockRow(name, shape, shape, True))
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
+    nan = float("nan")
+    if not all(r.ok for r in rows):
+        return GradientReport(
+            False,
+            method,
+            "directional",
+            nan,
+            nan,
+            nan,
+            "-",
+            "-",
+            nan,
+            "not compared: a block has the wrong shape",
+            nan,
+            p.evaluations,
+            time.perf_counter() - start,
+            blocks=tuple(rows),
+        )
+    g_flat = np.concatenate(
+        [np.asarray(grads[n], dtype=np.float64).reshape(-1) for n, _, _ in p.layout.blocks()]
+    )
+    eps_g = max(
+        float(np.finfo(grads[n].dtype).eps) if grads[n].dtype.kind == "f" else 0.0  # type: ignore[union-attr]
+        for n, _, _ in p.layout.blocks()
+    )
+    h0 = float(p.eps ** (1 / 3) * max(1.0, float(np.max(np.abs(p.x)))))
+    rounding = ROUNDING_ULPS * p.eps * max(p.scale, p.eps)
+    results: list[tuple[float, float, float]] = []
+    skips: list[tuple[str, str]] = []
+    for k in range(K):
+        for _attempt in range(3):
+            u = gen.standard_normal(p.layout.size)
+            u /= np.linalg.norm(u)
+            got = _along(p, u, h0, method, rounding)
+            if got is not None:
+                break
+        if got is None:
+            skips.append((f"direction {k}", "every step tried, in 3 directions, crossed a kink"))
+            continue
+        v_eff, numerical, err = got
+        analytic = float(g_flat @ v_eff)
+        if rtol is not None or atol is not None:
+            tol = (atol or 0.0) + (rtol or 0.0) * abs(numerical)
+        else:
+            tol = err + 8 * eps_g * float(np.abs(g_flat) @ np.abs(v_eff))
+        results.append((analytic, numerical, tol))
+    errs = [abs(a - n) for a, n, _ in results]
+    ok = all(e <= t for e, (_, _, t) in zip(errs, results, strict=True))
+    worst = int(np.argmax(errs)) if errs else 0
+    rels = [
+        e / max(abs(a), abs(n), np.finfo(float).tiny)
+        for e, (a, n, _) in zip(errs, results, strict=True)
+    ]
+    source = (
+        f"given: atol={atol}, rtol={rtol}"
+        if rtol is not None or atol is not None
+        else (
+            "complex step along each direction: 8ε(|f'_u| + Σ|g_i u_i|)"
+            if method == "complex"
+            else "central differences along each direction at h and h/2, Richardson-extrapolated: "
+            f"error ≤ |D(h) - D(h/2)|/3 + rounding 3·8ε|f|/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
+        )
+    )
+    return GradientReport(
+        ok,
+        method,
+        "directional",
+        max(errs, default=nan),
+        max(rels, default=nan),
+        float(np.linalg.norm(errs) / max(np.linalg.norm([n for _, n, _ in results]), 1e-300))
+        if results
+        else nan,
+        f"direction {worst}",
+        f"direction {int(np.argmax(rels)) if rels else 0}",
+        max((t for _, _, t in results), default=nan),
+        source,
+        h0,
+        p.evaluations,
+        time.perf_counter() - start,
+        skipped=tuple(skips),
+        blocks=tuple(rows),
+        directional=tuple(results),
+    )
+
+
+def _along(
+    p: _Problem, u: Array, h0: float, method: str, rounding: float
+) -> tuple[Array, float, float] | None:
+    """The derivative along `u`: the effective direction, its value and error bound.
+
+    The points are rounded to the dtype of `x`, so the direction actually taken is
+    `(x⁺ - x⁻) / 2h`, not `u`; the analytic side is compared along the same.
+    """
+    if method == "complex":
+        vals = p.call(p.x + 1j * 1e-20 * u).reshape(-1)
+        if not np.iscomplexobj(vals):
+            from checks._numdiff import ComplexStepError
+
+            raise ComplexStepError("`f` is not complex-safe: it returned a real value")
+        d = float(vals[0].imag / 1e-20)
+        return u, d, 8 * p.eps * abs(d)
+    for shrink in (1.0, *KINK_RETRIES):
+        h = h0 / shrink
+        pts = np.stack([p.x + s * u for s in (h, -h, h / 2, -h / 2)]).astype(p.layout.dtype)
+        vals, crossed = p.at(pts)
+        if crossed.any():
+            continue
+        v = vals[:, 0].astype(np.float64)
+        w1 = (pts[0].astype(np.float64) - pts[1]) / (2 * h)
+        w2 = (pts[2].astype(np.float64) - pts[3]) / h
+        d1, d2 = (v[0] - v[1]) / (2 * h), (v[2] - v[3]) / h
+        value = (4 * d2 - d1) / 3
+        err = abs(d1 - d2) / 3 + 3 * rounding / h
+        return (4 * w2 - w1) / 3, float(value), float(err)
+    return None

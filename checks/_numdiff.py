@@ -1,0 +1,635 @@
+"""Numerical derivatives: steps, methods, error estimates, kink detection.
+
+A point `x` is one array or a mapping of named arrays (blocks, e.g. ``"W_1"``,
+``"b_1"``); `f` takes the same structure. Internally every point is a flat vector, and
+every method is built on one primitive: the values of `f` at `x + δ_k e_{i_k}` for a
+batch of entries `i_k` and steps `δ_k` (`_Problem.along_axes`). A function may supply
+that primitive itself (an ``along_axes`` method, as `checks.NetworkLoss` does, reusing
+what a perturbation leaves unchanged), accept a batch of points (``batched``), or be
+called once per point.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "METHODS",
+    "ComplexStepError",
+    "Estimate",
+    "FunctionError",
+    "default_step",
+    "numerical_gradient",
+    "numerical_jacobian",
+]
+
+Array: TypeAlias = npt.NDArray[Any]
+Point: TypeAlias = Array | Mapping[str, Array]
+Method = Literal["forward", "central", "richardson", "complex", "scipy"]
+METHODS: tuple[str, ...] = ("forward", "central", "richardson", "complex", "scipy")
+
+#: Step shrink factors tried, in order, when a difference crosses a kink.
+KINK_RETRIES = (8.0, 64.0)
+#: Bound on the rounding error of one evaluation of `f`, in units of `eps·|f|`.
+ROUNDING_ULPS = 8.0
+#: Complex step: no subtraction, so the step only needs to keep `h²f'''` negligible.
+COMPLEX_STEP = 1e-20
+_CHUNK = 1 << 22  # values per batched call, to bound memory
+
+
+class FunctionError(RuntimeError):
+    """The function being differentiated raised, or returned something unusable."""
+
+
+class ComplexStepError(FunctionError):
+    """The function is not complex-safe, so the complex step cannot differentiate it."""
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How a point (one array or named blocks) maps to a flat vector."""
+
+    names: tuple[str, ...] | None
+    shapes: tuple[tuple[int, ...], ...]
+    offsets: tuple[int, ...]
+    dtype: np.dtype[Any]
+
+    @property
+    def size(self) -> int:
+        return self.offsets[-1]
+
+    def flatten(self, x: Point) -> Array:
+        if self.names is None:
+            return np.asarray(x).reshape(-1)
+        assert isinstance(x, Mapping)
+        return np.concatenate([np.asarray(x[n]).reshape(-1) for n in self.names])
+
+    def unflatten(self, flat: Array, batch: tuple[int, ...] = ()) -> Point:
+        """`flat` (`batch + (size,)`) as arrays shaped like the point, batch axes first."""
+        if self.names is None:
+            return flat.reshape(batch + self.shapes[0])
+        return {
+            name: flat[..., lo:hi].reshape(batch + shape)
+            for name, shape, lo, hi in zip(
+                self.names, self.shapes, self.offsets[:-1], self.offsets[1:], strict=True
+            )
+        }
+
+    def blocks(self) -> list[tuple[str, slice, tuple[int, ...]]]:
+        names = self.names or ("x",)
+        return [
+            (n, slice(lo, hi), s)
+            for n, s, lo, hi in zip(
+                names, self.shapes, self.offsets[:-1], self.offsets[1:], strict=True
+            )
+        ]
+
+    def where(self, flat_index: int) -> tuple[str, tuple[int, ...]]:
+        """The block name and the index within the block of a flat entry."""
+        for name, sl, shape in self.blocks():
+            if sl.start <= flat_index < sl.stop:
+                return name, tuple(int(i) for i in np.unravel_index(flat_index - sl.start, shape))
+        raise IndexError(flat_index)
+
+
+def _as_float_array(name: str, value: object) -> Array:
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:
+        raise TypeError(f"`{name}` must be a numeric array, could not convert it: {exc}") from exc
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    elif arr.dtype.kind != "f":
+        raise TypeError(f"`{name}` must be a real numeric array, got dtype {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        bad = arr.size - int(np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"`{name}` must be finite, got {bad} NaN or infinite entries")
+    return arr
+
+
+def layout_of(x: object) -> tuple[_Layout, Array]:
+    """Validate `x` and return its layout and its flat copy."""
+    if isinstance(x, Mapping):
+        if not x:
+            raise ValueError("`x` must hold at least one block, got an empty mapping")
+        arrays = {str(k): _as_float_array(f"x[{k!r}]", v) for k, v in x.items()}
+        names: tuple[str, ...] | None = tuple(arrays)
+        parts = list(arrays.values())
+    else:
+        parts = [_as_float_array("x", x)]
+        names = None
+    dtype = np.result_type(*parts)
+    shapes = tuple(p.shape for p in parts)
+    offsets = tuple(int(v) for v in np.cumsum([0] + [p.size for p in parts]))
+    if offsets[-1] == 0:
+        raise ValueError("`x` must have at least one entry, got size 0")
+    layout = _Layout(names, shapes, offsets, np.dtype(dtype))
+    flat = np.concatenate([p.reshape(-1).astype(dtype) for p in parts])
+    return layout, flat
+
+
+def default_step(method: str, x: Array, dtype: npt.DTypeLike = np.float64) -> Array:
+    """The step of each entry of `x` for `method`, from the precision of `dtype`.
+
+    Notes
+    -----
+    With `ε` the machine epsilon of `dtype` and `s = max(1, |x|)` (the scale of `x`):
+
+    - ``"forward"``, ``"scipy"``: `h = √ε · s`, balancing truncation `h |f''| / 2`
+      against rounding `2 ε |f| / h`; error `~ √ε` (1.5e-8 in float64). ``"scipy"``
+      uses `scipy.optimize.approx_fprime`'s absolute `√ε` instead of scaling by `s`.
+    - ``"central"``: `h = ε^(1/3) · s`, balancing `h² |f'''| / 6` against `ε |f| / h`;
+      error `~ ε^(2/3)` (4e-11 in float64, 4e-6 in float32).
+    - ``"richardson"``: central differences at `h` and `h/2` combined as
+      `(4 D(h/2) - D(h)) / 3`, which cancels the `h²` term; `h = ε^(1/5) · s` balances
+      the remaining `h⁴` term against rounding: error `~ ε^(4/5)` (3e-13 in float64).
+    - ``"complex"``: `Im f(x + ih) / h` subtracts nothing, so `h = 1e-20` and the error
+      is rounding alone, `~ ε |f'|`.
+    """
+    eps = float(np.finfo(dtype).eps)
+    scale = np.maximum(1.0, np.abs(x))
+    if method in ("forward",):
+        return np.sqrt(eps) * scale
+    if method == "scipy":
+        return np.full(x.shape, np.sqrt(eps))
+    if method == "central":
+        return eps ** (1 / 3) * scale
+    if method == "richardson":
+        return eps ** (1 / 5) * scale
+    if method == "complex":
+        return np.full(x.shape, COMPLEX_STEP)
+    raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
+
+
+class _Problem:
+    """`f` near `x`, flattened, with its evaluations counted and its kinks watched."""
+
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        x: object,
+        *,
+        kinks: Callable[[Any], Any] | None = None,
+        batched: bool | None = None,
+        scalar: bool = True,
+    ) -> None:
+        if not callable(f):
+            raise TypeError(f"`f` must be callable, got {type(f).__name__}")
+        if kinks is not None and not callable(kinks):
+            raise TypeError(f"`kinks` must be callable or None, got {type(kinks).__name__}")
+        self.f = f
+        self.layout, self.x = layout_of(x)
+        self.kinks = kinks
+        self.batched = bool(getattr(f, "batched", False) if batched is None else batched)
+        self.axes = getattr(f, "along_axes", None)
+        self.evaluations = 0
+        f0 = self.call(self.x)
+        if scalar and f0.size != 1:
+            raise ValueError(
+                f"`f` must return a scalar to have a gradient, got shape {f0.shape}; "
+                "use numerical_jacobian for an array-valued function"
+            )
+        if not np.all(np.isfinite(f0)):
+            raise ValueError(f"`f` must be finite at `x`, got {f0.reshape(-1)[:4]}")
+        self.out_shape = f0.shape
+        self.f0 = f0.reshape(-1)
+        self.pattern = None if kinks is None else self._pattern(self.layout.unflatten(self.x))
+        self.dtype = np.result_type(self.layout.dtype, f0.dtype.type(0).real.dtype)
+        self.eps = float(np.finfo(self.dtype).eps)
+        self.scale = float(np.max(np.abs(self.f0)))
+
+    def _pattern(self, point: Point) -> Array:
+        assert self.kinks is not None
+        try:
+            return np.asarray(self.kinks(point))
+        except Exception as exc:
+            raise FunctionError(f"`kinks` raised {type(exc).__name__}: {exc}") from exc
+
+    def call(self, flat: Array) -> Array:
+        """`f` at one flat point, as an array."""
+        self.evaluations += 1
+        point = self.layout.unflatten(flat)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", np.exceptions.ComplexWarning)
+                out = np.asarray(self.f(point))
+        except np.exceptions.ComplexWarning as exc:
+            raise ComplexStepError(
+                f"`f` is not complex-safe: it discarded an imaginary part ({exc})"
+            ) from exc
+        except Exception as exc:
+            if np.iscomplexobj(flat):
+                raise ComplexStepError(
+                    f"`f` is not complex-safe: it raised {type(exc).__name__} on a complex "
+                    f"point: {exc}"
+                ) from exc
+            raise FunctionError(f"`f` raised {type(exc).__name__}: {exc}") from exc
+        if out.dtype.kind not in "biufc":
+            raise FunctionError(f"`f` must return numbers, got dtype {out.dtype}")
+        return out
+
+    def along_axes(self, index: Array, delta: Array) -> tuple[Array, Array]:
+        """`f(x + δ_k e_{i_k})` for each `k`, `(k, out)`, and whether it crossed a kink."""
+        k = len(index)
+        out_size = int(np.prod(self.out_shape))
+        values = np.empty((k, out_size), dtype=np.result_type(self.dtype, delta.dtype))
+        crossed = np.zeros(k, dtype=bool)
+        if self.axes is not None and self.layout.names is not None:
+            point = self.layout.unflatten(self.x)
+            for name, sl, _ in self.layout.blocks():
+                sel = np.flatnonzero((index >= sl.start) & (index < sl.stop))
+                if sel.size:
+                    self.evaluations += sel.size
+                    v, c = self.axes(point, name, index[sel] - sl.start, delta[sel])
+                    values[sel] = np.asarray(v).reshape(sel.size, out_size)
+                    crossed[sel] = np.asarray(c, dtype=bool)
+            return values, crossed
+        base = self.x.astype(values.dtype)
+        if self.batched:
+            per = max(1, _CHUNK // max(1, base.size))
+            for lo in range(0, k, per):
+                sl = slice(lo, min(k, lo + per))
+                points = np.repeat(base[None, :], sl.stop - sl.start, axis=0)
+                points[np.arange(sl.stop - sl.start), index[sl]] += delta[sl]
+                values[sl] = self._batch(points)
+                if self.kinks is not None:
+                    crossed[sl] = [self._crossed(p) for p in points]
+            return values, crossed
+        point = base.copy()
+        for j in range(k):
+            i = index[j]
+            point[i] = base[i] + delta[j]
+            values[j] = self.call(point).reshape(-1)
+            if self.kinks is not None:
+                crossed[j] = self._crossed(point)
+            point[i] = base[i]
+        return values, crossed
+
+    def along(self, directions: Array, delta: Array) -> tuple[Array, Array]:
+        """`f(x + δ_k u_k)` for directions `u_k` (rows), and whether it crossed a kink."""
+        points = self.x[None, :] + delta[:, None] * directions
+        if not np.iscomplexobj(points):
+            points = points.astype(self.layout.dtype)
+        return self.at(points)
+
+    def at(self, points: Array) -> tuple[Array, Array]:
+        """`f` at each row of `points` (flat), and whether it crossed a kink."""
+        if self.batched:
+            values = self._batch(points)
+        else:
+            values = np.stack([self.call(p).reshape(-1) for p in points])
+        crossed = (
+            np.array([self._crossed(p) for p in points])
+            if self.kinks
+            else np.zeros(len(points), dtype=bool)
+        )
+        return values, crossed
+
+    def _batch(self, points: Array) -> Array:
+        self.evaluations += len(points)
+        try:
+            out = np.asarray(self.f(self.layout.unflatten(points, (len(points),))))
+        except Exception as exc:
+            raise FunctionError(f"`f` raised {type(exc).__name__} on a batch: {exc}") from exc
+        return out.reshape(len(points), -1)
+
+    def _crossed(self, flat: Array) -> bool:
+        assert self.pattern is not None
+        pattern = self._pattern(self.layout.unflatten(flat.real.astype(self.layout.dtype)))
+        return bool(pattern.shape != self.pattern.shape or np.any(pattern != self.pattern))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A numerical derivative with its error bound, entry by entry.
+
+    `value` and `error` are flat, `(P, out)` for `P` entries of `x` and `out` outputs
+    of `f` (1 for a gradient); `error` bounds `|value - true|` under the
+    method's error model (`model` says which); `step` is each entry's step. Entries in
+    `skipped` (flat indices) crossed a kink at every step tried: their value is NaN,
+    and `skip_reasons` says why.
+    """
+
+    method: str
+    value: Array
+    error: Array
+    step: Array
+    evaluations: int
+    model: str
+    skipped: Array = field(default_factory=lambda: np.zeros(0, dtype=int))
+    skip_reasons: tuple[str, ...] = ()
+
+
+Diff = Callable[["_Problem", Array, Array], tuple[Array, Array, Array, Array]]
+
+
+def _central(p: _Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
+    """Central differences at `idx`, steps `h`: values `(k, out)`, 0, steps, crossed."""
+    x = p.x[idx]
+    up = (x + h).astype(p.layout.dtype) - x  # the steps actually taken, after rounding
+    down = x - (x - h).astype(p.layout.dtype)
+    v, c = p.along_axes(np.concatenate([idx, idx]), np.concatenate([up, -down]))
+    k = len(idx)
+    d = (v[:k] - v[k:]) / (up + down)[:, None]
+    return d, np.zeros(d.shape), (up + down) / 2, c[:k] | c[k:]
+
+
+def _forward(p: _Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
+    x = p.x[idx]
+    up = (x + h).astype(p.layout.dtype) - x
+    v, c = p.along_axes(idx, up)
+    d = (v - p.f0[None, :]) / up[:, None]
+    return d, np.zeros(d.shape), up, c
+
+
+def _richardson(p: _Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
+    """Central differences at `h`, `h/2`, `h/4`, extrapolated twice; error estimate."""
+    d1, _, u, c1 = _central(p, idx, h)
+    d2, _, _, c2 = _central(p, idx, h / 2)
+    d3, _, _, c3 = _central(p, idx, h / 4)
+    r1, r2 = (4 * d2 - d1) / 3, (4 * d3 - d2) / 3
+    # D(h) = f' + a h² + b h⁴ + ...: r1 = f' - b h⁴/4, r2 = f' - b h⁴/64, so the error
+    # of r2 is |r1 - r2|/15.
+    return r2, np.abs(r1 - r2) / 15, u, c1 | c2 | c3
+
+
+def _with_kink_retries(diff: Diff, p: _Problem, h: Array) -> tuple[Array, Array, Array, Array]:
+    """`diff` at every entry; where it crossed a kink, again with smaller steps."""
+    idx = np.arange(p.layout.size)
+    value, aux, used, crossed = diff(p, idx, h)
+    for shrink in KINK_RETRIES:
+        redo = np.flatnonzero(crossed)
+        if not redo.size:
+            break
+        v, a, u, c = diff(p, redo, h[redo] / shrink)
+        value[redo], aux[redo], used[redo], crossed[redo] = v, a, u, c
+    value[crossed] = np.nan
+    return value, aux, used, crossed
+
+
+def _sample(p: _Problem, value: Array, ok: Array, per_block: int = 4) -> Array:
+    """A few entries per block for the error model: the largest values, and spread ones."""
+    chosen: list[int] = []
+    mag = np.abs(np.where(np.isnan(value), 0.0, value)).max(axis=1)
+    for _, sl, _ in p.layout.blocks():
+        cand = np.arange(sl.start, sl.stop)[ok[sl]]
+        if not cand.size:
+            continue
+        top = cand[np.argsort(-mag[cand])[: per_block // 2]]
+        spread = cand[np.linspace(0, cand.size - 1, per_block - len(top)).astype(int)]
+        chosen.extend(np.unique(np.concatenate([top, spread])).tolist())
+    return np.array(sorted(set(chosen)), dtype=int)
+
+
+def estimate(
+    f: Callable[..., Any],
+    x: object,
+    *,
+    method: str = "central",
+    step: float | None = None,
+    kinks: Callable[[Any], Any] | None = None,
+    batched: bool | None = None,
+    scalar: bool = True,
+) -> Estimate:
+    """The numerical derivative of `f` at `x` with an error bound (see `numerical_gradient`)."""
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
+    p = _Problem(f, x, kinks=kinks, batched=batched, scalar=scalar)
+    return _estimate(p, method, step)
+
+
+def _steps(p: _Problem, method: str, step: float | None) -> Array:
+    if step is None:
+        return default_step(method, p.x, p.dtype)
+    if not np.isscalar(step) or not np.isfinite(step) or float(step) <= 0:
+        raise ValueError(f"`step` must be a positive finite number or None, got {step!r}")
+    return np.full(p.x.shape, float(step))
+
+
+def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:
+    if method == "complex":
+        return _complex(p, step)
+    if method == "scipy":
+        return _scipy(p, step)
+    h = _steps(p, method, step)
+    rounding = ROUNDING_ULPS * p.eps * max(p.scale, p.eps)
+    if method == "richardson":
+        value, trunc, used, crossed = _with_kink_retries(_richardson, p, h)
+        # r2 = (4 D(h/4) - D(h/2)) / 3 carries (4·4 + 2)/3 = 6 times the rounding/h.
+        error = 2 * trunc + 6 * rounding / used[:, None]
+        model = (
+            "Richardson (steps h, h/2, h/4): 2·|r1 - r2|/15 per entry, plus rounding "
+            f"6·8ε|f|/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
+        )
+    else:
+        diff = _central if method == "central" else _forward
+        value, _, used, crossed = _with_kink_retries(diff, p, h)
+        order = 2 if method == "central" else 1
+        # Truncation: D(h) ≈ f' + a h^order, so D(2h) - D(h) ≈ (2^order - 1) a h^order;
+        # `a` is measured on a few entries of each block and its largest value, times a
+        # safety factor of 4, bounds the truncation everywhere in the block.
+        sample = _sample(p, value, ~crossed)
+        coef = np.zeros(p.layout.size)
+        if sample.size:
+            d2, _, _, c2 = diff(p, sample, 2 * used[sample])
+            a = np.abs(d2 - value[sample]).max(axis=1) / ((2**order - 1) * used[sample] ** order)
+            a[c2] = 0.0
+            for _, sl, _ in p.layout.blocks():
+                inside = (sample >= sl.start) & (sample < sl.stop)
+                if inside.any():
+                    coef[sl] = a[inside].max()
+        trunc = 4 * coef * used**order
+        rounding_each = (1 if method == "central" else 2) * rounding / used
+        error = np.broadcast_to((trunc + rounding_each)[:, None], value.shape).copy()
+        model = (
+            f"{method} differences: truncation ≤ 4·|a|·h^{order}, |a| measured at steps h "
+            f"and 2h on {sample.size} sampled entries; rounding "
+            f"{'' if order == 2 else '2·'}8ε|f|/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
+        )
+    skipped = np.flatnonzero(crossed)
+    reasons = tuple(
+        f"every step tried (down to h/{int(KINK_RETRIES[-1])}) crossed a kink" for _ in skipped
+    )
+    return Estimate(method, value, error, used, p.evaluations, model, skipped, reasons)
+
+
+def _complex(p: _Problem, step: float | None) -> Estimate:
+    h = _steps(p, "complex", step)
+    _probe_complex_safety(p)
+    idx = np.arange(p.layout.size)
+    v, _ = p.along_axes(idx, 1j * h)
+    if not np.iscomplexobj(v):
+        raise ComplexStepError(
+            "`f` is not complex-safe: it returned a real value at a complex point"
+        )
+    value = v.imag / h[:, None]
+    # No subtraction: the error is the rounding of the imaginary part, a few ε times
+    # the magnitudes it is computed from (the largest derivative bounds them).
+    big = np.max(np.abs(value), axis=0, keepdims=True)
+    error = 8 * p.eps * (np.abs(value) + big)
+    model = f"complex step: rounding ≤ 8ε·(|f'_i| + max|f'|), h = {h.flat[0]:.0e} (ε = {p.eps:.1e})"
+    return Estimate("complex", value, error, h, p.evaluations, model)
+
+
+def _probe_complex_safety(p: _Problem) -> None:
+    """Compare the complex step with central differences along one random direction."""
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal(p.layout.size)
+    u /= np.linalg.norm(u)
+    h = float(np.finfo(np.float64).eps ** (1 / 3) * max(1.0, float(np.max(np.abs(p.x)))))
+    vals, crossed = p.along(np.stack([u, u]), np.array([h, -h]))
+    central = (vals[0] - vals[1]) / (2 * h)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            zc = np.asarray(p.f(p.layout.unflatten(p.x + 1e-20j * u)))
+    except Exception as exc:
+        raise ComplexStepError(
+            f"`f` is not complex-safe: on a complex point it raised {type(exc).__name__}: {exc}"
+        ) from exc
+    p.evaluations += 1
+    if not np.iscomplexobj(zc):
+        raise ComplexStepError(
+            f"`f` is not complex-safe: it returned {zc.dtype} at a complex point, dropping the "
+            "imaginary part (does it call float(), np.real or write into a real array?)"
+        )
+    cs = zc.reshape(-1).imag / 1e-20
+    tol = 1e3 * np.finfo(p.dtype).eps ** (2 / 3) * (p.scale + np.abs(central) + 1e-300)
+    if not bool(crossed.any()) and np.any(np.abs(cs - central) > tol):
+        raise ComplexStepError(
+            "`f` is not complex-safe: along a random direction the complex step gives "
+            f"{cs[0]:.6g} but central differences give {central[0]:.6g} (does it use abs(), "
+            "comparisons or conjugation on its argument?)"
+        )
+
+
+def _scipy(p: _Problem, step: float | None) -> Estimate:
+    from scipy.optimize import approx_fprime
+
+    if p.out_shape != () and int(np.prod(p.out_shape)) != 1:
+        raise ValueError("`method='scipy'` needs a scalar `f`")
+    h = _steps(p, "scipy", step)
+
+    def flat_f(v: Array) -> float:
+        return float(p.call(v).reshape(-1)[0])
+
+    value = approx_fprime(p.x.astype(np.float64), flat_f, float(h.flat[0]))[:, None]
+    # Forward differences: truncation h|f''|/2 unknown here; bound it like "forward".
+    rounding = 2 * ROUNDING_ULPS * p.eps * max(p.scale, p.eps) / h
+    error = (rounding + h * _curvature(p, h))[:, None]
+    model = (
+        f"scipy.optimize.approx_fprime (forward, h = {h.flat[0]:.2e}): truncation ≤ 4·|f''|h/2 "
+        "with |f''| measured on sampled entries; rounding 2·8ε|f|/h"
+    )
+    return Estimate("scipy", value, error, h, p.evaluations, model)
+
+
+def _curvature(p: _Problem, h: Array) -> Array:
+    """4·max|f''|/2 per entry's block, from second differences on sampled entries."""
+    ok = np.ones(p.layout.size, dtype=bool)
+    sample = _sample(p, np.zeros((p.layout.size, 1)), ok)
+    hs = np.maximum(h[sample], np.finfo(np.float64).eps ** 0.25)
+    v, _ = p.along_axes(np.concatenate([sample, sample]), np.concatenate([hs, -hs]))
+    k = len(sample)
+    second = np.abs(v[:k, 0] + v[k:, 0] - 2 * p.f0[0]) / hs**2
+    out = np.zeros(p.layout.size)
+    for _, sl, _ in p.layout.blocks():
+        inside = (sample >= sl.start) & (sample < sl.stop)
+        if inside.any():
+            out[sl] = 2 * second[inside].max()
+    return out
+
+
+def _shaped(p: _Problem, flat: Array, jacobian: bool) -> Point:
+    """A flat `(P, out)` result as arrays shaped `out_shape + block shape`."""
+    flat = flat.T
+    out = p.out_shape if jacobian else ()
+    if p.layout.names is None:
+        return flat.reshape(out + p.layout.shapes[0])
+    return {n: flat[:, sl].reshape(out + s) for n, sl, s in p.layout.blocks()}
+
+
+def numerical_gradient(
+    f: Callable[..., Any],
+    x: Point,
+    *,
+    method: str = "central",
+    step: float | None = None,
+    kinks: Callable[[Any], Any] | None = None,
+    batched: bool | None = None,
+    full_output: bool = False,
+) -> Any:
+    """The gradient of a scalar function `f` at `x`, by finite differences.
+
+    Parameters
+    ----------
+    f : callable
+        Takes a point shaped like `x` and returns a scalar. With ``batched=True`` (or a
+        true ``f.batched`` attribute) it takes a batch: every array gets a leading axis
+        of size `k`, and it returns `k` values. An object with an ``along_axes(x, name,
+        index, delta)`` method (see `NetworkLoss`) is evaluated through it.
+    x : array or mapping of str to array
+        The point: one array of any shape, or named blocks (``{"W_1": ..., "b_1": ...}``).
+    method : {"central", "forward", "richardson", "complex", "scipy"}
+        The difference scheme; its step and error are in `default_step`'s Notes.
+    step : float, optional
+        An absolute step for every entry, instead of the default of `default_step`.
+    kinks : callable, optional
+        Maps a point to the pattern of the smooth pieces it lies on (e.g. the signs of
+        the pre-activations). A difference whose evaluations see another pattern than
+        `x`'s crossed a kink: it is retried with steps `h/8` and `h/64`, then skipped
+        (NaN) and reported in the `Estimate`.
+    full_output : bool
+        Also return the `Estimate`, with the error bound of every entry.
+
+    Returns
+    -------
+    array or dict of arrays
+        Shaped like `x`; with ``full_output=True``, ``(gradient, estimate)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument: `f` not callable, `x` not numeric or not finite, `f` not scalar.
+    FunctionError
+        `f` raised; `ComplexStepError` when ``method="complex"`` and `f` is not
+        complex-safe.
+    """
+    p = _Problem(f, x, kinks=kinks, batched=batched, scalar=True)
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
+    est = _estimate(p, method, step)
+    grad = _shaped(p, est.value.astype(p.dtype), jacobian=False)
+    return (grad, est) if full_output else grad
+
+
+def numerical_jacobian(
+    f: Callable[..., Any],
+    x: Point,
+    *,
+    method: str = "central",
+    step: float | None = None,
+    kinks: Callable[[Any], Any] | None = None,
+    batched: bool | None = None,
+    full_output: bool = False,
+) -> Any:
+    """The Jacobian of an array-valued `f` at `x`, shaped `f(x).shape + x.shape`.
+
+    For named blocks, a dict of such arrays, one per block. The arguments are those of
+    `numerical_gradient` (``method="scipy"`` excepted: scipy's `approx_fprime` is for
+    scalars); `J[k..., i...] = ∂f_k / ∂x_i`, as for the notes' softmax Jacobian.
+    """
+    if method == "scipy":
+        raise ValueError("`method='scipy'` is for gradients; use another method for a Jacobian")
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
+    p = _Problem(f, x, kinks=kinks, batched=batched, scalar=False)
+    est = _estimate(p, method, step)
+    jac = _shaped(p, est.value.astype(p.dtype), jacobian=True)
+    return (jac, est) if full_output else jac
