@@ -1,0 +1,229 @@
+"""Start the worker under one of the isolation strategies, and kill all it started."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["describe_exit", "kill_tree", "launch", "ns_init_pid"]
+
+_PACKAGES = ("numpy", "scipy")  # all a submission may import beyond the stdlib
+_CHECKER = ("checks", "backprop")
+_CLONE_NEWNS = 0x00020000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
+_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    # One BLAS thread: less memory reserved under RLIMIT_AS, and reproducible sums.
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+def launch(strategy: str, run: Path) -> tuple[list[str], dict[str, Any]]:
+    """The command line and `subprocess.Popen` arguments that start the worker's Python.
+
+    Prepares `run/lib` (numpy and scipy, nothing else) and `run/tmp` (the worker's
+    home). Raises `OSError` when the strategy cannot work here.
+    """
+    nobody = _nobody() if strategy != "same-user" else None
+    tmp = run / "tmp"
+    tmp.mkdir(mode=0o700, exist_ok=True)
+    if nobody is not None:
+        os.chown(tmp, *nobody)
+    env = dict(_ENV, HOME=str(tmp), TMPDIR=str(tmp))
+    lib = run / "lib"
+    lib.mkdir(mode=0o755, exist_ok=True)
+    packages = _package_dirs()
+    for name in packages:
+        entry = lib / name
+        if entry.is_symlink():
+            entry.unlink()
+        elif entry.is_dir():
+            entry.rmdir()
+    python = Path(sys.executable).resolve()
+    if strategy != "namespaces":
+        for name, source in packages.items():
+            (lib / name).symlink_to(source)
+        kwargs: dict[str, Any] = {"env": env}
+        if nobody is not None:
+            kwargs.update(user=nobody[0], group=nobody[1], extra_groups=[])
+        return [str(python), "-I", "-S"], kwargs
+    assert nobody is not None
+    unshare = shutil.which("unshare", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    if unshare is None:
+        raise OSError("util-linux `unshare` is not installed")
+    prefix = Path(sys.base_prefix).resolve()
+    if not python.is_relative_to(prefix):
+        raise OSError(f"the interpreter `{python}` is not under its prefix `{prefix}`")
+    view = run / "prefix"
+    view.mkdir(mode=0o755, exist_ok=True)
+    binds = [(prefix, view)]
+    for name, source in packages.items():
+        (lib / name).mkdir(mode=0o755)
+        binds.append((source, lib / name))
+    hidden = {Path(p).resolve().parent for p in packages.values()}
+    site = Path(sysconfig.get_paths()["purelib"]).resolve()
+    if site.is_relative_to(prefix) and (view / site.relative_to(prefix)).exists():
+        hidden.add(view / site.relative_to(prefix))
+    for name in _CHECKER:  # the checker's source trees, wherever it runs from
+        spec = importlib.util.find_spec(name)
+        for where in (spec.submodule_search_locations or []) if spec else []:
+            package = Path(where).resolve()
+            hidden.add(package)
+            if not run.is_relative_to(package.parent) and package.parent != Path("/"):
+                hidden.add(package.parent)
+    env["LD_LIBRARY_PATH"] = str(view / "lib")  # a shared libpython, found via `view`
+    argv = [
+        unshare,
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--mount-proc",
+        f"--setuid={nobody[0]}",
+        f"--setgid={nobody[1]}",
+        "--",
+        str(view / python.relative_to(prefix)),
+        "-I",
+        "-S",
+    ]
+    outermost = [h for h in hidden if not any(h != o and h.is_relative_to(o) for o in hidden)]
+    return argv, {"env": env, "preexec_fn": _mounter(binds, sorted(outermost))}
+
+
+def _nobody() -> tuple[int, int]:
+    if os.geteuid() != 0:
+        raise OSError("only root can run the worker as another user")
+    try:
+        entry = pwd.getpwnam("nobody")
+        return entry.pw_uid, entry.pw_gid
+    except KeyError:
+        return 65534, 65534
+
+
+def _package_dirs() -> dict[str, str]:
+    found = {}
+    for name in _PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        source = Path(spec.submodule_search_locations[0]).resolve()
+        found[name] = str(source)
+        libs = source.with_name(name + ".libs")  # the wheels' vendored shared libraries
+        if libs.is_dir():
+            found[libs.name] = str(libs)
+    return found
+
+
+def _mounter(binds: list[tuple[Path, Path]], hidden: list[Path]) -> Callable[[], None]:
+    """A `preexec_fn`: in a new mount namespace, bind what the worker needs, hide the rest."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        ctypes.c_ulong,
+        ctypes.c_char_p,
+    ]
+    empty = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+    steps = [(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None)]
+    steps += [(os.fsencode(s), os.fsencode(t), None, _MS_BIND | _MS_REC, None) for s, t in binds]
+    steps += [(b"tmpfs", os.fsencode(h), b"tmpfs", empty, b"size=4k,mode=555") for h in hidden]
+
+    def mount() -> None:
+        if libc.unshare(_CLONE_NEWNS) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+        for step in steps:
+            if libc.mount(*step) != 0:
+                raise OSError(ctypes.get_errno(), f"mount {step[1]!r}")
+
+    return mount
+
+
+def ns_init_pid(pid: int) -> int | None:
+    """The child of `unshare` (the worker, init of its PID namespace), as we see it."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = [str(p) for p, (parent, *_) in _table().items() if parent == pid]
+    return int(children[0]) if children else None
+
+
+def _table() -> dict[int, tuple[int, int, int, str]]:
+    """Every live process: pid -> (ppid, pgid, sid, state), from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            table[int(entry)] = (int(fields[1]), int(fields[2]), int(fields[3]), fields[0])
+    return table
+
+
+def kill_tree(process: subprocess.Popen[bytes], pid: int, *, namespace: bool) -> None:
+    """SIGKILL the worker, its session, its process group and all its descendants.
+
+    In a PID namespace, killing its init (`pid`) kills every process in it. Otherwise
+    the session, the group and the process tree are killed until none is left; a
+    process that left all three (``setsid`` after a double fork) escapes.
+    """
+    if namespace and pid != process.pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    root = process.pid
+    for _ in range(200):
+        table = _table()
+        victims = {p for p, (_, pgid, sid, _) in table.items() if root in (pgid, sid)}
+        frontier = [root, pid]
+        while frontier:
+            parent = frontier.pop()
+            children = [p for p, (pp, *_) in table.items() if pp == parent and p not in victims]
+            victims.update(children)
+            frontier += children
+        victims = {p for p in victims if table.get(p, (0, 0, 0, "Z"))[3] not in "ZX"}
+        if not victims:
+            break
+        for victim in victims:
+            with contextlib.suppress(OSError):
+                os.kill(victim, signal.SIGKILL)
+        time.sleep(0.002)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def describe_exit(
+    process: subprocess.Popen[bytes], cpu_seconds: int | None = None, memory_mb: int | None = None
+) -> str:
+    """How the worker ended, in words."""
+    code = process.poll()
+    if code is None:
+        return "it is still running"
+    if code >= 0:
+        return f"it exited with status {code} (os._exit, or a fatal error)"
+    number = -code
+    name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
+    if number == signal.SIGSEGV:
+        return "it crashed with a segmentation fault (SIGSEGV)"
+    if number in (signal.SIGXCPU, signal.SIGKILL) and cpu_seconds is not None:
+        return (
+            f"it was killed by {name} (the CPU-time limit of {cpu_seconds} s,"
+            f" the memory limit of {memory_mb} MiB, or a signal it sent)"
+        )
+    return f"it was killed by {name}"

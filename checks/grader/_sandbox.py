@@ -1,0 +1,467 @@
+"""Run a submission's functions in a separate, limited process and bring back plain data.
+
+One `Sandbox` per submission starts one worker (`_worker.py`, a fresh ``python -I -S``
+that imports numpy once) and serves every call with it. A call that kills, hangs or
+confuses the worker gets its status (`crashed`, `timeout`, `invalid`), the worker and
+everything it started are killed, and the next call starts a fresh one, so the other
+functions are still graded.
+
+Isolation, strongest first (`Sandbox.isolation` says which is in force, and why not a
+stronger one):
+
+``namespaces``
+    When the checker runs as root: the worker runs as ``nobody`` in its own PID and
+    mount namespaces (util-linux ``unshare``). Its PID namespace dies with it, taking
+    every process the submission started (``setsid`` and double forks included); it
+    cannot see or signal the checker; the interpreter's prefix, numpy and scipy are
+    bind-mounted into a private directory (so ``nobody`` can run a Python installed
+    under ``/root``), and site-packages and the checker's own source trees are hidden
+    under empty read-only mounts.
+``nobody``
+    Root without namespaces (a container without CAP_SYS_ADMIN): the worker runs as
+    ``nobody`` in its own session, if that user can run the interpreter and import
+    numpy. It cannot signal the checker; processes that leave the session and its
+    process tree can outlive it.
+``same-user``
+    Not root: the worker runs as the checker's user in its own session. It can signal
+    the checker and read its files; use it to grade your own code, not students'.
+
+Trust: the parent reads back only length-prefixed frames holding JSON and `.npy` bytes,
+parsed without pickle, every array checked to have a numeric dtype; nothing the worker
+says is unpickled or called.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from checks.grader import _wire
+from checks.grader._procs import describe_exit, kill_tree, launch, ns_init_pid
+from checks.grader._source import Source, read_source
+
+__all__ = ["LoadError", "Loaded", "Outcome", "Sandbox", "SandboxError"]
+
+Status = Literal["ok", "error", "timeout", "crashed", "invalid"]
+Isolation = Literal["auto", "namespaces", "nobody", "same-user"]
+_START_SECONDS = 30.0
+_WORKER = Path(__file__).with_name("_worker.py")
+_CHOSEN: dict[tuple[str, int], tuple[str, str]] = {}  # (python, euid) -> (strategy, why)
+
+
+class SandboxError(RuntimeError):
+    """No worker could be started: a problem of the machine, not of the submission."""
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """Why a submission did not load: a syntax error, an exception or an exit at import.
+
+    `line` (and, for a notebook, `cell`: its position among all cells, from 1) is where
+    in the submission, when known.
+    """
+
+    file: str
+    line: int | None
+    message: str
+    cell: int | None = None
+
+    def __str__(self) -> str:
+        where = [self.file] + [f"cell {self.cell}"] * (self.cell is not None)
+        where += [f"line {self.line}"] * (self.line is not None)
+        return f"{', '.join(where)}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The submission's top-level callables (`names`), or why it did not load (`error`)."""
+
+    names: tuple[str, ...]
+    error: LoadError | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call did.
+
+    `value` (status ``ok`` only) is plain data: numpy arrays of a numeric dtype (a
+    numpy scalar comes back as a 0-d array, keeping its dtype), Python floats (for
+    Python numbers), and lists and tuples of them. `mutated` lists the indices of the
+    arguments the call changed in place; `seconds` is the call's wall-clock time.
+    """
+
+    status: Status
+    value: Any = None
+    message: str = ""
+    traceback: str | None = None
+    mutated: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen[bytes]
+    requests: int  # our end of the pipe the worker reads
+    replies: int  # our end of the pipe the worker writes
+    strategy: str
+    pid: int  # the interpreter's pid as the checker sees it
+    startup: float
+
+    def stop(self) -> None:
+        kill_tree(self.process, self.pid, namespace=self.strategy == "namespaces")
+        for fd in (self.requests, self.replies):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class Sandbox:
+    """Load one submission in a separate, limited process and call its functions.
+
+    Parameters
+    ----------
+    submission : str or Path
+        A `.py` file or a `.ipynb` notebook (see `checks.grader._source`).
+    call_timeout : float
+        Wall-clock limit of one call, in seconds; loading the submission is one call.
+    total_timeout : float
+        Wall-clock limit of all calls together, from `load`; calls past it are not run.
+    memory_mb : int
+        Address-space limit of the worker (RLIMIT_AS), in MiB.
+    cpu_seconds : int or None
+        CPU-time limit of each worker (RLIMIT_CPU); None: `total_timeout`, rounded up.
+    output_cap : int
+        What is kept of the submission's stdout and of its stderr, in bytes each.
+    isolation : {"auto", "namespaces", "nobody", "same-user"}
+        How to run the worker (module docstring); "auto" takes the strongest available.
+
+    Examples
+    --------
+    >>> with Sandbox("student.py") as box:  # doctest: +SKIP
+    ...     if "relu" in box.load().names:
+    ...         outcome = box.call("relu", [np.array([[-1.0, 2.0]])])
+    """
+
+    def __init__(
+        self,
+        submission: str | Path,
+        *,
+        call_timeout: float = 10.0,
+        total_timeout: float = 120.0,
+        memory_mb: int = 1024,
+        cpu_seconds: int | None = None,
+        output_cap: int = 65536,
+        isolation: Isolation = "auto",
+    ) -> None:
+        for name, value in [("call_timeout", call_timeout), ("total_timeout", total_timeout)]:
+            if not value > 0:
+                raise ValueError(f"`{name}` must be positive, got `{value}`")
+        if memory_mb < 64:
+            raise ValueError(f"`memory_mb` must be at least 64, got `{memory_mb}`")
+        if cpu_seconds is not None and cpu_seconds < 1:
+            raise ValueError(f"`cpu_seconds` must be at least 1, got `{cpu_seconds}`")
+        if output_cap < 0:
+            raise ValueError(f"`output_cap` must be at least 0, got `{output_cap}`")
+        if isolation not in ("auto", "namespaces", "nobody", "same-user"):
+            raise ValueError(
+                f"`isolation` must be auto, namespaces, nobody or same-user, got `{isolation}`"
+            )
+        self.submission = str(submission)
+        self.call_timeout, self.total_timeout = float(call_timeout), float(total_timeout)
+        self.memory_mb, self.output_cap = int(memory_mb), int(output_cap)
+        self.cpu_seconds = cpu_seconds or int(np.ceil(total_timeout))
+        self.isolation_request = isolation
+        self.isolation = ""  # what is in force, once a worker started
+        self.restarts = 0
+        self._loaded: Loaded | None = None
+        self._source: Source | None = None
+        self._worker: _Worker | None = None
+        self._deadline: float | None = None
+        self._closed_output: tuple[str, str] | None = None
+        self._home = Path(tempfile.mkdtemp(prefix="backprop-check-"))
+        self._home.chmod(0o711)  # the worker may traverse it to its run/ directory, no more
+        self._run = self._home / "run"
+        self._run.mkdir(mode=0o755)
+        self._out = [
+            os.open(self._home / n, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            for n in ("stdout", "stderr")
+        ]
+        self._current: list[_Worker | None] = [None]  # shared with the finalizer
+        self._finalizer = weakref.finalize(self, _cleanup, self._home, self._out, self._current)
+
+    # -- the API -----------------------------------------------------------------
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def load(self) -> Loaded:
+        """Start the worker and load the submission in it (once; later calls reuse it).
+
+        Raises
+        ------
+        SandboxError
+            If no worker can be started at all (the machine, not the submission).
+        """
+        if self._loaded is None:
+            self._deadline = time.monotonic() + self.total_timeout
+            self._loaded = self._load()
+        return self._loaded
+
+    def call(self, name: str, args: Sequence[Any]) -> Outcome:
+        """Call the submission's `name` on `args` (arrays, floats, lists and tuples of them)."""
+        if not isinstance(name, str):
+            raise TypeError(f"`name` must be a str, got `{name!r}`")
+        blobs: list[bytes] = []
+        header = {"op": "call", "name": name, "args": [_wire.encode(a, blobs) for a in args]}
+        loaded = self.load()
+        if loaded.error is not None:
+            return Outcome("error", message=f"the submission did not load: {loaded.error}")
+        started = time.monotonic()
+        timeout = self._time_left()
+        if timeout <= 0:
+            return Outcome("timeout", message=self._total_message())
+        if self._worker is None:
+            self.restarts += 1
+            again = self._load()
+            if again.error is not None:
+                return Outcome("error", message=f"the submission did not load again: {again.error}")
+            timeout = self._time_left()
+        reply = self._exchange(header, blobs, timeout, f"`{name}`")
+        seconds = time.monotonic() - started
+        if isinstance(reply, Outcome):
+            return Outcome(reply.status, message=reply.message, seconds=seconds)
+        reply_header, reply_blobs = reply
+        try:
+            mutated = _wire.indices(reply_header.get("mutated", []), len(args))
+            status = reply_header["status"]
+            message = _wire.text(reply_header.get("message", ""), 4000)
+            if status == "ok":
+                value = _wire.decode(reply_header["value"], reply_blobs)
+                return Outcome("ok", value, mutated=mutated, seconds=seconds)
+            if status not in ("error", "invalid"):
+                raise _wire.Malformed(f"unknown status `{status!r:.40}`")
+        except (_wire.Malformed, KeyError, TypeError) as error:
+            self._stop()
+            return Outcome(
+                "invalid", message=f"the worker's reply was malformed: {error}", seconds=seconds
+            )
+        if reply_header.get("exception") == "MemoryError":
+            message += f" (the memory limit is {self.memory_mb} MiB)"
+        tb = _wire.text(reply_header.get("traceback"), 20000) or None
+        return Outcome(status, message=message, traceback=tb, mutated=mutated, seconds=seconds)
+
+    def close(self) -> None:
+        """Kill the worker and everything it started; keep what it printed."""
+        if self._closed_output is None:
+            self._stop()
+            self._closed_output = (self.stdout, self.stderr)
+            self._finalizer()
+
+    @property
+    def stdout(self) -> str:
+        """What the submission printed on stdout, at most `output_cap` bytes."""
+        return self._closed_output[0] if self._closed_output else self._read("stdout")
+
+    @property
+    def stderr(self) -> str:
+        """What the submission printed on stderr, at most `output_cap` bytes."""
+        return self._closed_output[1] if self._closed_output else self._read("stderr")
+
+    @property
+    def startup_seconds(self) -> float | None:
+        """How long the current worker took from spawn to importing numpy."""
+        return None if self._worker is None else self._worker.startup
+
+    # -- loading -----------------------------------------------------------------
+
+    def _load(self) -> Loaded:
+        file = self.submission
+        try:
+            self._source = self._source or read_source(file)
+        except (OSError, ValueError) as error:
+            return Loaded((), LoadError(file, None, str(error)))
+        copy = self._run / ("submission" + Path(file).suffix.lower())
+        shutil.copyfile(file, copy)
+        copy.chmod(0o644)
+        self._start()
+        timeout = min(self.call_timeout, self._time_left())
+        cells = [[c.name, c.code] for c in self._source.cells]
+        request = {"op": "load", "file": str(copy), "cells": cells}
+        reply = self._exchange(request, [], timeout, "loading the submission")
+        if isinstance(reply, Outcome):
+            return Loaded((), LoadError(file, None, reply.message))
+        header = reply[0]
+        try:
+            if header["status"] == "ok":
+                return Loaded(tuple(_wire.names(header["names"])))
+            where = header.get("where") or [None, None]
+            cell_name, line = str(where[0]), where[1] if isinstance(where[1], int) else None
+            message = _wire.text(header.get("message", "error"), 4000)
+        except (_wire.Malformed, KeyError, TypeError, IndexError) as error:
+            self._stop()
+            return Loaded((), LoadError(file, None, f"the worker's reply was malformed: {error}"))
+        if not self._source.owns(cell_name):
+            line = None
+        return Loaded((), LoadError(file, line, message, self._source.cell_number(cell_name)))
+
+    # -- the worker --------------------------------------------------------------
+
+    def _start(self) -> None:
+        key = (sys.executable, os.geteuid())
+        if self.isolation_request != "auto":
+            order = [self.isolation_request]
+        elif key in _CHOSEN:
+            order = [_CHOSEN[key][0]]
+        else:
+            order = ["namespaces", "nobody", "same-user"] if os.geteuid() == 0 else ["same-user"]
+        failures = []
+        for strategy in order:
+            try:
+                self._worker = self._spawn(strategy)
+            except _StartFailed as error:
+                failures.append(f"{strategy}: {error}")
+                for fd in self._out:  # what a failed attempt printed is not the submission's
+                    os.ftruncate(fd, 0)
+                continue
+            self._current[0] = self._worker
+            why = "; ".join(failures)
+            if self.isolation_request == "auto":
+                why = _CHOSEN.setdefault(key, (strategy, why))[1]
+            self.isolation = _DESCRIPTIONS[strategy] + (
+                f" (stronger ones failed: {why})" if why else ""
+            )
+            return
+        raise SandboxError("could not start a worker: " + "; ".join(failures))
+
+    def _spawn(self, strategy: str) -> _Worker:
+        worker_script = self._run / "_worker.py"
+        shutil.copyfile(_WORKER, worker_script)
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        fds = [request_r, reply_w]
+        try:
+            argv, kwargs = launch(strategy, self._run)
+        except OSError as error:
+            raise _StartFailed(str(error)) from None
+        argv += [
+            str(worker_script),
+            str(request_r),
+            str(reply_w),
+            str(self.memory_mb),
+            str(self.cpu_seconds),
+            str(self.output_cap),
+            str(self._run / "lib"),
+        ]
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=self._out[0],
+                stderr=self._out[1],
+                pass_fds=fds,
+                cwd=self._run,
+                start_new_session=True,
+                **kwargs,
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            raise _StartFailed(f"{type(error).__name__}: {error}") from None
+        finally:
+            for fd in fds:
+                os.close(fd)
+        worker = _Worker(process, request_w, reply_r, strategy, process.pid, 0.0)
+        try:
+            ready = _wire.receive(reply_r, started + _START_SECONDS, 1 << 16)[0].get("status")
+        except (_wire.Timeout, _wire.Malformed, EOFError):
+            ready = None
+        if ready != "ready":
+            worker.stop()
+            tail = self._read("stderr")[-300:].strip().replace("\n", " | ")
+            raise _StartFailed(f"the worker did not start ({describe_exit(process)}): {tail}")
+        worker.startup = time.monotonic() - started
+        if strategy == "namespaces":
+            worker.pid = ns_init_pid(process.pid) or process.pid
+        return worker
+
+    def _exchange(
+        self, header: dict[str, Any], blobs: list[bytes], timeout: float, what: str
+    ) -> tuple[dict[str, Any], list[bytes]] | Outcome:
+        worker = self._worker
+        assert worker is not None
+        deadline = time.monotonic() + timeout
+        try:
+            _wire.send(worker.requests, header, blobs, deadline)
+            return _wire.receive(worker.replies, deadline, self.memory_mb << 20)
+        except _wire.Timeout:
+            self._stop()
+            if time.monotonic() >= (self._deadline or 0):
+                return Outcome("timeout", message=self._total_message())
+            return Outcome("timeout", message=f"{what} did not return within {timeout:g} s")
+        except _wire.Malformed as error:
+            self._stop()
+            return Outcome("invalid", message=f"the worker's reply was malformed: {error}")
+        except (EOFError, BrokenPipeError):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.process.wait(timeout=1)
+            self._stop()
+            how = describe_exit(worker.process, self.cpu_seconds, self.memory_mb)
+            return Outcome("crashed", message=f"{what} ended the worker: {how}")
+
+    def _stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = self._current[0] = None
+
+    def _time_left(self) -> float:
+        left = (self._deadline or time.monotonic()) - time.monotonic()
+        return min(self.call_timeout, left)
+
+    def _total_message(self) -> str:
+        return f"the total time limit of {self.total_timeout:g} s is used up"
+
+    def _read(self, name: str) -> str:
+        try:
+            with open(self._home / name, "rb") as stream:
+                data = stream.read(self.output_cap + 1)
+        except OSError:
+            return ""
+        cut = "\n[output truncated]" if len(data) > self.output_cap else ""
+        return data[: self.output_cap].decode("utf-8", "replace") + cut
+
+
+class _StartFailed(Exception):
+    pass
+
+
+_DESCRIPTIONS = {
+    "namespaces": "namespaces: as nobody in private PID and mount namespaces,"
+    " only the stdlib, numpy and scipy visible",
+    "nobody": "nobody: as nobody in its own session (no namespaces:"
+    " a process that leaves the session and the process tree can outlive it)",
+    "same-user": "same-user: as the checker's own user in its own session"
+    " (it can read the checker's files and signal it)",
+}
+
+
+def _cleanup(home: Path, out: list[int], workers: list[_Worker | None]) -> None:
+    for worker in workers:
+        if worker is not None:
+            worker.stop()
+    for fd in out:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    shutil.rmtree(home, ignore_errors=True)

@@ -1,0 +1,168 @@
+"""Read a submission, a `.py` file or a Jupyter notebook, as the cells the worker runs.
+
+A notebook's code cells run in order, in one namespace, as Jupyter would run them top
+to bottom. What is not Python is left out, line by line, so line numbers stay those the
+student sees:
+
+- IPython magics (``%time f()``, ``x = %timeit f()``), shell escapes (``!pip install``,
+  ``files = !ls``) and help requests (``np.sum?``) are skipped;
+- a cell magic on a cell's first line skips the whole cell (``%%bash``, ``%%html``,
+  ``%%writefile``: its body is not Python), except ``%%time``, ``%%timeit``,
+  ``%%capture`` and ``%%prun``, whose body is Python and runs without the magic;
+- a cell tagged ``skip`` or ``skip-grading`` is left out (in Jupyter: View > Cell
+  Toolbar > Tags), for scratch work or slow experiments the grader should not run.
+
+Each cell is compiled under the name ``"FILE, cell N"``, N counting every cell of the
+notebook from 1 (markdown cells included, as one counts them scrolling down), so an
+error is reported at the cell and line the student sees. A `.py` file is one cell named
+after the file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SKIP_TAGS", "Cell", "Source", "read_source"]
+
+SKIP_TAGS = frozenset({"skip", "skip-grading"})
+"""Cell tags that leave a notebook cell out of grading."""
+
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
+_NOT_PYTHON = re.compile(
+    r"""^\s*(?:
+        [%!]                                # %magic, !shell
+      | [\w.]+\s*=\s*[%!]                   # x = %magic, x = !shell
+      | \?{1,2}[\w.]+\s*$ | [\w.]+\?{1,2}\s*$  # ?name, name??
+    )""",
+    re.VERBOSE,
+)
+_MAX_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Code the worker compiles under `name`; `number` is the notebook cell (None for .py)."""
+
+    name: str
+    number: int | None
+    code: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """A submission as cells to run in order; `file` is the path as given."""
+
+    file: str
+    cells: tuple[Cell, ...]
+
+    def cell_number(self, name: str) -> int | None:
+        """The notebook cell compiled under `name`, or None (a `.py` file, another file)."""
+        return next((c.number for c in self.cells if c.name == name), None)
+
+    def owns(self, name: str) -> bool:
+        """Whether `name` is one of this submission's compiled cells."""
+        return any(c.name == name for c in self.cells)
+
+
+def read_source(path: str | Path) -> Source:
+    """Read a `.py` file or a `.ipynb` notebook.
+
+    Parameters
+    ----------
+    path : str or Path
+        The submission.
+
+    Returns
+    -------
+    Source
+        Its code cells, magics and skipped cells left out.
+
+    Raises
+    ------
+    ValueError
+        If `path` is neither a `.py` nor a `.ipynb` file, is too large, cannot be
+        decoded, or is not a notebook in nbformat 4.
+    OSError
+        If it cannot be read.
+    """
+    file = str(path)
+    suffix = Path(file).suffix.lower()
+    if suffix not in (".py", ".ipynb"):
+        raise ValueError(f"`submission` must be a .py file or a .ipynb notebook, got `{file}`")
+    data = Path(file).read_bytes()
+    if len(data) > _MAX_BYTES:
+        raise ValueError(f"`{file}` is {len(data)} bytes, more than a submission can be")
+    if suffix == ".py":
+        return Source(file, (Cell(file, None, _decode(data, file)),))
+    return Source(file, tuple(_notebook_cells(data, file)))
+
+
+def _decode(data: bytes, file: str) -> str:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+        raise ValueError(f"`{file}` cannot be decoded: {error}") from None
+
+
+def _notebook_cells(data: bytes, file: str) -> list[Cell]:
+    try:
+        notebook = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"`{file}` is not a notebook: {error}") from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError(f"`{file}` is not a notebook in nbformat 4: it has no list of `cells`")
+    found = []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        tags = (cell.get("metadata") or {}).get("tags") or []
+        if isinstance(tags, list) and SKIP_TAGS.intersection(map(str, tags)):
+            continue
+        code = _python_only(_text(cell.get("source", ""), file, number))
+        if code is not None:
+            found.append(Cell(f"{file}, cell {number}", number, code))
+    return found
+
+
+def _text(source: Any, file: str, number: int) -> str:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(s, str) for s in source):
+        return "".join(source)
+    raise ValueError(f"`{file}`: cell {number} has a `source` that is not text")
+
+
+def _python_only(code: str) -> str | None:
+    """`code` with magics, shell escapes and help blanked out; None to skip the cell."""
+    lines = code.splitlines()
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if first.startswith("%%"):
+        if (first[2:].split() or [""])[0] not in _PYTHON_CELL_MAGICS:
+            return None
+        lines[next(i for i, line in enumerate(lines) if line.strip())] = ""
+    inside = _inside_strings(code)
+    for i, line in enumerate(lines):
+        if i + 1 not in inside and _NOT_PYTHON.match(line):
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[i] = indent + "pass" if indent else ""
+    return "\n".join(lines) + "\n"
+
+
+def _inside_strings(code: str) -> set[int]:
+    """Line numbers (from 1) that continue a multi-line string, so are not line starts."""
+    inside: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass  # broken code: the worker reports the syntax error; lines are judged alone
+    return inside

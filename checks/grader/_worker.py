@@ -1,0 +1,280 @@
+"""The worker: a fresh interpreter that loads one submission and runs its functions.
+
+Run by `checks.grader._sandbox` as ``python -I -S _worker.py REQ_FD RESP_FD MEMORY_MB
+CPU_SECONDS OUTPUT_CAP LIBDIR``; it imports nothing of the checker (neither `checks` nor
+`backprop`), only the standard library and, from LIBDIR, numpy.
+
+Protocol, on two dedicated pipes (never stdout): each message is an 8-byte big-endian
+length, then a 4-byte big-endian length and a JSON header, then the arrays the header
+lists as `.npy` bytes, each preceded by its 8-byte length. Values are trees of
+``{"array": i}``, ``{"float": x}``, ``{"list": [...]}`` and ``{"tuple": [...]}``.
+
+Nothing here is trusted by the checker: the submission runs in this process and can
+change anything in it. The conversions below exist to give honest submissions clear
+messages; the checker validates every byte it reads back on its own side.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import linecache
+import os
+import resource
+import signal
+import struct
+import sys
+import traceback
+import types
+from typing import Any
+
+_FRAME = struct.Struct(">Q")
+_HEADER = struct.Struct(">I")
+_NUMERIC = "biufc"
+_MAX_DEPTH = 8
+
+
+class _Invalid(Exception):
+    """A result that is not plain numeric data."""
+
+
+class _CappedText(io.TextIOBase):
+    """A text stream that writes to a file descriptor and drops what exceeds `cap` bytes."""
+
+    def __init__(self, fd: int, cap: int) -> None:
+        self._fd, self._left = fd, cap
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        data = str(s).encode("utf-8", "replace")[: max(self._left, 0)]
+        self._left -= len(data)
+        while data:
+            try:
+                data = data[os.write(self._fd, data) :]
+            except OSError:
+                break
+        return len(s)
+
+
+def _limit(memory_mb: int, cpu_seconds: int, output_cap: int) -> None:
+    mb = 1 << 20
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * mb, memory_mb * mb))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # A backstop for output written below Python's streams (os.write, C code): past it
+    # writes fail with EFBIG instead of killing the process with SIGXFSZ.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    cap = output_cap + mb
+    resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
+
+
+def main(argv: list[str]) -> int:
+    req_fd, resp_fd, memory_mb, cpu_seconds, output_cap = (int(a) for a in argv[:5])
+    libdir = argv[5]
+    _limit(memory_mb, cpu_seconds, output_cap)
+    sys.stdout = _CappedText(1, output_cap)  # type: ignore[assignment]
+    sys.stderr = _CappedText(2, output_cap)  # type: ignore[assignment]
+    sys.path.insert(0, libdir)
+    import numpy as np
+
+    # Bound now, so a submission that patches numpy or json does not change the protocol
+    # by accident (on purpose it can; the checker does not trust this process).
+    write_array, load_array, ndarray, generic = (
+        np.lib.format.write_array,
+        np.load,
+        np.ndarray,
+        np.generic,
+    )
+    asarray, dumps, loads = np.asarray, json.dumps, json.loads
+    module = types.ModuleType("submission")
+    cell_names: set[str] = set()
+    sys.modules["submission"] = module
+    reader = os.fdopen(req_fd, "rb", buffering=0)
+
+    def read_exact(n: int) -> bytes:
+        chunks, left = [], n
+        while left:
+            chunk = reader.read(left)
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def receive() -> tuple[dict[str, Any], list[bytes]]:
+        (size,) = _FRAME.unpack(read_exact(_FRAME.size))
+        body = read_exact(size)
+        (json_size,) = _HEADER.unpack_from(body)
+        header = loads(body[_HEADER.size : _HEADER.size + json_size])
+        blobs, at = [], _HEADER.size + json_size
+        for n in header.get("blobs", []):
+            blobs.append(body[at : at + n])
+            at += n
+        return header, blobs
+
+    def send(header: dict[str, Any], blobs: list[bytes] = ()) -> None:  # type: ignore[assignment]
+        header = dict(header, blobs=[len(b) for b in blobs])
+        text = dumps(header).encode()
+        body = b"".join([_HEADER.pack(len(text)), text, *blobs])
+        data = _FRAME.pack(len(body)) + body
+        while data:
+            data = data[os.write(resp_fd, data) :]
+
+    def decode(tree: Any, blobs: list[bytes]) -> Any:
+        if "array" in tree:
+            return load_array(io.BytesIO(blobs[tree["array"]]), allow_pickle=False)
+        if "float" in tree:
+            return float(tree["float"])
+        items = [decode(t, blobs) for t in tree.get("list", tree.get("tuple", []))]
+        return items if "list" in tree else tuple(items)
+
+    def number(x: Any) -> bool:
+        return type(x) in (bool, int, float) or (
+            isinstance(x, generic) and type(x).__module__ == "numpy"
+        )
+
+    def numbers_only(x: Any, depth: int) -> bool:
+        if type(x) in (list, tuple):
+            return depth < _MAX_DEPTH and all(numbers_only(v, depth + 1) for v in x)
+        return number(x)
+
+    def plain(x: Any, where: str, depth: int = 0) -> Any:
+        """`x` as plain data: numeric ndarrays, floats, lists and tuples of them."""
+        kind = type(x)
+        if kind is ndarray:
+            if x.dtype.kind not in _NUMERIC or x.dtype.fields or x.dtype.subdtype:
+                raise _Invalid(f"{where} is an array of dtype `{x.dtype}`, not numbers")
+            return x
+        if isinstance(x, ndarray):
+            raise _Invalid(
+                f"{where} is an ndarray subclass `{kind.__module__}.{kind.__qualname__}`;"
+                " return a plain numpy.ndarray (numpy.asarray(x))"
+            )
+        if kind in (bool, int, float):
+            try:
+                return float(x)
+            except OverflowError:
+                raise _Invalid(f"{where} is an int too large for a float") from None
+        if number(x):
+            return plain(asarray(x), where, depth)
+        if kind in (list, tuple):
+            if numbers_only(x, depth):
+                try:
+                    return plain(asarray(x), where, depth)
+                except ValueError as error:  # ragged nested lists
+                    raise _Invalid(f"{where} is not a regular array: {error}") from None
+            if depth >= _MAX_DEPTH:
+                raise _Invalid(f"{where} is nested too deep")
+            items = [plain(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(x)]
+            return items if kind is list else tuple(items)
+        if x is None:
+            raise _Invalid(f"{where} is `None` (a missing `return`?)")
+        raise _Invalid(f"{where} is a `{kind.__module__}.{kind.__qualname__}`, not a numeric array")
+
+    def encode(x: Any, blobs: list[bytes]) -> Any:
+        if type(x) is ndarray:
+            buffer = io.BytesIO()
+            write_array(buffer, x, allow_pickle=False)
+            blobs.append(buffer.getvalue())
+            return {"array": len(blobs) - 1}
+        if type(x) is float:
+            return {"float": x}
+        key = "list" if type(x) is list else "tuple"
+        return {key: [encode(v, blobs) for v in x]}
+
+    def fingerprint(x: Any) -> Any:
+        try:
+            blobs: list[bytes] = []
+            return encode(x, blobs), blobs
+        except Exception:  # the call replaced an argument by something else
+            return None
+
+    def failure(error: BaseException, skip: int) -> dict[str, Any]:
+        tb = error.__traceback__
+        for _ in range(skip):
+            tb = tb.tb_next if tb is not None else None
+        frames = traceback.extract_tb(tb)
+        own = [f for f in frames if f.filename in cell_names]
+        where = own[-1] if own else None
+        try:
+            if isinstance(error, SystemExit):
+                message = f"called sys.exit({error.code!r})"
+            else:
+                message = "".join(traceback.format_exception_only(error)).strip()
+            text = "".join(traceback.format_exception(type(error), error, tb))
+        except BaseException:  # a hostile __str__
+            message, text = f"raised {type(error).__name__}", ""
+        return {
+            "status": "error",
+            "message": message,
+            "traceback": text,
+            "exception": type(error).__name__,
+            "where": None if where is None else [where.filename, where.lineno],
+        }
+
+    def load(header: dict[str, Any]) -> dict[str, Any]:
+        module.__file__ = header["file"]
+        codes = []
+        for name, text in header["cells"]:
+            cell_names.add(name)
+            linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+            try:
+                codes.append(compile(text, name, "exec", dont_inherit=True))
+            except SyntaxError as error:
+                return {
+                    "status": "error",
+                    "message": f"{type(error).__name__}: {error.msg}",
+                    "traceback": "".join(traceback.format_exception_only(error)),
+                    "exception": type(error).__name__,
+                    "where": [error.filename, error.lineno],
+                }
+        for code in codes:
+            try:
+                exec(code, module.__dict__)
+            except BaseException as error:
+                return failure(error, skip=1)
+            finally:
+                sys.stdout.flush()
+        names = sorted(
+            k for k, v in list(module.__dict__.items()) if type(k) is str and callable(v)
+        )
+        return {"status": "ok", "names": names}
+
+    def call(header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        args = [decode(t, blobs) for t in header["args"]]
+        before = [fingerprint(a) for a in args]
+        function = module.__dict__.get(header["name"])
+        if not callable(function):
+            return {"status": "error", "message": f"no function `{header['name']}`"}, []
+        try:
+            result = function(*args)
+        except BaseException as error:
+            return failure(error, skip=1), []
+        finally:
+            sys.stdout.flush()
+        mutated = [i for i, a in enumerate(args) if fingerprint(a) != before[i]]
+        out: list[bytes] = []
+        try:
+            value = encode(plain(result, "the result"), out)
+        except _Invalid as error:
+            return {"status": "invalid", "message": str(error), "mutated": mutated}, []
+        return {"status": "ok", "value": value, "mutated": mutated}, out
+
+    send({"status": "ready", "pid": os.getpid(), "uid": os.getuid(), "numpy": np.__version__})
+    while True:
+        try:
+            header, blobs = receive()
+        except EOFError:
+            return 0
+        if header["op"] == "load":
+            send(load(header))
+        elif header["op"] == "call":
+            send(*call(header, blobs))
+        else:
+            return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
