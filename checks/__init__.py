@@ -14,6 +14,7 @@ from checks._gradcheck import (
     assert_gradient_close,
     check_gradient,
 )
+from checks._network import NetworkLoss, batched_loss, network_check
 from checks._numdiff import (
     ComplexStepError,
     Estimate,
@@ -31,10 +32,13 @@ __all__ = [
     "Finding",
     "FunctionError",
     "GradientReport",
+    "NetworkLoss",
     "assert_gradient_close",
+    "batched_loss",
     "check_gradient",
     "default_step",
     "fingerprint",
+    "network_check",
     "numerical_gradient",
     "numerical_jacobian",
 ]

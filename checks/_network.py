@@ -1,0 +1,225 @@
+"""The notes' network as a function of its parameter blocks, fast to differentiate.
+
+`NetworkLoss(X, Y)` is the loss of the notes' network (`backprop.network.network_loss`)
+as a function of the blocks ``{"W_1": ..., "b_1": ..., ...}`` of `param_blocks`. It
+carries what `check_gradient` uses automatically:
+
+- ``kinks``: the sign pattern of every pre-activation `z_l`;
+- ``along_axes``: the loss at many one-entry perturbations of one block at once. A
+  perturbed `W_l` or `b_l` leaves the layers below `l` unchanged and changes one row of
+  `z_l`: the batch starts from the cached forward pass, updates that row, propagates the
+  change to `z_{l+1}` as a rank-one update, and only then runs the remaining layers as
+  batched matrix products. It also reports which perturbations changed a sign pattern;
+- ``batched``: called with a leading batch axis on every block, it returns one loss per
+  point (directional checks use it);
+- ``m``: the number of examples, so a factor `m` is recognised in reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from backprop import network as net
+from backprop.catalog import param_blocks, params_from_blocks
+from checks._gradcheck import GradientReport, check_gradient
+from checks._numdiff import Array
+
+__all__ = ["NetworkLoss", "network_check"]
+
+_CHUNK = 1 << 18  # entries of the largest batched activation, to bound memory
+
+
+class NetworkLoss:
+    """The loss of the notes' network on `(X, Y)`, as a function of its parameter blocks.
+
+    Parameters
+    ----------
+    X : array, shape (n_0, m)
+        The inputs, examples as columns.
+    Y : array, shape (n_L, m)
+        The one-hot labels.
+    kind : {"notes", "categorical"}
+        The loss (see `backprop.formulas.loss`).
+    """
+
+    batched = True
+
+    def __init__(self, X: Array, Y: Array, *, kind: str = "notes") -> None:
+        self.X = np.asarray(X, dtype=np.float64)
+        self.Y = np.asarray(Y, dtype=np.float64)
+        if self.X.ndim != 2 or self.Y.ndim != 2 or self.X.shape[1] != self.Y.shape[1]:
+            raise ValueError(
+                f"`X` (n_0, m) and `Y` (n_L, m) must be 2-D with the same m, got "
+                f"{self.X.shape} and {self.Y.shape}"
+            )
+        if kind not in ("notes", "categorical"):
+            raise ValueError(f"`kind` must be 'notes' or 'categorical', got {kind!r}")
+        self.kind = kind
+        self.m = self.X.shape[1]
+
+    def __repr__(self) -> str:
+        return f"NetworkLoss(X {self.X.shape}, Y {self.Y.shape}, kind={self.kind!r})"
+
+    def __call__(self, blocks: Mapping[str, Array]) -> Any:
+        if np.ndim(blocks["W_1"]) == 3:
+            return self._batch(blocks)
+        return net.network_loss(params_from_blocks(blocks), self.X, self.Y, kind=self.kind)
+
+    def kinks(self, blocks: Mapping[str, Array]) -> Array:
+        """The signs of every pre-activation `z_l > 0`, flattened and concatenated."""
+        cache = net.forward_cache(params_from_blocks(blocks), self.X)
+        return np.concatenate([(z.real > 0).ravel() for z in cache.z])
+
+    def _batch(self, blocks: Mapping[str, Array]) -> Array:
+        a: Array = np.broadcast_to(self.X, (len(blocks["W_1"]), *self.X.shape))
+        for W, b in params_from_blocks(blocks):
+            z = np.matmul(W, a) + b
+            a = _relu(z)
+        return batched_loss(a, self.Y, self.kind)
+
+    def along_axes(
+        self, blocks: Mapping[str, Array], name: str, index: Array, delta: Array
+    ) -> tuple[Array, Array]:
+        """The loss at `blocks` with entry `index[k]` of block `name` moved by `delta[k]`.
+
+        Returns the `k` losses and whether each perturbation changed the sign of any
+        pre-activation (crossed a kink).
+        """
+        params = params_from_blocks(blocks)
+        cache = net.forward_cache(params, self.X)
+        l = int(name.split("_")[1])  # the notes' layer index
+        W = params[l - 1][0]
+        if name.startswith("W_"):
+            i, j = np.divmod(index, W.shape[1])
+            dz = delta[:, None] * cache.a[l - 1][j, :]
+        else:
+            i = index // 1
+            dz = np.broadcast_to(delta[:, None], (len(index), self.m))
+        widest = max(w.shape[0] for w, _ in params[l - 1 :])
+        per = max(1, _CHUNK // (widest * self.m))
+        values = np.empty(len(index), dtype=np.result_type(float, delta.dtype))
+        crossed = np.empty(len(index), dtype=bool)
+        for lo in range(0, len(index), per):
+            sl = slice(lo, lo + per)
+            values[sl], crossed[sl] = self._from_layer(params, cache, l, i[sl], dz[sl])
+        return values, crossed
+
+    def _from_layer(
+        self,
+        params: Sequence[tuple[Array, Array]],
+        cache: net.Cache,
+        l: int,
+        i: Array,
+        dz: Array,
+    ) -> tuple[Array, Array]:
+        """Losses when row `i[k]` of `z_l` moves by `dz[k]` (`(k, m)`), and crossings.
+
+        The batch is laid out `(n, k, m)`, units first, so that each layer above is one
+        matrix product `W_l @ (n_{l-1}, k·m)` and the softmax reduces over rows.
+        """
+        z_row = cache.z[l - 1][i, :] + dz
+        crossed = np.any((z_row.real > 0) != (cache.z[l - 1][i, :] > 0), axis=1)
+        a_row = _relu(z_row)
+        L = len(params)
+        k = len(i)
+        if l == L:
+            a = np.repeat(cache.a[L][:, None, :], k, axis=1).astype(a_row.dtype)
+            a[i, np.arange(k), :] = a_row
+            return _loss_units_first(a, self.Y, self.kind), crossed
+        # z_{l+1} changes by the column W_{l+1}[:, i] times the change of row i of a_l.
+        da_row = a_row - cache.a[l][i, :]
+        z = cache.z[l][:, None, :] + params[l][0][:, i][:, :, None] * da_row[None, :, :]
+        for layer in range(l + 1, L + 1):
+            changed = (z.real > 0) != (cache.z[layer - 1] > 0)[:, None, :]
+            crossed |= changed.any(axis=0).any(axis=1)
+            a = _relu(z)
+            if layer == L:
+                break
+            W, b = params[layer]
+            z = (W @ a.reshape(a.shape[0], -1)).reshape(W.shape[0], k, self.m) + b[:, :, None]
+        return _loss_units_first(a, self.Y, self.kind), crossed
+
+
+def _relu(z: Array) -> Array:
+    return np.where(z.real > 0, z, 0.0) if np.iscomplexobj(z) else np.maximum(z, 0.0)
+
+
+def batched_loss(a_L: Array, Y: Array, kind: str) -> Array:
+    """Formula `loss` from logits, for a batch `a_L` `(k, n_L, m)`: `k` losses.
+
+    Notes
+    -----
+    The evaluation of `backprop.formulas.loss_from_logits`, vectorised. With `t` a
+    column's largest entry, `e_j = exp(a_j - a_t)` and `r = Σ_{j≠t} e_j`:
+    `log ŷ = a - a_t - log1p(r)`, `log(1 - ŷ_t) = log r - log1p(r)` and, for `j ≠ t`,
+    `ŷ_j = e_j / (1 + r) ≤ 1/2`. For one-hot labels the sum of `log(1 - ŷ_j)` over a
+    column is the logarithm of a product of factors in `[1/2, 1]`: one logarithm per
+    column instead of one per entry, with an absolute error of a few `ε` per column,
+    below the `ε|f|` of any evaluation. Where `r` underflows to 0, `log r` is taken as
+    `log(tiny)` (about -708), not `-inf`: there the loss is not differentiable anyway.
+    """
+    return _loss_units_first(np.moveaxis(np.asarray(a_L), 0, 1), np.asarray(Y), kind)
+
+
+def _loss_units_first(a: Array, Y: Array, kind: str) -> Array:
+    """`batched_loss` for `a` laid out `(n_L, k, m)`."""
+    m = a.shape[2]
+    amax = a.real.max(axis=0)
+    top = a.real == amax
+    count = top.sum(axis=0)
+    a_top = amax if not np.iscomplexobj(a) else (a * top).sum(axis=0) / count
+    shifted = a - a_top
+    e = np.exp(shifted) * ~top
+    r = e.sum(axis=0) + (count - 1)
+    log_s = np.log1p(r)
+    terms = np.einsum("nm,nkm->k", Y, shifted) - log_s @ Y.sum(axis=0)
+    if kind == "notes":
+        y_hat = e / (1 + r)  # 0 at the maxima, which are counted through `at_top`
+        off = 1 - Y
+        at_top = (
+            np.log(
+                np.maximum(r.real, np.finfo(float).tiny) + 1j * r.imag
+                if np.iscomplexobj(r)
+                else np.maximum(r, np.finfo(float).tiny)
+            )
+            - log_s
+        )
+        terms = terms + (at_top * (top * off[:, None, :]).sum(axis=0)).sum(axis=1)
+        if np.all((Y == 0) | (Y == 1)):
+            factors = 1 - y_hat * off[:, None, :]
+            product = factors[0].copy()
+            for row in factors[1:]:  # faster than np.prod over the leading axis
+                product *= row
+            terms = terms + np.log(product).sum(axis=1)
+        else:
+            terms = terms + np.einsum("nm,nkm->k", off, np.log1p(-y_hat))
+    return -terms / m
+
+
+def network_check(
+    params: Sequence[tuple[Array, Array]] | Mapping[str, Array],
+    X: Array,
+    Y: Array,
+    grads: Sequence[tuple[Array, Array]] | Mapping[str, Array],
+    *,
+    kind: str = "notes",
+    **options: Any,
+) -> GradientReport:
+    """`check_gradient` of the notes' network: `grads` against the loss at `params`.
+
+    `params` and `grads` are lists of `(W_l, b_l)` pairs (as `backward` returns) or
+    named blocks; `options` go to `check_gradient` (``method``, ``mode``, ...).
+    """
+    x = params if isinstance(params, Mapping) else param_blocks(params)
+    if isinstance(grads, Mapping):
+        g: Mapping[str, Any] = grads
+    else:
+        g = {
+            f"{k}_{l}": v
+            for l, pair in enumerate(grads, 1)
+            for k, v in zip("Wb", pair, strict=True)
+        }
+    return check_gradient(NetworkLoss(X, Y, kind=kind), g, x, **options)
