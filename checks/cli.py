@@ -1,26 +1,60 @@
-"""The `backprop-check` command."""
+"""The `backprop-check` command.
+
+With no argument, it checks every formula of the notes as written and says which hold
+and which are errata, with the evidence. With a submission (a `.py` file, a notebook or
+a folder of them), it grades it against the submission contract.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
 
-from backprop.catalog import FORMULAS
+from checks import _cli_errata, _cli_grade
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backprop-check",
-        description="Check the backpropagation formulas of the course's notes.",
+        description=(
+            "Check the backpropagation formulas of the course's notes. With no SUBMISSION, "
+            "check every formula as the notes write it and report which are errata (exit "
+            "status 1 when the computed verdicts disagree with the catalog of errata). With "
+            "a SUBMISSION, grade it against the submission contract (exit status 0 only when "
+            "every function passes)."
+        ),
     )
+    parser.add_argument(
+        "submission", nargs="?", help="a student's .py file, .ipynb notebook, or a folder of them"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="the seed of every random choice (default: the configuration's, else 0)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=sorted(_cli_grade.FORMATS),
+        default="text",
+        help="the report's format (default: %(default)s); the errata report takes text or json",
+    )
+    _cli_grade.add_arguments(parser)
+    _cli_errata.add_arguments(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    build_parser().parse_args(argv)
-    for entry in FORMULAS.values():
-        errata = ", ".join(f"{e.id}: {e.summary}" for e in entry.errata) or "none known"
-        print(f"{entry.id:<17} {entry.notes}\n{'':<17} ({entry.where}); errata: {errata}")
-    return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.submission is None:
+        if args.format not in ("text", "json"):
+            parser.error(f"the errata report is text or json, not {args.format}")
+        if args.config is not None:
+            parser.error("`--config` is for grading a submission")
+        if args.seed is None:
+            args.seed = 0
+        return _cli_errata.run(args)
+    return _cli_grade.run(args)

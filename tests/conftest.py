@@ -35,3 +35,19 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 def rng() -> np.random.Generator:
     """A fresh, seeded generator: never numpy's global seed."""
     return np.random.default_rng(20261128)
+
+
+_COUNTEREXAMPLES: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def counterexamples() -> dict[str, str]:
+    """Minimal counterexamples recorded by the errata suite, printed in the summary."""
+    return _COUNTEREXAMPLES
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _COUNTEREXAMPLES:
+        terminalreporter.section("minimal counterexamples of the notes' errata")
+        for eid, text in sorted(_COUNTEREXAMPLES.items()):
+            terminalreporter.line(f"{eid}: {text}")

@@ -1,0 +1,380 @@
+"""Verdicts on formulas: does a formula hold, or is it an erratum? Proven by computation.
+
+`check_formula` checks one candidate implementation of a formula of the catalog (by
+default, the notes' form as written) against its numerical truth on Hypothesis test
+points, and shrinks a failure to the smallest counterexample. `check_notes` does so for
+every formula of the notes: it is what `backprop-check` prints with no argument.
+
+A formula is marked as an erratum because its check failed, never from a list: the
+catalog's errata only *name* a failure, when its shape matches (an erratum that shows
+in the values, or in the shape). A failure that no known erratum names is reported as
+such: it is a new erratum.
+
+Examples
+--------
+Check a candidate for one formula id, e.g. a proposed correction of the notes:
+
+>>> from checks.errata import check_formula
+>>> verdict = check_formula("dL_db", lambda dL_dz: dL_dz.sum(axis=1, keepdims=True))
+>>> verdict.holds
+True
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, find, settings
+from hypothesis.errors import NoSuchExample
+
+from backprop import as_written
+from backprop.catalog import FORMULAS, Formula, Point, param_blocks
+
+__all__ = ["Counterexample", "Judgement", "Verdict", "check_formula", "check_notes", "judge"]
+
+Args = dict[str, Any]
+
+# Forward formulas have no derivative to check: the candidate is compared with the
+# reference (itself proven against hand-computed cases). Both evaluate the same
+# expression in float64 a different way; a few hundred ulps of the result's scale
+# bound their difference on the test points' unsaturated values.
+_FORWARD_RTOL = 256 * np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One candidate on one test point: ok, or why not (`"values"`, `"shape"`, `"error"`)."""
+
+    ok: bool
+    reason: str = ""
+    max_abs_error: float = 0.0
+    args: Args = field(default_factory=dict)
+    got: Any = None
+    detail: str = ""
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """The smallest failing test point found, and what the candidate did there."""
+
+    point: Point
+    args: Args
+    expected: Any
+    got: Any
+    reason: str
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "point": {
+                "params": [[_plain(W), _plain(b)] for W, b in self.point.params],
+                "X": _plain(self.point.X),
+                "Y": _plain(self.point.Y),
+            },
+            "args": {name: _plain(value) for name, value in self.args.items()},
+            "expected": _plain(self.expected),
+            "got": _plain(self.got),
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict on one formula: `holds`, or `erratum` with the errata that name it."""
+
+    formula: str
+    holds: bool
+    errata: tuple[str, ...]
+    max_abs_error: float
+    method: str
+    examples: int
+    counterexample: Counterexample | None = None
+
+    @property
+    def verdict(self) -> str:
+        return "holds" if self.holds else "erratum"
+
+    @property
+    def new(self) -> bool:
+        """A failure that no erratum of the catalog names."""
+        return not self.holds and not self.errata
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "errata": list(self.errata),
+            "new_erratum": self.new,
+            "max_abs_error": self.max_abs_error,
+            "method": self.method,
+            "examples": self.examples,
+            "counterexample": self.counterexample.to_json() if self.counterexample else None,
+        }
+
+
+def judge(formula: Formula, candidate: Callable[..., Any], point: Point) -> Judgement:
+    """Check `candidate` for `formula` at every set of arguments the point gives it."""
+    worst = Judgement(ok=True)
+    for args in formula.sample(point):
+        try:
+            got = candidate(**args)
+        except Exception as exc:  # the candidate is under test: any exception is a failure
+            return Judgement(False, "error", np.inf, args, None, f"{type(exc).__name__}: {exc}")
+        judgement = _judge_result(formula, args, got, point.kind)
+        if not judgement.ok:
+            return judgement
+        if judgement.max_abs_error >= worst.max_abs_error:
+            worst = judgement
+    return worst
+
+
+def _judge_result(formula: Formula, args: Args, got: Any, kind: str) -> Judgement:
+    if formula.truth is None:
+        expected = np.asarray(formula.reference(args, kind))
+        got_arr = np.asarray(got, dtype=float)
+        if got_arr.shape != expected.shape:
+            error, how = _aligned_error(got_arr, expected)
+            return Judgement(
+                False,
+                "shape",
+                error,
+                args,
+                got,
+                _shape_detail("result", got_arr.shape, expected.shape, error, how),
+                "shape contract",
+            )
+        error = float(np.max(np.abs(got_arr - expected), initial=0.0))
+        tolerance = _FORWARD_RTOL * max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+        ok = bool(np.all(np.isfinite(got_arr))) and error <= tolerance
+        return Judgement(
+            ok,
+            "" if ok else "values",
+            error,
+            args,
+            got,
+            f"max |got - reference| = {error:.3g} > {tolerance:.3g}" if not ok else "",
+            "reference",
+        )
+    got_blocks, expected_shapes = _as_blocks(formula, args, got)
+    for name, shape in expected_shapes.items():
+        actual_shape = np.shape(got_blocks.get(name))
+        if actual_shape != shape:
+            truth = _numerical(formula, args, kind)
+            error, how = _aligned_error(np.asarray(got_blocks.get(name)), np.asarray(truth[name]))
+            return Judgement(
+                False,
+                "shape",
+                error,
+                args,
+                got,
+                _shape_detail(name, actual_shape, shape, error, how),
+                "shape contract",
+            )
+    return _check_numerically(formula, args, got, got_blocks, kind)
+
+
+def _shape_detail(
+    name: str, got: tuple[int, ...], expected: tuple[int, ...], error: float, how: str
+) -> str:
+    text = f"`{name}` has shape {got}, expected {expected}"
+    if how:
+        text += f"; once {how}, its values differ from the numerical truth by {error:.2g}"
+    return text
+
+
+def _as_blocks(
+    formula: Formula, args: Args, got: Any
+) -> tuple[dict[str, Any], dict[str, tuple[int, ...]]]:
+    """The candidate's result as named blocks, and the shape each block must have."""
+    if formula.id == "backward" or formula.out_shape is None:
+        try:
+            blocks = param_blocks([(np.asarray(dW), np.asarray(db)) for dW, db in got])
+        except (TypeError, ValueError):
+            blocks = {}
+        shapes = {name: np.shape(value) for name, value in param_blocks(args["params"]).items()}
+        return blocks, shapes
+    return {"result": np.asarray(got)}, {"result": tuple(formula.out_shape(args))}
+
+
+def _numerical(formula: Formula, args: Args, kind: str) -> dict[str, Any]:
+    """The numerical truth itself, as named blocks (for a counterexample's `expected`)."""
+    from checks import numerical_gradient, numerical_jacobian
+
+    assert formula.truth is not None
+    truth = formula.truth(args, kind)
+    if truth.jacobian:
+        value = numerical_jacobian(truth.f, truth.x)
+    else:
+        value = numerical_gradient(truth.f, truth.x)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return {"result": value}
+
+
+def _check_numerically(
+    formula: Formula, args: Args, got: Any, got_blocks: dict[str, Any], kind: str
+) -> Judgement:
+    from checks import check_gradient
+
+    assert formula.truth is not None
+    truth = formula.truth(args, kind)
+    if truth.jacobian:
+        rows = np.asarray(got_blocks["result"])
+        reports = [
+            check_gradient(lambda x, k=k: truth.f(x)[k], rows[k], truth.x, kinks=truth.kinks)
+            for k in range(rows.shape[0])
+        ]
+    else:
+        grad = got_blocks if "result" not in got_blocks else got_blocks["result"]
+        reports = [check_gradient(truth.f, grad, truth.x, kinks=truth.kinks)]
+    error = max(r.max_abs_error for r in reports)
+    failed = [r for r in reports if not r.ok]
+    method = reports[0].method
+    if failed:
+        return Judgement(False, "values", error, args, got, str(failed[0]), method)
+    return Judgement(True, "", error, args, got, "", method)
+
+
+def _aligned_error(got: Any, expected: Any) -> tuple[float, str]:
+    """The largest error once a wrong shape is forgiven (same values, other layout)."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    if got.size != expected.size:
+        return float("inf"), ""
+    candidates = [(got.reshape(expected.shape), "reshaped")]
+    if got.ndim == 2 and got.T.shape == expected.shape:
+        candidates.insert(0, (got.T, "transposed"))
+    return min((float(np.max(np.abs(c - expected), initial=0.0)), how) for c, how in candidates)
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        return repr(value)
+    return arr.tolist()
+
+
+def _resolve(formula: str | Formula) -> Formula:
+    if isinstance(formula, Formula):
+        return formula
+    if formula not in FORMULAS:
+        raise ValueError(
+            f"`formula` must be a formula id of the catalog {sorted(FORMULAS)}, got {formula!r}"
+        )
+    return FORMULAS[formula]
+
+
+def check_formula(
+    formula: str | Formula,
+    candidate: Callable[..., Any] | None = None,
+    *,
+    kind: str = "notes",
+    seed: int = 0,
+    max_examples: int = 60,
+    max_layers: int = 3,
+) -> Verdict:
+    """Check a candidate for one formula on Hypothesis test points; shrink any failure.
+
+    Parameters
+    ----------
+    formula
+        A formula id of `backprop.catalog.FORMULAS`, or a new `Formula` with its own
+        `sample` and `truth`.
+    candidate
+        The implementation to check, called with the formula's arguments by name. By
+        default, the formula as the notes write it (`backprop.as_written`).
+    kind
+        The loss, ``"notes"`` or ``"categorical"``.
+    seed
+        The seed of the search: the same seed gives the same verdict and counterexample.
+    max_examples
+        How many test points to try before saying the formula holds.
+
+    Returns
+    -------
+    Verdict
+        `holds`, or `erratum` with the smallest counterexample found and the errata of
+        the catalog that name the failure (empty: a new erratum).
+    """
+    from checks.strategies import test_points
+
+    entry = _resolve(formula)
+    if candidate is None:
+        candidate = entry.as_written
+    if not callable(candidate):
+        raise TypeError(f"`candidate` must be callable, got {type(candidate).__name__}")
+    seen: list[Judgement] = []
+
+    def fails(point: Point) -> bool:
+        judgement = judge(entry, candidate, point)
+        seen.append(judgement)
+        return not judgement.ok
+
+    strategy = test_points(kind=kind, max_layers=max_layers)
+    search = settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        point = find(strategy, fails, settings=search, random=random.Random(seed))
+    except NoSuchExample:
+        worst = max(seen, key=lambda j: j.max_abs_error, default=Judgement(True))
+        return Verdict(
+            entry.id, True, (), worst.max_abs_error, worst.method or "reference", len(seen)
+        )
+    final = judge(entry, candidate, point)
+    expected: Any
+    if entry.truth is None:
+        expected = entry.reference(final.args, kind)
+    else:
+        expected = _numerical(entry, final.args, kind)
+        expected = expected.get("result", expected)
+    example = Counterexample(point, final.args, expected, final.got, final.reason, final.detail)
+    errata = _name_errata(entry, final, point, kind)
+    return Verdict(
+        entry.id,
+        False,
+        errata,
+        final.max_abs_error,
+        final.method or "reference",
+        len(seen),
+        example,
+    )
+
+
+def _name_errata(entry: Formula, failure: Judgement, point: Point, kind: str) -> tuple[str, ...]:
+    """The catalog's errata that this failure is an instance of, found by computation.
+
+    An erratum of the formula itself names the failure when it shows the same way
+    (values or shape). An erratum of a component (for `backward`) names it when the
+    correct formula, with only that component as the notes write it, fails too.
+    """
+    named = []
+    for erratum in entry.errata:
+        if erratum.formula == entry.id:
+            if erratum.shows_as == failure.reason:
+                named.append(erratum.id)
+        elif entry.compose is not None:
+            component = getattr(as_written, erratum.formula)
+            composed = partial(entry.compose({erratum.formula: component}), kind=kind)
+            if not judge(entry, composed, point).ok:
+                named.append(erratum.id)
+    return tuple(named)
+
+
+def check_notes(*, seed: int = 0, max_examples: int = 60) -> dict[str, Verdict]:
+    """Every formula of the notes, as written, under the notes' loss: `{id: Verdict}`."""
+    return {fid: check_formula(fid, seed=seed, max_examples=max_examples) for fid in FORMULAS}
