@@ -70,6 +70,8 @@ def to_gradescope(
         return gradescope_failure(error)
     tests: list[dict[str, Any]] = []
     shown: list[str] = []
+    # Zero-padded, so that the order is right whether Gradescope sorts numbers or strings.
+    digits = len(str(len(report["functions"])))
     for number_, (name, result) in enumerate(report["functions"].items(), start=1):
         hidden = result.get("hidden", False)
         if not hidden and result["verdict"] != "pass":
@@ -77,7 +79,7 @@ def to_gradescope(
         tests.append(
             {
                 "name": printable(name),
-                "number": str(number_),
+                "number": f"{number_:0{digits}d}",
                 "score": float(result["points"]),
                 "max_score": float(result["max_points"]),
                 "status": "passed" if result["verdict"] == "pass" else "failed",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from backprop import CONTRACT
 from checks.formats import gradescope_failure, to_gradescope
 from tests.formats._reports import ALICE, BOB, BROKEN, CLASS, HOSTILE, MALLORY, fresh
 
@@ -46,7 +47,7 @@ def test_a_test_per_function_in_order_with_points_and_status() -> None:
     assert results["score"] == 2.5
     tests = results["tests"]
     assert [t["name"] for t in tests] == list(BOB["functions"])
-    assert [t["number"] for t in tests] == ["1", "2", "3", "4", "5", "6"]
+    assert [t["number"] for t in tests] == ["1", "2", "3", "4", "5", "6"]  # 6 tests: 1 digit
     assert [t["status"] for t in tests] == ["passed"] * 2 + ["failed"] * 4
     assert [(t["score"], t["max_score"]) for t in tests][2:5] == [(0, 1), (0, 1), (0.5, 1)]
     assert sum(t["score"] for t in tests) == results["score"]
@@ -114,3 +115,11 @@ def test_a_grading_that_failed_part_way_keeps_its_tests_and_says_so() -> None:
     assert len(results["tests"]) == 6 and results["score"] == 3
     assert "Grading failed part-way" in results["output"]
     assert "worker killed after `softmax`" in results["output"]
+
+
+def test_numbers_sort_in_contract_order_as_strings_too() -> None:
+    report: Any = fresh()[0]
+    report["functions"] = {name: dict(ALICE["functions"]["relu"]) for name in CONTRACT}
+    numbers = [t["number"] for t in json.loads(to_gradescope(report))["tests"]]
+    assert numbers[0] == "01" and numbers[-1] == "14"
+    assert sorted(numbers) == numbers == sorted(numbers, key=float)
