@@ -1,0 +1,158 @@
+"""The instructor's grading configuration (TOML), validated key by key.
+
+```toml
+loss = "categorical"          # or "notes", the default
+examples = 12                 # random test points per function
+seed = 0                      # overridden by --seed
+hidden = ["backward"]         # functions whose feedback students do not see
+
+[names]                       # contract name = the name the assignment uses
+dL_dW = "grad_W"
+
+[points]                      # points per function (default 1.0 each)
+backward = 4.0
+
+[limits]
+call_timeout = 10.0           # seconds of wall-clock time per call
+total_timeout = 120.0         # seconds for the whole submission
+memory_mb = 1024              # address-space limit of the submission's process
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backprop import CONTRACT
+
+__all__ = ["Config", "ConfigError", "load_config"]
+
+_TOP = {"loss", "examples", "seed", "hidden", "names", "points", "limits"}
+_LIMITS = {"call_timeout", "total_timeout", "memory_mb"}
+
+
+class ConfigError(ValueError):
+    """A grading configuration that cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    loss: str = "notes"
+    examples: int = 12
+    seed: int | None = None
+    hidden: frozenset[str] = frozenset()
+    names: Mapping[str, str] = field(default_factory=dict)
+    points: Mapping[str, float] = field(default_factory=dict)
+    call_timeout: float = 10.0
+    total_timeout: float = 120.0
+    memory_mb: int = 1024
+
+    def name_of(self, function: str) -> str:
+        """The name the submission defines for a contract function."""
+        return self.names.get(function, function)
+
+    def points_of(self, function: str) -> float:
+        return self.points.get(function, 1.0)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, source: str = "configuration") -> Config:
+        unknown = sorted(set(data) - _TOP)
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown key `{unknown[0]}` (known: {', '.join(sorted(_TOP))})"
+            )
+        loss = data.get("loss", "notes")
+        if loss not in ("notes", "categorical"):
+            raise ConfigError(f'{source}: `loss` must be "notes" or "categorical", got {loss!r}')
+        examples = _integer(data, "examples", 12, source, minimum=1)
+        seed = data.get("seed")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise ConfigError(f"{source}: `seed` must be an integer, got {seed!r}")
+        hidden = data.get("hidden", [])
+        if not isinstance(hidden, list):
+            raise ConfigError(
+                f"{source}: `hidden` must be a list of function names, got {hidden!r}"
+            )
+        for name in hidden:
+            _function(name, "hidden", source)
+        names = _table(data, "names", source)
+        for function, alias in names.items():
+            _function(function, f"names.{function}", source)
+            if not isinstance(alias, str) or not alias.isidentifier():
+                raise ConfigError(
+                    f"{source}: `names.{function}` must be a Python name, got {alias!r}"
+                )
+        points = _table(data, "points", source)
+        for function, value in points.items():
+            _function(function, f"points.{function}", source)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise ConfigError(
+                    f"{source}: `points.{function}` must be a number ≥ 0, got {value!r}"
+                )
+        limits = _table(data, "limits", source)
+        unknown = sorted(set(limits) - _LIMITS)
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown key `limits.{unknown[0]}` (known: {', '.join(sorted(_LIMITS))})"
+            )
+        return cls(
+            loss=loss,
+            examples=examples,
+            seed=seed,
+            hidden=frozenset(hidden),
+            names=dict(names),
+            points={k: float(v) for k, v in points.items()},
+            call_timeout=_positive(limits, "call_timeout", 10.0, source),
+            total_timeout=_positive(limits, "total_timeout", 120.0, source),
+            memory_mb=_integer(limits, "memory_mb", 1024, source, minimum=64, prefix="limits."),
+        )
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML grading configuration."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration `{path}`: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"`{path}` is not valid TOML: {exc}") from exc
+    return Config.from_mapping(data, source=str(path))
+
+
+def _function(name: object, key: str, source: str) -> None:
+    if name not in CONTRACT:
+        raise ConfigError(
+            f"{source}: `{key}` names {name!r}, which is not a function of the contract"
+        )
+
+
+def _table(data: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: `{key}` must be a table, got {value!r}")
+    return value
+
+
+def _integer(
+    data: Mapping[str, Any], key: str, default: int, source: str, *, minimum: int, prefix: str = ""
+) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(
+            f"{source}: `{prefix}{key}` must be an integer ≥ {minimum}, got {value!r}"
+        )
+    return value
+
+
+def _positive(data: Mapping[str, Any], key: str, default: float, source: str) -> float:
+    value = data.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
+        raise ConfigError(
+            f"{source}: `limits.{key}` must be a number of seconds > 0, got {value!r}"
+        )
+    return float(value)
