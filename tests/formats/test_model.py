@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from checks.formats import check_report, summarize, to_csv, to_json, to_junit
+from checks.formats import DIAGNOSES, check_report, summarize, to_csv, to_json, to_junit
+from checks.formats._diagnoses import explain
 from tests.formats._reports import ALICE, BOB, BROKEN, CAROL, CLASS, MALLORY, fresh
 
 
@@ -102,3 +103,9 @@ def test_summary_is_plain_json_data_and_deterministic() -> None:
     assert json.dumps(summarize(CLASS)) == json.dumps(summarize(fresh()))
     assert summarize([]) == {"submissions": 0, "students": [], "functions": {}, "diagnoses": {}}
     assert summarize([CAROL])["functions"]["softmax"]["pass_rate"] == 0.0
+
+
+def test_every_contract_diagnosis_is_explained_and_an_unknown_one_is_not() -> None:
+    assert all(explain(identifier) for identifier in DIAGNOSES)
+    assert explain("factor-m").startswith("off by exactly a factor m or 1/m")
+    assert explain("no-such-mistake") == ""
