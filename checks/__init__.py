@@ -23,6 +23,7 @@ from checks._numdiff import (
     numerical_gradient,
     numerical_jacobian,
 )
+from checks._taylor import TaylorResult, taylor_test
 
 __all__ = [
     "BlockRow",
@@ -33,6 +34,7 @@ __all__ = [
     "FunctionError",
     "GradientReport",
     "NetworkLoss",
+    "TaylorResult",
     "assert_gradient_close",
     "batched_loss",
     "check_gradient",
@@ -41,4 +43,5 @@ __all__ = [
     "network_check",
     "numerical_gradient",
     "numerical_jacobian",
+    "taylor_test",
 ]

@@ -124,7 +124,7 @@ def _zero_pattern(G: Array, R: Array, tol: float) -> Finding | None:
     if not differ.any():
         return None
     g_zero, r_zero = (G == 0) & differ, (R == 0) & differ
-    if not np.all(g_zero | r_zero):
+    if not np.all((g_zero | r_zero)[differ]):
         return None
     extra, missing = int(np.count_nonzero(r_zero)), int(np.count_nonzero(g_zero))
     parts = []

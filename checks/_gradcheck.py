@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -113,7 +114,14 @@ class GradientReport:
             f"  max abs error {self.max_abs_error:.3g} at {self.where_abs}; max rel error "
             f"{self.max_rel_error:.3g} at {self.where_rel}; norm-relative {self.norm_rel_error:.3g}"
         )
-        lines.append(f"  tolerance up to {self.tolerance:.3g}: {self.tolerance_source}")
+        lines.extend(
+            textwrap.wrap(
+                f"tolerance up to {self.tolerance:.3g}: {self.tolerance_source}",
+                width=100,
+                initial_indent="  ",
+                subsequent_indent="    ",
+            )
+        )
         lines.append(
             f"  step {self.step:.3g} (typical); {self.evaluations} evaluations; "
             f"{self.seconds:.3g} s"

@@ -90,7 +90,7 @@ class NetworkLoss:
         """
         params = params_from_blocks(blocks)
         cache = net.forward_cache(params, self.X)
-        l = int(name.split("_")[1])  # the notes' layer index
+        l = int(name.split("_")[1])  # noqa: E741 (the notes' layer index)
         W = params[l - 1][0]
         if name.startswith("W_"):
             i, j = np.divmod(index, W.shape[1])
@@ -111,7 +111,7 @@ class NetworkLoss:
         self,
         params: Sequence[tuple[Array, Array]],
         cache: net.Cache,
-        l: int,
+        l: int,  # noqa: E741 (the notes' layer index)
         i: Array,
         dz: Array,
     ) -> tuple[Array, Array]:
@@ -218,8 +218,8 @@ def network_check(
         g: Mapping[str, Any] = grads
     else:
         g = {
-            f"{k}_{l}": v
-            for l, pair in enumerate(grads, 1)
+            f"{k}_{layer}": v
+            for layer, pair in enumerate(grads, 1)
             for k, v in zip("Wb", pair, strict=True)
         }
     return check_gradient(NetworkLoss(X, Y, kind=kind), g, x, **options)

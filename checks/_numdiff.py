@@ -212,9 +212,14 @@ class _Problem:
             raise FunctionError(f"`kinks` raised {type(exc).__name__}: {exc}") from exc
 
     def call(self, flat: Array) -> Array:
-        """`f` at one flat point, as an array."""
+        """`f` at one flat point, as an array (for a batched `f`, a batch of one)."""
+        if self.batched:
+            out = self._invoke(self.layout.unflatten(flat[None, :], (1,)), flat)
+            return out.reshape(out.shape[1:])
         self.evaluations += 1
-        point = self.layout.unflatten(flat)
+        return self._invoke(self.layout.unflatten(flat), flat)
+
+    def _invoke(self, point: Point, flat: Array) -> Array:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", np.exceptions.ComplexWarning)
@@ -293,10 +298,12 @@ class _Problem:
 
     def _batch(self, points: Array) -> Array:
         self.evaluations += len(points)
-        try:
-            out = np.asarray(self.f(self.layout.unflatten(points, (len(points),))))
-        except Exception as exc:
-            raise FunctionError(f"`f` raised {type(exc).__name__} on a batch: {exc}") from exc
+        out = self._invoke(self.layout.unflatten(points, (len(points),)), points)
+        if out.shape[:1] != (len(points),):
+            raise FunctionError(
+                f"`f` is batched: for {len(points)} points it must return {len(points)} "
+                f"values along its first axis, got shape {out.shape}"
+            )
         return out.reshape(len(points), -1)
 
     def _crossed(self, flat: Array) -> bool:
@@ -485,15 +492,7 @@ def _probe_complex_safety(p: _Problem) -> None:
     h = float(np.finfo(np.float64).eps ** (1 / 3) * max(1.0, float(np.max(np.abs(p.x)))))
     vals, crossed = p.along(np.stack([u, u]), np.array([h, -h]))
     central = (vals[0] - vals[1]) / (2 * h)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", np.exceptions.ComplexWarning)
-            zc = np.asarray(p.f(p.layout.unflatten(p.x + 1e-20j * u)))
-    except Exception as exc:
-        raise ComplexStepError(
-            f"`f` is not complex-safe: on a complex point it raised {type(exc).__name__}: {exc}"
-        ) from exc
-    p.evaluations += 1
+    zc = p.call(p.x + 1e-20j * u)
     if not np.iscomplexobj(zc):
         raise ComplexStepError(
             f"`f` is not complex-safe: it returned {zc.dtype} at a complex point, dropping the "

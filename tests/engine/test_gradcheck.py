@@ -1,0 +1,261 @@
+"""`check_gradient`: right gradients pass, wrong ones fail with the right message and shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from backprop import formulas as f
+from backprop.catalog import FORMULAS, Point, param_blocks
+from checks import (
+    GradientReport,
+    NetworkLoss,
+    assert_gradient_close,
+    check_gradient,
+    network_check,
+    numerical_jacobian,
+)
+from tests.engine._points import grad_blocks, network
+
+SIZES = [5, 4, 3]  # widths all different from each other and from m
+M = 6
+
+
+@pytest.fixture
+def point(rng: np.random.Generator) -> tuple[Any, np.ndarray, np.ndarray]:
+    return network(rng, SIZES, M)
+
+
+@pytest.mark.parametrize("method", ["central", "forward", "richardson", "complex", "scipy"])
+@pytest.mark.parametrize("mode", ["full", "directional"])
+def test_the_reference_gradient_passes(point: Any, method: str, mode: str) -> None:
+    params, X, Y = point
+    report = check_gradient(
+        NetworkLoss(X, Y), grad_blocks(params, X, Y), param_blocks(params), method=method, mode=mode
+    )
+    assert report.ok, str(report)
+    assert report.method == method and report.mode == mode
+    if method == "scipy" and mode == "full":
+        assert set(report.scipy) == {
+            "check_grad(direction='all')",
+            "check_grad(direction='random')",
+        }
+        assert all(v < 1e-5 for v in report.scipy.values())
+
+
+@pytest.mark.parametrize("kind", ["notes", "categorical"])
+def test_network_check_takes_backward_pairs(point: Any, kind: str) -> None:
+    from backprop.network import backward
+
+    params, X, Y = point
+    report = network_check(params, X, Y, backward(params, X, Y, kind=kind), kind=kind)
+    assert report.ok and report.norm_rel_error < 1e-8
+    wrong = network_check(
+        params,
+        X,
+        Y,
+        backward(params, X, Y, kind=kind),
+        kind="notes" if kind == "categorical" else "categorical",
+    )
+    assert not wrong.ok
+
+
+def _wrong(grads: dict[str, np.ndarray], name: str, how: str) -> dict[str, np.ndarray]:
+    out = dict(grads)
+    if how == "sign":
+        out[name] = -grads[name]
+    elif how == "factor-m":
+        out[name] = M * grads[name]
+    elif how == "one-entry":
+        out[name] = grads[name].copy()
+        out[name][1, 2] *= 1.01
+    elif how == "transposed":
+        out[name] = grads[name].T
+    return out
+
+
+@pytest.mark.parametrize(
+    ("how", "finding", "text"),
+    [
+        ("sign", "sign", "the negative of the expected result"),
+        ("factor-m", "factor-m", "m = 6 times the expected"),
+        ("one-entry", None, "W_1[1, 2]"),
+        ("transposed", "transposed", "the transpose of the expected result"),
+    ],
+)
+def test_a_wrong_block_fails_with_its_fingerprint(
+    point: Any, how: str, finding: str | None, text: str
+) -> None:
+    params, X, Y = point
+    grads = _wrong(grad_blocks(params, X, Y), "W_1", how)
+    report = check_gradient(NetworkLoss(X, Y), grads, param_blocks(params))
+    assert not report.ok
+    rows = {b.name: b for b in report.blocks}
+    assert not rows["W_1"].ok and all(rows[n].ok for n in rows if n != "W_1")
+    if finding is not None:
+        assert next(x.id for x in rows["W_1"].findings) == finding
+    message = str(report)
+    assert "gradient check FAILED: 1 of 4 block(s) wrong" in message
+    assert text in message
+    if how == "one-entry":
+        assert report.worst[0].where == "W_1[1, 2]" and rows["W_1"].failed == 1
+
+
+def test_a_missing_relu_mask_shows_as_a_zero_pattern(rng: np.random.Generator) -> None:
+    z = rng.standard_normal((4, 5))
+    dL_da = rng.standard_normal((4, 5))
+    truth = FORMULAS["dL_dz"].truth({"dL_da": dL_da, "z": z}, "notes")
+    report = check_gradient(truth.f, dL_da, truth.x, kinks=truth.kinks)  # the mask forgotten
+    assert not report.ok
+    assert [x.id for x in report.blocks[0].findings] == ["zero-pattern"]
+    assert "nonzero at" in str(report) and "where the expected is 0" in str(report)
+
+
+def test_a_wrong_shape_is_a_failed_report_not_an_exception(point: Any) -> None:
+    params, X, Y = point
+    grads = grad_blocks(params, X, Y)
+    grads["b_2"] = grads["b_2"].ravel()  # erratum E4
+    del grads["b_1"]
+    report = check_gradient(NetworkLoss(X, Y), grads, param_blocks(params))
+    rows = {b.name: b for b in report.blocks}
+    assert not report.ok
+    assert [x.id for x in rows["b_2"].findings] == ["bias-shape", "wrong-shape"]
+    assert [x.id for x in rows["b_1"].findings] == ["wrong-shape"]
+    assert rows["W_1"].ok and rows["W_2"].ok
+    assert "got shape (3,), expected (3, 1)" in str(report)
+
+
+def test_kink_crossings_are_skipped_not_failed(point: Any) -> None:
+    params, X, Y = point
+    params = [(W.copy(), b.copy()) for W, b in params]
+    z1 = params[0][0] @ X + params[0][1]
+    params[0][1][0, 0] -= z1[0, 0]  # z_1[0, 0] == 0 exactly (to rounding): every step crosses
+    report = network_check(params, X, Y, grad_blocks(params, X, Y))
+    assert report.ok, str(report)
+    assert report.skipped and all("crossed a kink" in why for _, why in report.skipped)
+    assert "b_1[0, 0]" in [where for where, _ in report.skipped]
+    assert "skipped" in str(report)
+
+
+def test_every_catalog_truth_certifies_its_reference(rng: np.random.Generator) -> None:
+    params, X, Y = network(rng, SIZES, M)
+    pt = Point(params, X, Y)
+    checked = 0
+    for entry in FORMULAS.values():
+        if entry.truth is None:
+            continue
+        for args in entry.sample(pt):
+            truth = entry.truth(args, "notes")
+            expected = entry.reference(args, "notes")
+            if truth.jacobian:
+                J, est = numerical_jacobian(truth.f, truth.x, full_output=True)
+                assert np.all(np.abs(J - expected) <= est.error.T.reshape(J.shape)), entry.id
+            elif entry.id == "backward":
+                assert check_gradient(
+                    truth.f, param_blocks(expected), truth.x, kinks=truth.kinks
+                ).ok
+            else:
+                report = check_gradient(truth.f, expected, truth.x, kinks=truth.kinks)
+                assert report.ok, f"{entry.id}\n{report}"
+            checked += 1
+    assert checked >= 10
+
+
+def _float32_problem(rng: np.random.Generator) -> tuple[Any, np.ndarray, np.ndarray]:
+    A = rng.standard_normal((6, 4)).astype(np.float32)
+    x = rng.standard_normal(4).astype(np.float32)
+
+    def fun(v: np.ndarray) -> np.ndarray:
+        return np.float32(0.5) * np.sum(np.tanh(A @ v) ** 2, dtype=np.float32)
+
+    t = np.tanh(A @ x.astype(np.float64))
+    grad = (A.T.astype(np.float64) @ (t * (1 - t**2))).astype(np.float32)
+    return fun, grad, x
+
+
+@pytest.mark.parametrize("mode", ["full", "directional"])
+def test_float32_is_checked_honestly(rng: np.random.Generator, mode: str) -> None:
+    fun, grad, x = _float32_problem(rng)
+    assert check_gradient(fun, grad, x, mode=mode).ok
+    wrong = grad.copy()
+    wrong *= np.float32(1.01)  # 1 %: far above float32's ~1e-5 differences at this scale
+    report = check_gradient(fun, wrong, x, mode=mode)
+    assert not report.ok
+    assert "ε = 1.2e-07" in report.tolerance_source
+
+
+def test_directional_mode_catches_one_wrong_entry_with_few_evaluations(
+    rng: np.random.Generator,
+) -> None:
+    # Seeded and cheap: 20 draws of the directions; the sensitivity of the Notes says a
+    # miss is < 1e-6 likely here, so a single miss is a real regression.
+    params, X, Y = network(rng, [8, 6, 5], 7)
+    x, F = param_blocks(params), NetworkLoss(X, Y)
+    grads = grad_blocks(params, X, Y)
+    entry = np.unravel_index(np.argmax(np.abs(grads["W_1"])), grads["W_1"].shape)
+    wrong = dict(grads, W_1=grads["W_1"].copy())
+    wrong["W_1"][entry] *= 1.01
+    for seed in range(20):
+        right = check_gradient(F, grads, x, mode="directional", rng=seed)
+        assert right.ok and right.evaluations <= 9, str(right)  # 1 at x, 4 per direction
+        assert not check_gradient(F, wrong, x, mode="directional", rng=seed).ok
+
+
+def test_given_tolerances_replace_the_error_model(point: Any) -> None:
+    params, X, Y = point
+    grads = grad_blocks(params, X, Y)
+    wrong = dict(grads, W_2=grads["W_2"] * (1 + 1e-4))
+    F, x = NetworkLoss(X, Y), param_blocks(params)
+    assert not check_gradient(F, wrong, x).ok
+    loose = check_gradient(F, wrong, x, rtol=1e-3)
+    assert loose.ok and loose.tolerance_source == "given: atol=None, rtol=0.001"
+
+
+def test_the_report_fits_a_terminal(rng: np.random.Generator) -> None:
+    params, X, Y = network(rng, [60, 30, 10], 8)
+    grads = grad_blocks(params, X, Y)
+    report = check_gradient(
+        NetworkLoss(X, Y), dict(grads, W_1=-grads["W_1"]), param_blocks(params), m=8
+    )
+    text = str(report)
+    assert isinstance(report, GradientReport)
+    assert max(map(len, text.splitlines())) <= 120 and len(text.splitlines()) < 30
+    assert "W_1[" in text and "[[" not in text  # entries named, never an array dumped
+
+
+def test_assert_gradient_close_raises_with_the_report(point: Any) -> None:
+    params, X, Y = point
+    grads = grad_blocks(params, X, Y)
+    F, x = NetworkLoss(X, Y), param_blocks(params)
+    assert assert_gradient_close(F, grads, x).ok
+    with pytest.raises(AssertionError, match="gradient check FAILED"):
+        assert_gradient_close(F, dict(grads, b_1=2 * grads["b_1"]), x)
+
+
+BAD = [
+    ("mode", dict(mode="fast"), ValueError, "`mode` must be one of"),
+    ("rtol", dict(rtol=-1.0), ValueError, "`rtol` must be a non-negative"),
+    ("directions", dict(directions=0), ValueError, "`directions` must be a positive"),
+    ("method", dict(method="five-point"), ValueError, "`method` must be one of"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"), [b[1:] for b in BAD], ids=[b[0] for b in BAD]
+)
+def test_bad_options_raise(kwargs: dict[str, Any], error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        check_gradient(lambda v: np.sum(v**2), np.zeros(2), np.zeros(2), **kwargs)
+
+
+def test_a_grad_that_is_not_a_mapping_for_blocks_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="`grad` must be a mapping"):
+        check_gradient(lambda p: np.sum(p["a"]), np.zeros(2), {"a": np.zeros(2)})
+
+
+def test_relu_sum_at_exact_zero_is_reported_as_a_kink() -> None:
+    z = np.array([[0.0, 1.0], [-1.0, 2.0]])
+    report = check_gradient(lambda v: np.sum(f.relu(v)), f.relu_mask(z), z, kinks=lambda v: v > 0)
+    assert report.ok and [w for w, _ in report.skipped] == ["x[0, 0]"]
