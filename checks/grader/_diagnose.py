@@ -1,0 +1,541 @@
+"""Diagnoses: the shape of a wrong result, recognised from plain arrays, in the notes' words.
+
+`diagnose(fid, args, expected, got)` compares a submission's result `G` for the contract
+function `fid` with the reference `R` and returns every known mistake whose signature
+(`shared/reference/MISTAKES.md`) the difference fits. Three kinds of evidence:
+
+- a constant factor: `c = ⟨G, R⟩/⟨R, R⟩` with `‖G - cR‖` tiny (``factor-m``, ``sign``,
+  ``scaled``), also once `G` is transposed or reshaped to the contract's shape;
+- a shape: the contract's against the one returned (``wrong-shape``, ``bias-shape``,
+  ``a-for-a-prev``, sums over the wrong axis);
+- a template: the result of a known wrong formula at the same arguments, among them the
+  notes' formulas as written (`backprop.as_written`, errata E1-E5); for `backward`, the
+  reference pass with one of its steps replaced (the catalog's ``compose``).
+
+Thresholds come from the result's own precision (`tolerance`): a correct result, in
+float64 or float32, never gets a diagnosis. Nothing here raises on an odd `got`.
+docs/diagnoses.md documents every identifier, its evidence and an example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from backprop import network as net
+from backprop.catalog import FORMULAS
+from checks.grader._diagnose_templates import Template, backward_templates, templates
+
+__all__ = ["DIAGNOSES", "Diagnosis", "diagnose", "fit_factor", "rel_diff", "tolerance"]
+
+Array = npt.NDArray[Any]
+Finding = tuple[str, str]  # (id, detail); the detail follows "your <name> "
+Finding3 = tuple[str, str, str]  # (id, subject, detail)
+
+#: Every diagnosis identifier with its general explanation: SUBMISSION.md's, then ours.
+DIAGNOSES: Final[dict[str, str]] = {
+    "factor-m": "off by exactly a factor m or 1/m (the mean over the m examples)",
+    "scaled": "off by another constant factor (the report says which)",
+    "sign": "the negative of the expected result",
+    "transposed": "the transpose of the expected result",
+    "wrong-shape": "a shape other than the contract's (the report says both)",
+    "bias-shape": "a bias gradient of shape (n,) or (1, n) instead of (n, 1) (erratum E4)",
+    "wrong-axis": "a softmax, sum or mean taken over the wrong axis",
+    "relu-mask-at-zero": "the ReLU mask is 1 at z == 0 (the notes' 1_{R+*} is 0 there)",
+    "softmax-jacobian-diagonal": (
+        "the softmax Jacobian's diagonal alone, so its off-diagonal terms are missing "
+        "(errata E1, E2)"
+    ),
+    "mutates-input": "an argument was changed in place (the caller's array is not the same after)",
+    "not-finite": "NaN or infinity where the true result is finite (e.g. an overflowing softmax)",
+    "mask-added": "the ReLU mask added to ∂L/∂a_l instead of multiplied (erratum E3)",
+    "missing-relu-mask": "the ReLU mask 1_{R+*}(z_l) is missing: nonzero where z_l ≤ 0",
+    "mask-on-wrong-array": "the ReLU mask taken from the wrong array, or a_l used as the mask",
+    "sigmoid-derivative": "the sigmoid's derivative, a(1 - a), in place of ReLU's mask",
+    "a-for-a-prev": "∂L/∂W_l built with a_l (or X) where the notes have a_{l-1}",
+    "logits-for-probabilities": "the scores a_L (logits) used where the probabilities ŷ belong",
+    "no-last-relu": "no ReLU on the last layer: the notes' network is ŷ = softmax(relu(z_L))",
+    "other-loss": "the formula for the other loss (the notes' binary or the categorical one)",
+    "one-example": "one example's contribution only: `dW =` instead of `dW +=` in a loop",
+    "ties": "1 at one maximum of a column only (np.argmax): S gives 1 to every maximum",
+    "reversed-layers": "backward's pairs listed from layer L down to 1, not in layer order",
+}
+
+#: A candidate explanation must differ from the reference by this many tolerances.
+DISTINCT: Final = 10.0
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """One recognised mistake: an identifier of `DIAGNOSES` and a specific explanation."""
+
+    id: str
+    explanation: str
+
+
+def tolerance(dtype: np.dtype[Any]) -> float:
+    """The relative tolerance `sqrt(eps)` for a result of type `dtype` (float64's at least).
+
+    Notes
+    -----
+    A correct computation in precision `eps` is off by a modest multiple of `eps` in
+    norm (`1e3 eps` covers a few layers with cancellation), while every mistake of
+    MISTAKES.md changes the result by O(1) at a well-chosen point. `sqrt(eps)` (1.5e-8
+    in float64, 3.5e-4 in float32) lies far from both. Integers and booleans are exact:
+    float64's.
+    """
+    eps = float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
+    return float(np.sqrt(max(eps, float(np.finfo(np.float64).eps))))
+
+
+# --- fingerprints: generic comparisons of two arrays --------------------------------
+
+
+def _max_abs(x: Array) -> float:
+    return float(np.max(np.abs(x), initial=0.0))
+
+
+def rel_diff(a: Array, b: Array) -> float:
+    """`‖a - b‖ / max(‖a‖, ‖b‖)` for finite arrays of one shape; 0 when both are 0."""
+    s = max(_max_abs(a), _max_abs(b))
+    if s == 0:
+        return 0.0
+    a, b = a / s, b / s  # the norms cannot overflow
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b)))
+
+
+def fit_factor(G: Array, R: Array) -> tuple[float, float]:
+    """The best `c` in `G ≈ cR`, `⟨G, R⟩/⟨R, R⟩`, and the residual `‖G - cR‖/‖G‖`."""
+    sg, sr = _max_abs(G), _max_abs(R)
+    if sg == 0 or sr == 0 or not np.isfinite(sg * sr):
+        return float("nan"), float("inf")
+    g, r = G / sg, R / sr
+    c = float(np.vdot(g, r) / np.vdot(r, r))
+    return c * sg / sr, float(np.linalg.norm(g - c * r) / np.linalg.norm(g))
+
+
+def _matches(G: Array, T: Array, tol: float) -> bool:
+    """`G ≈ T`: one shape, NaN and infinities at the same places, the rest within `tol`."""
+    if G.shape != T.shape:
+        return False
+    fg, ft = np.isfinite(G), np.isfinite(T)
+    if not np.array_equal(fg, ft) or not np.array_equal(G[~fg], T[~ft], equal_nan=True):
+        return False
+    return rel_diff(G[fg], T[ft]) <= tol
+
+
+def _fits(G: Array, T: Array, R: Array, tol: float) -> bool:
+    """`G` matches `T`, a candidate that certainly differs from the reference `R`."""
+    return _matches(G, T, tol) and not _matches(T, R, DISTINCT * tol)
+
+
+def _f64(x: Any) -> Array:
+    return np.asarray(x, dtype=np.float64)
+
+
+def _detail(t: Template, fid: str) -> str:
+    """`is <what>`, or for the notes' formula as written, which erratum it carries."""
+    if not t.erratum:
+        return f"is {t.what}"
+    verb = (
+        "follows the notes as written" if fid == "backward" else "is the notes' formula as written"
+    )
+    return f"{verb}, erratum {t.erratum}: {t.what}"
+
+
+def _qualified(detail: str, how: str) -> str:
+    """`detail` of `G` once `how` (transposed, reshaped): "is, once transposed, ..."."""
+    verb, _, rest = detail.partition(" ")
+    return f"{verb}, {how}, {rest}"
+
+
+# --- one result -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Case:
+    fid: str  # the formula whose templates and shapes apply
+    args: Mapping[str, Any]
+    R: Array
+    tol: float
+    kind: str
+    context: str  # whose words explain a factor m: `fid`, or "backward" for its blocks
+
+
+def _numeric(got: object) -> Array | str:
+    """`got` as a float64 array, or what it is instead."""
+    try:
+        arr = np.asarray(got)
+    except Exception:  # ragged, or a foreign object: never the checker's failure
+        return "is not an array (a ragged or non-numeric sequence)"
+    if arr.dtype.kind not in "biuf":
+        return f"is not a numeric array (dtype {arr.dtype})"
+    return np.asarray(arr, dtype=np.float64).view(np.ndarray)
+
+
+def _shapes(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    has = "is a scalar" if got == () else f"has shape {got}"
+    return f"{has} where the contract's " + ("is a scalar" if want == () else f"shape is {want}")
+
+
+_EXAMPLES_FROM = {
+    "loss": "y",
+    "dL_dyhat": "y",
+    "dL_daL": "y",
+    "dL_dz": "z",
+    "relu": "z",
+    "relu_mask": "z",
+    "dL_da": "dL_dz_next",
+    "dL_dW": "dL_dz",
+    "dL_db": "dL_dz",
+    "forward": "X",
+    "backward": "X",
+    "softmax": "a",
+    "decide": "a",
+}
+
+
+def _named_factors(case: _Case) -> list[tuple[float, str, str]]:
+    """Constants with a meaning here: (value, name, why)."""
+    fid = "backward" if case.context == "backward" else case.fid
+    shape = np.shape(case.args.get(_EXAMPLES_FROM.get(fid, ""), ()))
+    m = shape[1] if len(shape) == 2 else None
+    n_L = None
+    if fid in ("loss", "dL_dyhat", "dL_daL", "softmax", "decide"):
+        n_L = shape[0] if len(shape) == 2 else None
+    elif fid in ("forward", "backward"):
+        n_L = np.shape(case.args["params"][-1][0])[0]
+    named: list[tuple[float, str, str]] = []
+    if m is not None and m > 1:
+        named += [
+            (m, f"m (m = {m})", _why_m(case, "m")),
+            (1 / m, f"1/m (m = {m})", _why_m(case, "1/m")),
+            (m * m, f"m² (m = {m})", "the 1/m is missing twice"),
+            (1 / m**2, f"1/m² (m = {m})", "1/m applied once too often, e.g. at every layer"),
+            (1 / m**3, f"1/m³ (m = {m})", "1/m applied at every layer"),
+        ]
+    if n_L is not None and n_L > 1:
+        named += [
+            (
+                1 / n_L,
+                f"1/n_L (n_L = {n_L})",
+                "a mean over the classes too (np.mean over "
+                "the whole array, where the notes sum over the classes)",
+            ),
+            (n_L, f"n_L (n_L = {n_L})", ""),
+        ]
+    return [*named, (2.0, "2", ""), (0.5, "1/2", "")]
+
+
+def _why_m(case: _Case, which: str) -> str:
+    if case.context == "loss" and which == "m":
+        return "the sum over the m examples, not their mean: the 1/m of the loss is missing"
+    if case.context in ("loss", "dL_dyhat", "dL_daL", "forward", "backward"):
+        return (
+            "the 1/m of the loss (the mean over the m examples) is missing"
+            if which == "m"
+            else "the 1/m of the mean is applied twice"
+        )
+    arg = {"dL_dz": "dL_da", "dL_da": "dL_dz_next", "dL_dW": "dL_dz", "dL_db": "dL_dz"}.get(
+        case.context
+    )
+    if arg is None:
+        return ""
+    if which == "m":
+        return f"a factor m too many: `{arg}` already holds the loss's 1/m (from dL_daL)"
+    return f"the 1/m of the mean is applied twice: `{arg}` already holds it (from dL_daL)"
+
+
+def _factor_findings(case: _Case, c: float) -> list[Finding]:
+    """What `G ≈ cR` means, for a fitted constant `c`."""
+    mag, tol = abs(c), case.tol
+    if abs(mag - 1) <= DISTINCT * tol:
+        if c > 0:
+            return []
+        return [
+            (
+                "sign",
+                "is the negative of the correct one: a sign is flipped (e.g. y - ŷ "
+                "for ŷ - y, or the minus of the loss dropped)",
+            )
+        ]
+    ident, label, why = "scaled", f"{mag:.6g}", "a constant factor"
+    for value, name, reason in _named_factors(case):
+        if abs(mag - value) <= DISTINCT * tol * value:
+            ident = "factor-m" if name.startswith(("m (", "1/m (")) else "scaled"
+            label, why = name, reason
+            break
+    else:
+        if case.R.size <= 1:  # any scalar is a multiple of another: only a named factor counts
+            return []
+    sign = "-" if c < 0 else ""
+    found = [(ident, f"is {sign}{label} × the correct one" + (f": {why}" if why else ""))]
+    if c < 0:
+        found.append(("sign", f"is {sign}{label} × the correct one: its sign is flipped"))
+    return found
+
+
+def _not_finite(case: _Case, G: Array) -> Finding | None:
+    bad = ~np.isfinite(G) & np.isfinite(case.R)
+    if not bad.any():
+        return None
+    where = tuple(int(i) for i in np.argwhere(bad)[0])
+    hint = {
+        "softmax": ": exp overflowed; subtract each column's maximum first, "
+        "softmax(a) = softmax(a - max_i a_i)",
+        "forward": ": exp overflowed in the softmax; subtract each column's maximum first",
+        "loss": ": log(0) where a probability is 0 or 1; a term whose weight (y or 1 - y) is "
+        "0 must count 0",
+        "dL_dyhat": ": a division by ŷ or 1 - ŷ where it is 0; a term whose weight is 0 must "
+        "count 0",
+    }.get(case.fid, "")
+    return (
+        "not-finite",
+        f"has {int(bad.sum())} NaN or infinite entries where the correct "
+        f"result is finite (the first at index {where}){hint}",
+    )
+
+
+def _values(case: _Case, G: Array) -> tuple[bool, list[Finding]]:
+    """Whether `G`, of the reference's shape, is right, and what it is if it is not."""
+    R, tol = case.R, case.tol
+    if _matches(G, R, tol):
+        return True, []
+    findings: list[Finding] = []
+    bad = _not_finite(case, G)
+    if bad is not None:
+        findings.append(bad)
+    elif np.isfinite(R).all():
+        c, residual = fit_factor(G, R)
+        if residual <= tol and abs(c) > tol:
+            findings += _factor_findings(case, c)
+    for t in templates(case.fid, case.args, case.kind):
+        if _fits(G, _f64(t.value), R, tol):
+            findings.append((t.id, _detail(t, case.fid)))
+    return False, findings
+
+
+def _shape_findings(case: _Case, G: Array) -> list[Finding]:
+    """What a `G` whose shape is not the reference's is."""
+    R, tol, args = case.R, case.tol, case.args
+    n = R.shape[0] if R.ndim == 2 else -1
+    if case.fid == "dL_db" and G.shape in ((n,), (1, n)):
+        right, found = _values(case, G.reshape(R.shape))
+        # In n_l's words, not numbers: a backward's blocks then share one explanation.
+        if G.shape == (1, n):
+            how = "has shape (1, n_l), a row, where b_l is a column (n_l, 1)"
+        else:
+            how = (
+                "has shape (n_l,), not (n_l, 1) like b_l: np.sum(dL_dz, axis=1) without "
+                "keepdims=True"
+            )
+            if right:
+                how = f"is the notes' formula as written, erratum E4: it {how}"
+        values = "its values are right" if right else "its values are wrong too"
+        return [
+            ("bias-shape", f"{how}; b_l -= lr * db would then broadcast to (n_l, n_l); {values}"),
+            *found,
+        ]
+    shapes = _shapes(G.shape, R.shape)
+    findings: list[Finding] = []
+    if G.ndim == 2 and R.ndim == 2 and G.shape == R.shape[::-1]:
+        right, found = _values(case, G.T)
+        if right and case.fid == "dL_dyhat":
+            findings.append(
+                (
+                    "transposed",
+                    "is the notes' formula as written, erratum E5: 'a "
+                    "matrix of size m × 10', one row per example, where the examples "
+                    "are columns",
+                )
+            )
+        elif right:
+            findings.append(("transposed", "is the transpose of the correct one"))
+        elif found:
+            findings.append(("transposed", "is transposed, and wrong besides"))
+            findings += [(i, _qualified(d, "once transposed")) for i, d in found]
+    elif G.size == R.size and G.squeeze().shape == R.squeeze().shape:
+        found = _values(case, G.reshape(R.shape))[1]
+        findings += [(i, _qualified(d, f"once reshaped to {R.shape}")) for i, d in found]
+    if case.fid == "dL_db":
+        dz = _f64(args["dL_dz"])
+        for how, total in (("summed", np.sum), ("averaged", np.mean)):
+            for axis, words in (
+                (0, "over the rows (axis=0), not over the examples (axis=1)"),
+                (None, "over both axes, not over the examples (axis=1) alone"),
+            ):
+                T = _f64(total(dz, axis=axis))
+                if G.size == T.size and _matches(G.reshape(T.shape), T, tol):
+                    findings.append(("wrong-axis", f"is ∂L/∂z_l {how} {words}"))
+        if _matches(G, dz, tol):
+            shapes += ": it is dL_dz itself, not summed over the examples (axis=1)"
+    if case.fid == "dL_dW" and G.ndim == 2 and R.ndim == 2:
+        n_l, n_prev = R.shape
+        if G.shape == (n_l, n_l) and n_l != n_prev:
+            findings.append(
+                (
+                    "a-for-a-prev",
+                    f"has shape ({n_l}, {n_l}) = (n_l, n_l): a_l was "
+                    "used where ∂L/∂W_l = ∂L/∂z_l a_{l-1}ᵀ has a_{l-1}",
+                )
+            )
+        n_0 = np.shape(args["X"])[0] if "X" in args else n_prev
+        if G.shape == (n_l, n_0) and n_0 not in (n_prev, n_l):
+            findings.append(
+                (
+                    "a-for-a-prev",
+                    f"has shape ({n_l}, {n_0}) = (n_l, n_0): X was "
+                    "used for a_{l-1}, as if every layer were the first",
+                )
+            )
+    return [("wrong-shape", shapes), *findings]
+
+
+def _single(case: _Case, got: object) -> list[Finding]:
+    G = _numeric(got)
+    if isinstance(G, str):
+        want = "a scalar" if case.R.shape == () else f"an array of shape {case.R.shape}"
+        return [("wrong-shape", f"{G}, where the contract's is {want}")]
+    if G.shape != case.R.shape:
+        return _shape_findings(case, G)
+    right, findings = _values(case, G)
+    R, tol = case.R, case.tol
+    square = R.ndim == 2 and R.shape[0] == R.shape[1]
+    if not right and square and _fits(G.T, R, R.T, tol):  # a transpose of the right shape
+        findings.append(("transposed", "is the transpose of the correct one"))
+    return findings
+
+
+def _tolerance_of(values: Sequence[object]) -> float:
+    """The tolerance of the least precise of `values`."""
+    dtypes = [v.dtype for v in values if isinstance(v, np.ndarray | np.generic)]
+    return max((tolerance(d) for d in dtypes), default=tolerance(np.dtype(np.float64)))
+
+
+# --- backward: per block, then merged -------------------------------------------------
+
+
+def _pairs(got: object, L: int) -> list[tuple[object, object]] | str:
+    """`got` as `L` pairs `(dW_l, db_l)`, or what it is instead."""
+    if not isinstance(got, list | tuple):
+        return f"is a {type(got).__name__}, not a list of {L} (dW_l, db_l) pairs, one per layer"
+    if len(got) != L:
+        items = f"{len(got)} item" + ("" if len(got) == 1 else "s")
+        return f"has {items} where the contract has {L} (dW_l, db_l) pairs, one per layer"
+    for layer, item in enumerate(got, start=1):
+        if not isinstance(item, list | tuple) or len(item) != 2:
+            return f"has an item {layer - 1} that is not a pair (dW_{layer}, db_{layer})"
+    return [(item[0], item[1]) for item in got]
+
+
+def _same_blocks(G: list[Array], T: list[Array], tol: float) -> bool:
+    """Every block of `G` matches `T`'s, a bias by its values whatever its shape."""
+    return all(
+        _matches(g.reshape(t.shape) if g.size == t.size else g, t, tol)
+        for g, t in zip(G, T, strict=True)
+    )
+
+
+def _backward(args: Mapping[str, Any], expected: Any, got: object, kind: str) -> list[Finding3]:
+    R = [_f64(x) for pair in expected for x in pair]
+    L = len(R) // 2
+    pairs = _pairs(got, L)
+    if isinstance(pairs, str):
+        return [("wrong-shape", "backward", pairs)]
+    raw = [x for pair in pairs for x in pair]
+    tol = _tolerance_of(raw)
+    arrays = [_numeric(x) for x in raw]
+    G = [a for a in arrays if not isinstance(a, str)]
+    found: list[Finding3] = []
+    if len(G) == len(R) and not _same_blocks(G, R, tol):
+        flipped = [x for j in range(L - 1, -1, -1) for x in G[2 * j : 2 * j + 2]]
+        if L > 1 and _same_blocks(flipped, R, tol):
+            return [
+                (
+                    "reversed-layers",
+                    "backward",
+                    "lists the layers from L down to 1: the "
+                    "loop runs l = L..1, so reverse the list before returning it",
+                )
+            ]
+        for t in backward_templates(args, kind):
+            if _same_blocks(G, t.value, tol) and not _same_blocks(t.value, R, DISTINCT * tol):
+                found.append((t.id, "backward", _detail(t, "backward")))
+    params, X = args["params"], args["X"]
+    cache = net.forward_cache(params, X)
+    dz = net.gradients(params, X, args["Y"], kind=kind).dz
+    for j in range(L):  # layer l = j + 1
+        block = {"dL_dz": dz[j], "a_prev": cache.a[j], "X": X, "params": params}
+        for k, (fid, name) in enumerate((("dL_dW", f"dW_{j + 1}"), ("dL_db", f"db_{j + 1}"))):
+            case = _Case(fid, block, R[2 * j + k], tol, kind, "backward")
+            found += [(i, name, d) for i, d in _single(case, pairs[j][k])]
+    return found
+
+
+def _merge(found: list[Finding3]) -> list[Diagnosis]:
+    """One diagnosis per id, in `DIAGNOSES` order, grouping the subjects of one detail."""
+    by_id: dict[str, dict[str, list[str]]] = {}
+    for ident, subject, detail in found:
+        subjects = by_id.setdefault(ident, {}).setdefault(detail, [])
+        if subject not in subjects:
+            subjects.append(subject)
+    return [
+        Diagnosis(
+            ident,
+            "; ".join(
+                f"your {names[0]} {detail}"
+                if len(names) == 1
+                else f"your {', '.join(names)}: each {detail}"
+                for detail, names in by_id[ident].items()
+            ),
+        )
+        for ident in DIAGNOSES
+        if ident in by_id
+    ]
+
+
+# --- the entry point ------------------------------------------------------------------
+
+
+def diagnose(
+    fid: str, args: Mapping[str, Any], expected: Any, got: Any, *, kind: str = "notes"
+) -> list[Diagnosis]:
+    """Every known mistake whose signature the difference of `got` from `expected` fits.
+
+    Parameters
+    ----------
+    fid : str
+        A contract function (``"dL_dW"``, ``"backward"``, ...).
+    args : mapping
+        The arguments it was called with, named as in the contract (float64).
+    expected : array_like or list of pairs
+        The reference result, ``FORMULAS[fid].reference(args, kind)``.
+    got : object
+        The submission's result as plain data: any shape, dtype or length.
+    kind : {"notes", "categorical"}
+        The course's loss.
+
+    Returns
+    -------
+    list of Diagnosis
+        One per identifier, in the order of `DIAGNOSES`; empty when `got` is right or
+        fits no known mistake. ``mutates-input`` is the caller's to decide.
+
+    Raises
+    ------
+    ValueError
+        For an unknown `fid` or `kind`; never for anything in `got`.
+    """
+    if fid not in FORMULAS:
+        raise ValueError(f"`fid` must be a contract function, got {fid!r}")
+    if kind not in ("notes", "categorical"):
+        raise ValueError(f"`kind` must be 'notes' or 'categorical', got {kind!r}")
+    with np.errstate(all="ignore"):
+        if fid == "backward":
+            return _merge(_backward(args, expected, got, kind))
+        case = _Case(fid, args, _f64(expected), _tolerance_of([got]), kind, fid)
+        return _merge([(i, fid, d) for i, d in _single(case, got)])
