@@ -15,7 +15,7 @@ from checks.formats._summary import Summary, summarize
 
 __all__ = ["to_html"]
 
-LETTER: Final[dict[str, str]] = {
+_LETTER: Final[dict[str, str]] = {
     "pass": "P",
     "fail": "F",
     "error": "E",
@@ -97,7 +97,7 @@ def _cell(student: int, column: int, name: str, result: FunctionResult | None) -
         title += " (" + ", ".join(result["diagnosis"]) + ")"
     return (
         f'<td class="v {verdict}" title="{_e(title)}">'
-        f'<a href="#s{student}-f{column}">{LETTER[verdict]}</a></td>'
+        f'<a href="#s{student}-f{column}">{_LETTER[verdict]}</a></td>'
     )
 
 
@@ -112,7 +112,7 @@ def _grid(reports: list[Report], names: list[str], summary: Summary) -> list[str
             f'<td class="score num">{_points(report["score"], report["max_score"])}</td>'
         )
         functions = report["functions"]
-        if report.get("error") and not functions:
+        if report.get("error") and not functions and names:
             out.append(f'<td class="ungraded" colspan="{len(names)}">grading failed</td>')
         else:
             out += [_cell(i, j, name, functions.get(name)) for j, name in enumerate(names)]
@@ -180,7 +180,7 @@ def _feedback(i: int, report: Report, names: list[str]) -> list[str]:
         hidden = ' <span class="muted">(hidden)</span>' if result.get("hidden", False) else ""
         out.append(
             f'<div class="fn-result" id="s{i}-f{names.index(name)}">'
-            f'<span class="v {verdict}">{LETTER[verdict]}&nbsp;{verdict}</span>'
+            f'<span class="v {verdict}">{_LETTER[verdict]}&nbsp;{verdict}</span>'
             f"<code>{_e(name)}</code>{hidden} "
             f'<span class="muted">{_points(result["points"], result["max_points"])}</span> {ids}'
             "</div>"
@@ -217,6 +217,8 @@ def to_html(reports: Iterable[Report], *, title: str = "backprop-check: class re
         Content-Security-Policy that forbids loading anything and runs no script but
         its own. Every text is HTML-escaped: submissions' output is hostile.
     """
+    if not isinstance(title, str):
+        raise TypeError(f"`title` must be str, got {type(title).__name__}")
     checked = check_reports(reports)
     summary = summarize(checked)
     names = list(summary["functions"])
@@ -224,7 +226,7 @@ def to_html(reports: Iterable[Report], *, title: str = "backprop-check: class re
     mean = f", mean score {sum(scores) / len(scores):.0%}" if scores else ""
     failed = sum(bool(r.get("error")) for r in checked)
     note = f", grading failed for {failed}" if failed else ""
-    legend = " ".join(f'<span class="v {v}">{LETTER[v]}</span>{v}' for v in VERDICTS)
+    legend = " ".join(f'<span class="v {v}">{_LETTER[v]}</span>{v}' for v in VERDICTS)
     page = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -55,6 +55,8 @@ def _score(report: Report) -> str:
 
 def _details(report: Report) -> list[str]:
     lines = ["| function | verdict | points | diagnosis |", "|---|---|--:|---|"]
+    if not report["functions"]:
+        lines = []
     for name, result in report["functions"].items():
         hidden = " (hidden)" if result.get("hidden", False) else ""
         ids = ", ".join(f"{code_span(d)}" for d in result["diagnosis"])
@@ -71,7 +73,7 @@ def _details(report: Report) -> list[str]:
                 code_block(result["message"]),
             ]
     if report.get("error"):
-        lines += ["", "**Grading failed** (not a mistake of the submission):", ""]
+        lines += [""] * bool(lines) + ["**Grading failed** (not a mistake of the submission):", ""]
         lines.append(code_block(str(report.get("error"))))
     return lines
 

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from checks.formats import to_csv, to_markdown
-from tests.formats._reports import ALICE, BOB, CAROL, CLASS, FUNCTIONS, MALLORY, fresh
+from tests.formats._reports import ALICE, BOB, BROKEN, CAROL, CLASS, FUNCTIONS, MALLORY, fresh
 
 
 def _rows(reports: Any) -> list[dict[str, str]]:
@@ -99,3 +99,11 @@ def test_markdown_shows_hostile_text_as_text() -> None:
     assert "<script>" not in outside_code and "<img" not in outside_code
     assert "````text\n<script>" in markdown  # in a code block, with a fence it cannot close
     assert "\x1b" not in markdown
+
+
+def test_markdown_of_a_grading_that_failed_has_no_empty_table() -> None:
+    assert to_markdown([BROKEN]) == (
+        "## backprop-check: dave.py: 0 / 7\n\n"
+        "**Grading failed** (not a mistake of the submission):\n\n"
+        "```text\nthe grading worker died: MemoryError\n```\n"
+    )

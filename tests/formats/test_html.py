@@ -11,7 +11,7 @@ import pytest
 from checks.formats import to_html
 from checks.formats._escape import printable
 from tests.formats._dom import Node, parse
-from tests.formats._reports import BOB, CLASS, FUNCTIONS, HOSTILE, MALLORY
+from tests.formats._reports import BOB, BROKEN, CLASS, FUNCTIONS, HOSTILE, MALLORY
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,12 @@ def test_an_empty_class_still_makes_a_page() -> None:
     page = parse(to_html([], title="Week 3 <empty>"))
     assert page.find("h1").text == "Week 3 <empty>"
     assert _grid_rows(page) == []
+
+
+def test_a_class_where_nothing_was_graded_still_makes_a_page() -> None:
+    page = parse(to_html([BROKEN]))
+    (row,) = _grid_rows(page)
+    assert [cell.text for cell in row] == ["dave.py", "0\xa0/\xa07"]
+    assert "grading failed" in page.find("details", id="s0").text.lower()
+    with pytest.raises(TypeError, match="`title` must be str, got int"):
+        to_html([BROKEN], title=3)  # type: ignore[arg-type]
