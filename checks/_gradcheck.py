@@ -178,7 +178,13 @@ def _validate(method: str, mode: str, rtol: float | None, atol: float | None) ->
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}")
     for name, value in (("rtol", rtol), ("atol", atol)):
-        if value is not None and (not np.isscalar(value) or not value >= 0):
+        if value is None:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not number >= 0 or isinstance(value, bool):
             raise ValueError(f"`{name}` must be a non-negative number or None, got {value!r}")
 
 
@@ -343,10 +349,12 @@ def _full_report(
         if nrm == 0 and not np.any(diff[known]):
             nrel = 0.0
         tol_max = max(tol_max, float(np.max(tol[known], initial=0.0)))
-        finds: tuple[Finding, ...] = ()
+        block_finds: tuple[Finding, ...] = ()
         if bad.any():
             ok_all = False
-            finds = tuple(fingerprint(g, D, m=m, atol=float(np.max(tol[known])), rtol=0.0))
+            block_finds = tuple(
+                fingerprint(g, D, m=m, atol=float(np.max(tol[known], initial=0.0)), rtol=0.0)
+            )
         ratio = np.where(known, diff / np.maximum(tol, np.finfo(float).tiny), -1.0)
         for flat in np.argsort(-ratio, axis=None)[:5]:
             idx = tuple(int(i) for i in np.unravel_index(flat, shape))
@@ -369,7 +377,7 @@ def _full_report(
                 int(np.count_nonzero(known)),
                 int(np.count_nonzero(bad)),
                 skipped,
-                finds,
+                block_finds,
             )
         )
         g_parts.append(g.reshape(-1).astype(np.float64))
@@ -450,7 +458,7 @@ def _check_grad(p: _Problem, grads: Mapping[str, Array | None]) -> dict[str, flo
         for g, (_, s, _) in zip(parts, p.layout.blocks(), strict=True)
     ):
         return {}
-    g_flat = np.concatenate([np.asarray(g, dtype=np.float64).reshape(-1) for g in parts])  # type: ignore[union-attr]
+    g_flat = np.concatenate([np.asarray(g, dtype=np.float64).reshape(-1) for g in parts])
 
     def fun(v: Array) -> float:
         return float(p.call(v).reshape(-1)[0])
@@ -571,7 +579,7 @@ def _directional_report(
         "directional",
         max(errs, default=nan),
         max(rels, default=nan),
-        float(np.linalg.norm(errs) / max(np.linalg.norm([n for _, n, _ in results]), 1e-300))
+        float(np.linalg.norm(errs)) / max(float(np.linalg.norm([n for _, n, _ in results])), 1e-300)
         if results
         else nan,
         f"direction {worst}",

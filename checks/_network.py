@@ -158,8 +158,8 @@ def batched_loss(a_L: Array, Y: Array, kind: str) -> Array:
     `ŷ_j = e_j / (1 + r) ≤ 1/2`. For one-hot labels the sum of `log(1 - ŷ_j)` over a
     column is the logarithm of a product of factors in `[1/2, 1]`: one logarithm per
     column instead of one per entry, with an absolute error of a few `ε` per column,
-    below the `ε|f|` of any evaluation. Where `r` underflows to 0, `log r` is taken as
-    `log(tiny)` (about -708), not `-inf`: there the loss is not differentiable anyway.
+    below the `ε|f|` of any evaluation. Where `r` underflows, `log r` is a log-sum-exp
+    of the others, so the loss stays exact for saturated columns.
     """
     return _loss_units_first(np.moveaxis(np.asarray(a_L), 0, 1), np.asarray(Y), kind)
 
@@ -179,14 +179,7 @@ def _loss_units_first(a: Array, Y: Array, kind: str) -> Array:
     if kind == "notes":
         y_hat = e / (1 + r)  # 0 at the maxima, which are counted through `at_top`
         off = 1 - Y
-        at_top = (
-            np.log(
-                np.maximum(r.real, np.finfo(float).tiny) + 1j * r.imag
-                if np.iscomplexobj(r)
-                else np.maximum(r, np.finfo(float).tiny)
-            )
-            - log_s
-        )
+        at_top = _log_others(r, shifted, top) - log_s
         terms = terms + (at_top * (top * off[:, None, :]).sum(axis=0)).sum(axis=1)
         if np.all((Y == 0) | (Y == 1)):
             factors = 1 - y_hat * off[:, None, :]
@@ -196,7 +189,19 @@ def _loss_units_first(a: Array, Y: Array, kind: str) -> Array:
             terms = terms + np.log(product).sum(axis=1)
         else:
             terms = terms + np.einsum("nm,nkm->k", off, np.log1p(-y_hat))
-    return -terms / m
+    return np.asarray(-terms / m)
+
+
+def _log_others(r: Array, shifted: Array, top: Array) -> Array:
+    """`log r`, `r = Σ_{j≠t} exp(shifted_j)`, exact where `r` underflows (a log-sum-exp)."""
+    tiny = r.real < 1e-280
+    with np.errstate(divide="ignore"):
+        out = np.log(np.where(tiny, 1.0, r))
+    if tiny.any():
+        others = np.where(top[:, tiny], -np.inf, shifted[:, tiny])
+        s2 = others.real.max(axis=0)
+        out[tiny] = s2 + np.log(np.exp(others - s2).sum(axis=0))
+    return out
 
 
 def network_check(

@@ -154,14 +154,14 @@ def default_step(method: str, x: Array, dtype: npt.DTypeLike = np.float64) -> Ar
     """
     eps = float(np.finfo(dtype).eps)
     scale = np.maximum(1.0, np.abs(x))
-    if method in ("forward",):
-        return np.sqrt(eps) * scale
+    if method == "forward":
+        return np.asarray(np.sqrt(eps) * scale)
     if method == "scipy":
         return np.full(x.shape, np.sqrt(eps))
     if method == "central":
-        return eps ** (1 / 3) * scale
+        return np.asarray(eps ** (1 / 3) * scale)
     if method == "richardson":
-        return eps ** (1 / 5) * scale
+        return np.asarray(eps ** (1 / 5) * scale)
     if method == "complex":
         return np.full(x.shape, COMPLEX_STEP)
     raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
@@ -414,9 +414,13 @@ def estimate(
 def _steps(p: _Problem, method: str, step: float | None) -> Array:
     if step is None:
         return default_step(method, p.x, p.dtype)
-    if not np.isscalar(step) or not np.isfinite(step) or float(step) <= 0:
+    try:
+        value = float(step)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value) or value <= 0 or isinstance(step, bool):
         raise ValueError(f"`step` must be a positive finite number or None, got {step!r}")
-    return np.full(p.x.shape, float(step))
+    return np.full(p.x.shape, value)
 
 
 def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:

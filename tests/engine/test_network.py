@@ -1,0 +1,70 @@
+"""`NetworkLoss`: its fast evaluations agree with the reference network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backprop import formulas as f
+from backprop import network as net
+from backprop.catalog import param_blocks, params_from_blocks
+from checks import NetworkLoss, batched_loss
+from tests.engine._points import network
+
+# The fast paths regroup the same floating-point operations: they agree with the
+# reference to a few ulps of the loss (|L| ~ 3 here), not bit for bit.
+ULPS = 64 * np.finfo(float).eps
+
+
+@pytest.mark.parametrize("kind", ["notes", "categorical"])
+@pytest.mark.parametrize("sizes", [[5, 4, 3], [6, 5, 4, 3]], ids=["L=2", "L=3"])
+def test_along_axes_equals_the_loss_at_each_perturbed_point(
+    rng: np.random.Generator, sizes: list[int], kind: str
+) -> None:
+    params, X, Y = network(rng, sizes, 7)
+    F, blocks = NetworkLoss(X, Y, kind=kind), param_blocks(params)
+    for name, block in blocks.items():
+        index = np.arange(block.size)
+        delta = rng.choice([-1, 1], block.size) * 10.0 ** rng.uniform(-6, -1, block.size)
+        values, crossed = F.along_axes(blocks, name, index, delta)
+        for k in index:
+            moved = {n: b.copy() for n, b in blocks.items()}
+            moved[name].reshape(-1)[k] += delta[k]
+            expected = net.network_loss(params_from_blocks(moved), X, Y, kind=kind)
+            assert abs(values[k] - expected) <= ULPS * abs(expected), (name, k)
+            assert crossed[k] == bool(np.any(F.kinks(moved) != F.kinks(blocks)))
+
+
+def test_a_batched_call_equals_calls_one_by_one(rng: np.random.Generator) -> None:
+    params, X, Y = network(rng, [5, 4, 3], 6)
+    blocks = param_blocks(params)
+    batch = {n: b[None] + 0.1 * rng.standard_normal((4, *b.shape)) for n, b in blocks.items()}
+    F = NetworkLoss(X, Y)
+    one_by_one = [F({n: b[k] for n, b in batch.items()}) for k in range(4)]
+    np.testing.assert_allclose(F(batch), one_by_one, rtol=ULPS)
+
+
+@pytest.mark.parametrize("kind", ["notes", "categorical"])
+@pytest.mark.parametrize("scale", [1.0, 30.0, 800.0], ids=["mild", "saturated", "extreme"])
+def test_batched_loss_equals_loss_from_logits(
+    rng: np.random.Generator, kind: str, scale: float
+) -> None:
+    a = scale * rng.standard_normal((5, 4, 6))
+    a[0, :, 0] = 0.0  # a tie: every logit of a column equal, as after ReLU
+    Y = np.eye(4)[:, rng.integers(0, 4, 6)]
+    expected = [f.loss_from_logits(a_k, Y, kind=kind) for a_k in a]
+    np.testing.assert_allclose(batched_loss(a, Y, kind), expected, rtol=ULPS)
+
+
+def test_soft_labels_take_the_general_path(rng: np.random.Generator) -> None:
+    a = rng.standard_normal((3, 4, 5))
+    Y = rng.dirichlet(np.ones(4), 5).T
+    expected = [f.loss_from_logits(a_k, Y) for a_k in a]
+    np.testing.assert_allclose(batched_loss(a, Y, "notes"), expected, rtol=ULPS)
+
+
+def test_bad_data_is_refused() -> None:
+    with pytest.raises(ValueError, match="same m"):
+        NetworkLoss(np.ones((3, 4)), np.ones((2, 5)))
+    with pytest.raises(ValueError, match="`kind` must be"):
+        NetworkLoss(np.ones((3, 4)), np.ones((2, 4)), kind="mse")
