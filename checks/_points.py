@@ -24,7 +24,7 @@ FloatArray = npt.NDArray[np.float64]
 ATTEMPTS = 16
 
 #: The largest weight kept; beyond, the layer's weights are drawn again.
-MAX_WEIGHT = 8.0
+MAX_WEIGHT = 4.0
 
 
 def last_layer_scale(n_L: int, m: int, min_probability: float) -> float:
@@ -81,19 +81,28 @@ def _layer(
     rng: np.random.Generator, a_prev: FloatArray, n: int, scale: float, margin: float
 ) -> tuple[FloatArray, FloatArray] | None:
     for _ in range(ATTEMPTS):
-        W = rng.standard_normal((n, a_prev.shape[0]))
-        spread = (W @ a_prev).std(axis=1)
-        if np.any(spread < 1e-6 * np.linalg.norm(W, axis=1)):
-            continue  # a unit that barely varies over the examples: draw again
-        W *= (scale / spread)[:, None]
-        if np.abs(W).max() > MAX_WEIGHT:
-            continue  # large weights make z sensitive to a step in the layers below
-        u = W @ a_prev
-        found = _thresholds(rng, u, margin)
-        if found is None:
-            continue
-        signs, t = found
-        return W * signs[:, None], -(t[:, None])
+        rows = [_row(rng, a_prev, scale) for _ in range(n)]
+        if any(row is None for row in rows):
+            return None
+        W = np.array(rows)
+        found = _thresholds(rng, W @ a_prev, margin)
+        if found is not None:
+            signs, t = found
+            return W * signs[:, None], -(t[:, None])
+    return None
+
+
+def _row(rng: np.random.Generator, a_prev: FloatArray, scale: float) -> FloatArray | None:
+    """One unit's weights, scaled so that its pre-activations have standard deviation `scale`.
+
+    Weights beyond `MAX_WEIGHT` (a unit that barely varies over the examples, scaled
+    up) are drawn again: they would make `z` sensitive to a step in the layers below.
+    """
+    for _ in range(ATTEMPTS):
+        w = rng.standard_normal(a_prev.shape[0])
+        spread = float((w @ a_prev).std())
+        if spread > 0 and np.abs(w).max() * scale <= MAX_WEIGHT * spread:
+            return np.asarray(w * (scale / spread), dtype=np.float64)
     return None
 
 
