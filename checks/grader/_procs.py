@@ -40,7 +40,7 @@ def launch(strategy: str, run: Path) -> tuple[list[str], dict[str, Any]]:
     Prepares `run/lib` (numpy and scipy, nothing else) and `run/tmp` (the worker's
     home). Raises `OSError` when the strategy cannot work here.
     """
-    nobody = _nobody() if strategy != "same-user" else None
+    nobody = _nobody() if strategy in ("namespaces", "nobody") else None
     tmp = run / "tmp"
     tmp.mkdir(mode=0o700, exist_ok=True)
     if nobody is not None:
@@ -56,17 +56,21 @@ def launch(strategy: str, run: Path) -> tuple[list[str], dict[str, Any]]:
         elif entry.is_dir():
             entry.rmdir()
     python = Path(sys.executable).resolve()
+    unshare = shutil.which("unshare", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    if unshare is None and strategy in ("namespaces", "user-namespaces"):
+        raise OSError("util-linux `unshare` is not installed")
     if strategy != "namespaces":
         for name, source in packages.items():
             (lib / name).symlink_to(source)
         kwargs: dict[str, Any] = {"env": env}
         if nobody is not None:
             kwargs.update(user=nobody[0], group=nobody[1], extra_groups=[])
-        return [str(python), "-I", "-S"], kwargs
-    assert nobody is not None
-    unshare = shutil.which("unshare", path="/usr/bin:/bin:/usr/sbin:/sbin")
-    if unshare is None:
-        raise OSError("util-linux `unshare` is not installed")
+        argv = [str(python), "-I", "-S"]
+        if strategy == "user-namespaces":
+            argv[:0] = [str(unshare), "--user", "--map-current-user", "--pid", "--fork"]
+            argv[5:5] = ["--kill-child", "--mount-proc", "--"]
+        return argv, kwargs
+    assert nobody is not None and unshare is not None
     prefix = Path(sys.base_prefix).resolve()
     if not python.is_relative_to(prefix):
         raise OSError(f"the interpreter `{python}` is not under its prefix `{prefix}`")
@@ -75,7 +79,7 @@ def launch(strategy: str, run: Path) -> tuple[list[str], dict[str, Any]]:
     binds = [(prefix, view)]
     for name, source in packages.items():
         (lib / name).mkdir(mode=0o755)
-        binds.append((source, lib / name))
+        binds.append((Path(source), lib / name))
     hidden = {Path(p).resolve().parent for p in packages.values()}
     site = Path(sysconfig.get_paths()["purelib"]).resolve()
     if site.is_relative_to(prefix) and (view / site.relative_to(prefix)).exists():
@@ -140,6 +144,7 @@ def _mounter(binds: list[tuple[Path, Path]], hidden: list[Path]) -> Callable[[],
         ctypes.c_char_p,
     ]
     empty = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+    steps: list[tuple[bytes, bytes, bytes | None, int, bytes | None]]
     steps = [(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None)]
     steps += [(os.fsencode(s), os.fsencode(t), None, _MS_BIND | _MS_REC, None) for s, t in binds]
     steps += [(b"tmpfs", os.fsencode(h), b"tmpfs", empty, b"size=4k,mode=555") for h in hidden]
@@ -209,21 +214,25 @@ def kill_tree(process: subprocess.Popen[bytes], pid: int, *, namespace: bool) ->
 
 
 def describe_exit(
-    process: subprocess.Popen[bytes], cpu_seconds: int | None = None, memory_mb: int | None = None
+    process: subprocess.Popen[bytes], *, namespace: bool, cpu_seconds: int, memory_mb: int
 ) -> str:
-    """How the worker ended, in words."""
+    """How the worker ended, in words (in a namespace, its init reports signal n as 128 + n)."""
     code = process.poll()
     if code is None:
         return "it is still running"
+    if namespace and code > 128:
+        code = 128 - code
     if code >= 0:
         return f"it exited with status {code} (os._exit, or a fatal error)"
     number = -code
     name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
     if number == signal.SIGSEGV:
         return "it crashed with a segmentation fault (SIGSEGV)"
-    if number in (signal.SIGXCPU, signal.SIGKILL) and cpu_seconds is not None:
+    if number == signal.SIGXCPU:
+        return f"it used up the CPU-time limit of {cpu_seconds} s (SIGXCPU)"
+    if number == signal.SIGKILL:
         return (
-            f"it was killed by {name} (the CPU-time limit of {cpu_seconds} s,"
-            f" the memory limit of {memory_mb} MiB, or a signal it sent)"
+            f"it was killed by SIGKILL (past the CPU-time limit of {cpu_seconds} s,"
+            f" out of memory with {memory_mb} MiB, or a signal it sent)"
         )
     return f"it was killed by {name}"

@@ -55,7 +55,7 @@ from checks.grader._source import Source, read_source
 __all__ = ["LoadError", "Loaded", "Outcome", "Sandbox", "SandboxError"]
 
 Status = Literal["ok", "error", "timeout", "crashed", "invalid"]
-Isolation = Literal["auto", "namespaces", "nobody", "same-user"]
+Isolation = Literal["auto", "namespaces", "nobody", "user-namespaces", "same-user"]
 _START_SECONDS = 30.0
 _WORKER = Path(__file__).with_name("_worker.py")
 _CHOSEN: dict[tuple[str, int], tuple[str, str]] = {}  # (python, euid) -> (strategy, why)
@@ -120,7 +120,7 @@ class _Worker:
     startup: float
 
     def stop(self) -> None:
-        kill_tree(self.process, self.pid, namespace=self.strategy == "namespaces")
+        kill_tree(self.process, self.pid, namespace=self.strategy.endswith("namespaces"))
         for fd in (self.requests, self.replies):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -173,9 +173,10 @@ class Sandbox:
             raise ValueError(f"`cpu_seconds` must be at least 1, got `{cpu_seconds}`")
         if output_cap < 0:
             raise ValueError(f"`output_cap` must be at least 0, got `{output_cap}`")
-        if isolation not in ("auto", "namespaces", "nobody", "same-user"):
+        if isolation not in ("auto", "namespaces", "nobody", "user-namespaces", "same-user"):
             raise ValueError(
-                f"`isolation` must be auto, namespaces, nobody or same-user, got `{isolation}`"
+                "`isolation` must be auto, namespaces, nobody, user-namespaces or same-user,"
+                f" got `{isolation}`"
             )
         self.submission = str(submission)
         self.call_timeout, self.total_timeout = float(call_timeout), float(total_timeout)
@@ -237,9 +238,13 @@ class Sandbox:
         if self._worker is None:
             self.restarts += 1
             again = self._load()
-            if again.error is not None:
-                return Outcome("error", message=f"the submission did not load again: {again.error}")
             timeout = self._time_left()
+            seconds = time.monotonic() - started
+            if again.error is not None and timeout <= 0:
+                return Outcome("timeout", message=self._total_message(), seconds=seconds)
+            if again.error is not None:
+                message = f"the submission did not load again: {again.error}"
+                return Outcome("error", message=message, seconds=seconds)
         reply = self._exchange(header, blobs, timeout, f"`{name}`")
         seconds = time.monotonic() - started
         if isinstance(reply, Outcome):
@@ -259,7 +264,7 @@ class Sandbox:
             return Outcome(
                 "invalid", message=f"the worker's reply was malformed: {error}", seconds=seconds
             )
-        if reply_header.get("exception") == "MemoryError":
+        if reply_header.get("memory") is True:
             message += f" (the memory limit is {self.memory_mb} MiB)"
         tb = _wire.text(reply_header.get("traceback"), 20000) or None
         return Outcome(status, message=message, traceback=tb, mutated=mutated, seconds=seconds)
@@ -322,12 +327,15 @@ class Sandbox:
 
     def _start(self) -> None:
         key = (sys.executable, os.geteuid())
+        order: list[str]
         if self.isolation_request != "auto":
             order = [self.isolation_request]
         elif key in _CHOSEN:
             order = [_CHOSEN[key][0]]
         else:
-            order = ["namespaces", "nobody", "same-user"] if os.geteuid() == 0 else ["same-user"]
+            order = ["user-namespaces", "same-user"]
+            if os.geteuid() == 0:
+                order[:0] = ["namespaces", "nobody"]
         failures = []
         for strategy in order:
             try:
@@ -359,6 +367,7 @@ class Sandbox:
             raise _StartFailed(str(error)) from None
         argv += [
             str(worker_script),
+            *(["--init"] if strategy.endswith("namespaces") else []),
             str(request_r),
             str(reply_w),
             str(self.memory_mb),
@@ -385,15 +394,16 @@ class Sandbox:
                 os.close(fd)
         worker = _Worker(process, request_w, reply_r, strategy, process.pid, 0.0)
         try:
-            ready = _wire.receive(reply_r, started + _START_SECONDS, 1 << 16)[0].get("status")
+            deadline = started + min(_START_SECONDS, max(self._total_left(), 1.0))
+            ready = _wire.receive(reply_r, deadline, 1 << 16)[0].get("status")
         except (_wire.Timeout, _wire.Malformed, EOFError):
             ready = None
         if ready != "ready":
             worker.stop()
             tail = self._read("stderr")[-300:].strip().replace("\n", " | ")
-            raise _StartFailed(f"the worker did not start ({describe_exit(process)}): {tail}")
+            raise _StartFailed(f"the worker did not start ({self._describe(worker)}): {tail}")
         worker.startup = time.monotonic() - started
-        if strategy == "namespaces":
+        if strategy.endswith("namespaces"):
             worker.pid = ns_init_pid(process.pid) or process.pid
         return worker
 
@@ -418,17 +428,28 @@ class Sandbox:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 worker.process.wait(timeout=1)
             self._stop()
-            how = describe_exit(worker.process, self.cpu_seconds, self.memory_mb)
+            how = self._describe(worker)
             return Outcome("crashed", message=f"{what} ended the worker: {how}")
+
+    def _describe(self, worker: _Worker) -> str:
+        namespace = worker.strategy.endswith("namespaces")
+        return describe_exit(
+            worker.process,
+            namespace=namespace,
+            cpu_seconds=self.cpu_seconds,
+            memory_mb=self.memory_mb,
+        )
 
     def _stop(self) -> None:
         if self._worker is not None:
             self._worker.stop()
             self._worker = self._current[0] = None
 
+    def _total_left(self) -> float:
+        return (self._deadline or time.monotonic()) - time.monotonic()
+
     def _time_left(self) -> float:
-        left = (self._deadline or time.monotonic()) - time.monotonic()
-        return min(self.call_timeout, left)
+        return min(self.call_timeout, self._total_left())
 
     def _total_message(self) -> str:
         return f"the total time limit of {self.total_timeout:g} s is used up"
@@ -452,6 +473,9 @@ _DESCRIPTIONS = {
     " only the stdlib, numpy and scipy visible",
     "nobody": "nobody: as nobody in its own session (no namespaces:"
     " a process that leaves the session and the process tree can outlive it)",
+    "user-namespaces": "user-namespaces: as the checker's own user in private user and PID"
+    " namespaces (it cannot signal the checker, all it starts dies with it;"
+    " it can read the checker's files)",
     "same-user": "same-user: as the checker's own user in its own session"
     " (it can read the checker's files and signal it)",
 }

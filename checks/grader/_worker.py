@@ -42,7 +42,7 @@ class _CappedText(io.TextIOBase):
     """A text stream that writes to a file descriptor and drops what exceeds `cap` bytes."""
 
     def __init__(self, fd: int, cap: int) -> None:
-        self._fd, self._left = fd, cap
+        self._fd, self._left = fd, cap + 1  # one byte more tells the checker it was cut
 
     def writable(self) -> bool:
         return True
@@ -70,12 +70,33 @@ def _limit(memory_mb: int, cpu_seconds: int, output_cap: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
 
 
+def _init(fds: list[int]) -> None:
+    """Fork; the parent stays as init of the PID namespace until the worker ends.
+
+    The init of a PID namespace ignores signals it has no handler for, the kernel's
+    SIGXCPU included; the worker, its child, does not. The init reaps orphans and ends
+    with the worker's status, a signal `n` as `128 + n`; all the namespace dies with it.
+    """
+    worker = os.fork()
+    if worker == 0:
+        return
+    for fd in fds:
+        os.close(fd)
+    while True:
+        pid, status = os.wait()
+        if pid == worker:
+            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "--init":
+        argv = argv[1:]
+        _init([int(argv[0]), int(argv[1])])
     req_fd, resp_fd, memory_mb, cpu_seconds, output_cap = (int(a) for a in argv[:5])
     libdir = argv[5]
     _limit(memory_mb, cpu_seconds, output_cap)
-    sys.stdout = _CappedText(1, output_cap)  # type: ignore[assignment]
-    sys.stderr = _CappedText(2, output_cap)  # type: ignore[assignment]
+    sys.stdout = _CappedText(1, output_cap)
+    sys.stderr = _CappedText(2, output_cap)
     sys.path.insert(0, libdir)
     import numpy as np
 
@@ -211,6 +232,7 @@ def main(argv: list[str]) -> int:
             "message": message,
             "traceback": text,
             "exception": type(error).__name__,
+            "memory": isinstance(error, MemoryError),
             "where": None if where is None else [where.filename, where.lineno],
         }
 

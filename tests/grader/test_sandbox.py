@@ -1,0 +1,444 @@
+"""The sandbox against a table of hostile submissions, one per file in `hostile/`.
+
+Each hostile behaviour gets the status of the functions concerned, the other functions
+of the same submission are still served, and nothing of the submission outlives it.
+Isolation strategies that work on this machine are all exercised: ``STRICT`` holds
+those with a PID namespace (the worker cannot signal the checker, and everything it
+starts dies with it).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import signal
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from checks.grader import LoadError, Sandbox, SandboxError, _procs, _sandbox
+
+HOSTILE = Path(__file__).parent / "hostile"
+REPO = Path(__file__).resolve().parents[2]
+Z = np.array([[-1.5, 0.0, 2.0], [3.0, -0.5, 1.0]])
+
+
+def _works(isolation: Any) -> bool:
+    try:
+        with Sandbox(HOSTILE / "whoami.py", isolation=isolation) as box:
+            return box.call("ids", [0.0]).status == "ok"
+    except SandboxError:
+        return False
+
+
+STRICT = [s for s in ("namespaces", "user-namespaces") if _works(s)]
+ISOLATIONS = [*STRICT, "same-user"]
+
+
+def softmax(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    e = np.exp(a - a.max(axis=0))
+    return e / e.sum(axis=0)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def box(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """The sandbox of `hostile/<name>.py`, from ``@pytest.mark.parametrize('box', ...)``."""
+    name, options = request.param
+    with Sandbox(HOSTILE / f"{name}.py", **{"call_timeout": 5.0, **options}) as sandbox:
+        yield sandbox
+
+
+def hostile(name: str, isolations: list[str] | None = None, **options: Any) -> Any:
+    """Parametrize `box` over `isolations` (default: the automatic choice only)."""
+    cases = [(name, dict(options, isolation=i)) for i in isolations or ["auto"]]
+    ids = [f"{name}-{c[1]['isolation']}" for c in cases]
+    return pytest.mark.parametrize("box", cases, ids=ids, indirect=True)
+
+
+def survivors(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+# -- a correct submission ------------------------------------------------------------
+
+
+def test_a_correct_submission_is_served_by_one_worker(tmp_path: Path) -> None:
+    file = tmp_path / "student.py"
+    file.write_text(
+        textwrap.dedent("""\
+        import os
+        import numpy as np
+
+        def relu(z):
+            return np.maximum(z, 0)
+
+        def loss(y_hat, y):
+            return np.float32(-np.sum(y * np.log(y_hat)))
+
+        def mean(x):
+            return float(np.mean(x))
+
+        def backward(params, X, Y):
+            return [(W * 0 + os.getpid(), b.astype(np.float32)) for W, b in params]
+
+        def echo(*args):
+            return list(args)
+        """)
+    )
+    params = [(np.ones((2, 3)), np.ones((2, 1))), (np.ones((1, 2)), np.zeros((1, 1)))]
+    with Sandbox(file) as box:
+        assert box.load().names == ("backward", "echo", "loss", "mean", "relu")
+        relu = box.call("relu", [Z])
+        assert relu.status == "ok" and relu.mutated == [] and relu.seconds > 0
+        np.testing.assert_array_equal(relu.value, np.maximum(Z, 0))
+        loss = box.call("loss", [np.full((2, 1), 0.5), np.array([[1.0], [0.0]])])
+        assert loss.value.shape == () and loss.value.dtype == np.float32  # dtype is kept
+        assert box.call("mean", [Z]).value == pytest.approx(np.mean(Z), rel=1e-15)
+        first = box.call("backward", [params, Z, Z]).value
+        assert [(dW.shape, db.dtype) for dW, db in first] == [
+            ((2, 3), np.float32),
+            ((1, 2), np.float32),
+        ]
+        second = box.call("backward", [params, Z, Z]).value
+        assert first[0][0][0, 0] == second[0][0][0, 0]  # one worker serves every call
+        assert box.restarts == 0
+        odd = [np.asfortranarray(Z), np.arange(3, dtype=np.int8), np.array(np.nan), np.inf]
+        back = box.call("echo", odd).value
+        for sent, got in zip(odd, back, strict=True):
+            np.testing.assert_array_equal(got, sent)
+            assert np.asarray(got).dtype == np.asarray(sent).dtype
+
+
+def test_start_up_and_calls_fit_the_grading_budget(tmp_path: Path) -> None:
+    # The whole grade of a correct submission should take under 2 s (issue 5): the
+    # worker's start-up (an interpreter and numpy) and ~100 small calls fit well in it.
+    file = tmp_path / "student.py"
+    file.write_text("import numpy as np\ndef relu(z):\n    return np.maximum(z, 0)\n")
+    started = time.perf_counter()
+    with Sandbox(file) as box:
+        box.load()
+        loaded = time.perf_counter()
+        for _ in range(100):
+            assert box.call("relu", [Z]).status == "ok"
+    finished = time.perf_counter()
+    assert loaded - started < 1.5
+    assert (finished - loaded) / 100 < 0.01
+
+
+# -- loading -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "message"),
+    [
+        ("exit_at_import", None, "ended the worker: it exited with status 0"),
+        ("sys_exit_at_import", 10, "called sys.exit(0)"),
+        ("raise_at_import", 5, "ZeroDivisionError: division by zero"),
+        ("imports_checker", 3, "ModuleNotFoundError: No module named 'backprop'"),
+    ],
+)
+def test_a_submission_that_does_not_load_gets_an_error_for_every_call(
+    name: str, line: int | None, message: str
+) -> None:
+    file = HOSTILE / f"{name}.py"
+    with Sandbox(file) as box:
+        loaded = box.load()
+        assert loaded.names == ()
+        assert loaded.error == LoadError(
+            str(file), line, loaded.error.message if loaded.error else ""
+        )
+        assert message in loaded.error.message
+        outcome = box.call("relu", [Z])
+        assert outcome.status == "error"
+        assert outcome.message.startswith("the submission did not load: ")
+
+
+def test_a_syntax_error_is_reported_with_file_line_and_message(tmp_path: Path) -> None:
+    # Written here, not in hostile/, so that linters of the tree do not trip on it.
+    file = tmp_path / "broken.py"
+    file.write_text("import numpy as np\n\n\ndef relu(z)\n    return z\n")
+    with Sandbox(file) as box:
+        assert box.load().error == LoadError(str(file), 4, "SyntaxError: expected ':'")
+        assert box.call("relu", [Z]).status == "error"
+
+
+def test_a_notebook_error_is_reported_at_its_cell_and_line(tmp_path: Path) -> None:
+    notebook = tmp_path / "student.ipynb"
+    cells = [
+        {"cell_type": "markdown", "source": "# Backprop"},
+        {"cell_type": "code", "source": ["%matplotlib inline\n", "import numpy as np\n"]},
+        {"cell_type": "code", "source": ["def relu(z):\n", "    return np.maximum(z, 0)\n"]},
+        {"cell_type": "code", "source": ["!pip install nothing\n", "\n", "relu(undefined)\n"]},
+    ]
+    notebook.write_text(__import__("json").dumps({"cells": cells, "nbformat": 4}))
+    with Sandbox(notebook) as box:
+        error = box.load().error
+    assert error == LoadError(
+        str(notebook), 3, "NameError: name 'undefined' is not defined", cell=4
+    )
+    assert str(error).startswith(f"{notebook}, cell 4, line 3: NameError")
+
+
+# -- calls that end, hang or exhaust the worker ----------------------------------------
+
+
+@hostile("exits_in_call", ISOLATIONS)
+def test_exiting_in_a_call_spares_the_other_functions(box: Sandbox) -> None:
+    crashed = box.call("relu", [Z])
+    assert crashed.status == "crashed"
+    assert (
+        crashed.message
+        == "`relu` ended the worker: it exited with status 3 (os._exit, or a fatal error)"
+    )
+    exited = box.call("dL_db", [Z])
+    assert (exited.status, exited.message) == ("error", "called sys.exit(1)")
+    np.testing.assert_allclose(box.call("softmax", [Z]).value, softmax(Z), rtol=1e-15)
+    assert box.restarts == 1
+
+
+@hostile("segfault", ISOLATIONS)
+def test_a_segmentation_fault_is_a_crash(box: Sandbox) -> None:
+    outcome = box.call("relu", [Z])
+    assert (outcome.status, outcome.message) == (
+        "crashed",
+        "`relu` ended the worker: it crashed with a segmentation fault (SIGSEGV)",
+    )
+    assert box.call("softmax", [Z]).status == "ok"
+
+
+@hostile("memory", memory_mb=400)
+def test_allocating_without_bound_meets_the_memory_limit(box: Sandbox) -> None:
+    for name in ("relu", "relu_mask"):
+        outcome = box.call(name, [Z])
+        assert outcome.status == "error"
+        assert "MemoryError" in outcome.message
+        assert outcome.message.endswith("(the memory limit is 400 MiB)")
+    assert box.call("softmax", [Z]).status == "ok"
+
+
+@hostile("hangs", ISOLATIONS, call_timeout=0.5)
+def test_a_hanging_call_times_out(box: Sandbox) -> None:
+    for name in ("relu", "relu_mask"):
+        outcome = box.call(name, [Z])
+        assert (outcome.status, outcome.message) == (
+            "timeout",
+            f"`{name}` did not return within 0.5 s",
+        )
+        assert 0.5 <= outcome.seconds < 1.5
+    assert box.call("softmax", [Z]).status == "ok"
+
+
+@hostile("hangs", call_timeout=0.5, total_timeout=1.5)
+def test_the_total_time_limit_stops_further_calls(box: Sandbox) -> None:
+    statuses = [box.call("relu", [Z]) for _ in range(4)]
+    assert [o.status for o in statuses] == ["timeout"] * 4
+    assert statuses[-1].message == "the total time limit of 1.5 s is used up"
+    assert statuses[-1].seconds < 0.1  # not run at all
+
+
+@hostile("burns_cpu", cpu_seconds=1, call_timeout=10.0)
+def test_burning_cpu_meets_the_cpu_limit(box: Sandbox) -> None:
+    outcome = box.call("relu", [Z])
+    assert outcome.status == "crashed"
+    assert outcome.message == (
+        "`relu` ended the worker: it used up the CPU-time limit of 1 s (SIGXCPU)"
+    )
+    assert outcome.seconds < 4
+
+
+@pytest.mark.parametrize("isolation", STRICT)
+def test_no_process_of_the_submission_survives(isolation: str) -> None:
+    marker = "4242.25"  # hostile/spawns.py puts it in its children's command lines
+    with Sandbox(HOSTILE / "spawns.py", call_timeout=1.0, isolation=isolation) as box:
+        assert box.call("relu", [Z]).status == "timeout"
+        assert survivors(marker) == []
+
+
+def test_the_session_of_a_same_user_worker_is_killed() -> None:
+    # Without a PID namespace the session and process tree are killed: the child
+    # `sleep` dies; the daemon that left both is the documented gap of this mode.
+    with Sandbox(HOSTILE / "spawns.py", call_timeout=1.0, isolation="same-user") as box:
+        assert box.call("relu", [Z]).status == "timeout"
+    for pid in survivors("4242.25"):
+        assert Path(f"/proc/{pid}/stat").read_text().split()[5] != str(pid)  # own session
+        os.kill(pid, signal.SIGKILL)
+
+
+@hostile("kills_parent", STRICT)
+def test_signalling_the_checker_is_refused_or_harmless(box: Sandbox) -> None:
+    for name in ("relu", "relu_mask"):
+        assert box.call(name, [Z]).status in ("ok", "error", "crashed")
+    decided = box.call("decide", [Z])  # and the checker is still here to judge it
+    np.testing.assert_array_equal(decided.value, (Z.max(axis=0) == Z) * 1.0)
+
+
+# -- what comes back -----------------------------------------------------------------
+
+
+@hostile("bad_results")
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("relu", "the result is a `submission.Sneaky`, not a numeric array"),
+        ("relu_mask", "the result is an array of dtype `object`, not numbers"),
+        ("softmax", "the result is an ndarray subclass `submission.Tagged`;"),
+        ("decide", "the result is a `builtins.str`, not a numeric array"),
+        ("loss", "the result is `None` (a missing `return`?)"),
+        ("dL_db", "the result is an ndarray subclass `numpy.ma.MaskedArray`;"),
+        ("dL_dz", "the result is an array of dtype `[('x', '<f8'), ('y', '<f8')]`, not numbers"),
+    ],
+)
+def test_a_result_that_is_not_plain_numbers_is_invalid(
+    box: Sandbox, name: str, message: str
+) -> None:
+    outcome = box.call(name, [Z, Z][: 2 if name in ("loss", "dL_dz") else 1])
+    assert (outcome.status, outcome.value) == ("invalid", None)
+    assert outcome.message.startswith(message)
+
+
+@hostile("forges_replies")
+def test_forged_replies_are_rejected_and_the_worker_replaced(box: Sandbox) -> None:
+    for name, message in [
+        ("relu", "a frame of 4611686018427387904 bytes"),
+        ("relu_mask", "an array that is not in .npy format"),
+    ]:
+        outcome = box.call(name, [Z])
+        assert (outcome.status, outcome.message) == (
+            "invalid",
+            f"the worker's reply was malformed: {message}",
+        )
+    assert box.call("softmax", [Z]).status == "ok"
+    assert box.restarts == 2
+
+
+@hostile("patches_numpy")
+def test_patching_numpy_in_the_submission_cannot_change_a_judgement(box: Sandbox) -> None:
+    outcome = box.call("relu", [Z])
+    assert outcome.status == "ok"
+    assert not np.allclose(outcome.value, np.maximum(Z, 0))  # the checker's numpy
+
+
+@hostile("mutates")
+def test_arguments_changed_in_place_are_reported(box: Sandbox) -> None:
+    a_prev = np.ones((4, 3))
+    outcome = box.call("dL_dW", [Z, a_prev])
+    assert (outcome.status, outcome.mutated) == ("ok", [0])
+    np.testing.assert_array_equal(Z, np.array([[-1.5, 0.0, 2.0], [3.0, -0.5, 1.0]]))
+    params = [(np.ones((2, 2)), np.ones((2, 1)))]
+    assert box.call("forward", [params, Z]).mutated == [0]
+
+
+@hostile("floods_output", output_cap=1000)
+def test_output_is_captured_capped_and_kept_out_of_the_checker(
+    box: Sandbox, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert box.call("relu", [Z]).status == "ok"
+    assert box.stdout == "x" * 1000 + "\n[output truncated]"
+    assert box.stderr == "y" * 1000 + "\n[output truncated]"
+    box.close()
+    assert box.stdout.startswith("x" * 1000)  # kept after close
+    out, err = capfd.readouterr()
+    assert "xxxx" not in out + err and "zzzz" not in out + err
+
+
+# -- who the worker is, what it sees -------------------------------------------------
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or "namespaces" not in STRICT, reason="needs root")
+def test_under_root_the_worker_is_nobody_in_its_own_pid_namespace() -> None:
+    with Sandbox(HOSTILE / "whoami.py") as box:
+        uid, gid, pid, ppid = box.call("ids", [0.0]).value
+        nobody = pwd.getpwnam("nobody")
+        assert (uid, gid, pid, ppid) == (nobody.pw_uid, nobody.pw_gid, 2, 1)  # 1: its init
+        assert box.isolation.startswith("namespaces: as nobody")
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_only_the_stdlib_numpy_and_scipy_can_be_imported(isolation: str) -> None:
+    with Sandbox(HOSTILE / "whoami.py", isolation=isolation) as box:
+        scipy, hypothesis, pytest_ = box.call("can_import", [0.0]).value
+        assert (scipy, hypothesis, pytest_) == (1.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("isolation", [s for s in STRICT if s == "namespaces"])
+def test_the_checker_cannot_be_imported_even_by_its_path(isolation: str, tmp_path: Path) -> None:
+    file = tmp_path / "sneaky.py"
+    file.write_text(f"import sys\nsys.path[:0] = [{str(REPO)!r}]\nimport backprop\n")
+    with Sandbox(file, isolation=isolation) as box:
+        error = box.load().error
+    assert error is not None and "No module named 'backprop'" in error.message
+
+
+def test_auto_records_why_stronger_isolation_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    launch = _procs.launch
+
+    def refuse(strategy: str, run: Path) -> Any:
+        if strategy != "same-user":
+            raise OSError(f"no {strategy} here")
+        return launch(strategy, run)
+
+    monkeypatch.setattr(_sandbox, "launch", refuse)
+    monkeypatch.setattr(_sandbox, "_CHOSEN", {})
+    with Sandbox(HOSTILE / "whoami.py") as box:
+        assert box.call("path_length", [0.0]).status == "ok"
+        assert box.isolation.startswith("same-user: ")
+        assert "stronger ones failed: " in box.isolation
+        assert "user-namespaces: no user-namespaces here" in box.isolation
+
+
+def test_nobody_without_namespaces_works_or_says_why() -> None:
+    try:
+        with Sandbox(HOSTILE / "whoami.py", isolation="nobody") as box:
+            uid = box.call("ids", [0.0]).value[0]
+    except SandboxError as error:
+        assert str(error).startswith("could not start a worker: nobody: ")
+    else:
+        assert uid == pwd.getpwnam("nobody").pw_uid
+
+
+# -- the API -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"call_timeout": 0}, "`call_timeout` must be positive, got `0`"),
+        ({"total_timeout": -1.0}, "`total_timeout` must be positive, got `-1.0`"),
+        ({"memory_mb": 10}, "`memory_mb` must be at least 64, got `10`"),
+        ({"cpu_seconds": 0}, "`cpu_seconds` must be at least 1, got `0`"),
+        ({"output_cap": -1}, "`output_cap` must be at least 0, got `-1`"),
+        ({"isolation": "chroot"}, "`isolation` must be auto, namespaces, nobody,"),
+    ],
+    ids=lambda x: str(x) if isinstance(x, dict) else "",
+)
+def test_bad_options_are_refused(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Sandbox(HOSTILE / "whoami.py", **options)
+
+
+def test_bad_arguments_are_refused_before_anything_runs() -> None:
+    with Sandbox(HOSTILE / "whoami.py") as box:
+        with pytest.raises(TypeError, match="got `str`"):
+            box.call("ids", ["1.0"])
+        with pytest.raises(TypeError, match="numeric arrays, got dtype `object`"):
+            box.call("ids", [np.array([None])])
+        assert box.call("missing", [1.0]).message == "no function `missing`"
+
+
+def test_a_missing_file_is_a_load_error(tmp_path: Path) -> None:
+    with Sandbox(tmp_path / "nothing.py") as box:
+        error = box.load().error
+    assert error is not None and error.line is None and "No such file" in error.message
