@@ -215,8 +215,8 @@ def _named_factors(case: _Case) -> list[tuple[float, str, str]]:
             (m, f"m (m = {m})", _why_m(case, "m")),
             (1 / m, f"1/m (m = {m})", _why_m(case, "1/m")),
             (m * m, f"m² (m = {m})", "the 1/m is missing twice"),
-            (1 / m**2, f"1/m² (m = {m})", "1/m applied once too often, e.g. at every layer"),
-            (1 / m**3, f"1/m³ (m = {m})", "1/m applied at every layer"),
+            (1 / m**2, f"1/m² (m = {m})", "1/m applied twice too often (at every layer?)"),
+            (1 / m**3, f"1/m³ (m = {m})", "1/m applied three times too often (at every layer?)"),
         ]
     if n_L is not None and n_L > 1:
         named += [

@@ -17,12 +17,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
+from hypothesis import given, note
 
 from backprop import as_written as notes
 from backprop import formulas as f
 from backprop import network as net
 from backprop.catalog import FORMULAS, Point
 from checks.grader._diagnose import DIAGNOSES, Diagnosis, diagnose, fit_factor, tolerance
+from checks.strategies import test_points
 from tests import oracle
 
 WIDTHS, M = [4, 6, 5, 3], 7
@@ -107,7 +109,7 @@ def at(fid: str, layer: int = 0) -> Callable[[], dict[str, Any]]:
     return lambda: args(fid, layer)
 
 
-def given(**a: Any) -> Callable[[], dict[str, Any]]:
+def fixed(**a: Any) -> Callable[[], dict[str, Any]]:
     return lambda: a
 
 
@@ -188,9 +190,9 @@ MISTAKES = [
             "averaged over both axes"),
     Mistake("wrong-axis", "decide", at("decide"), lambda a: 1.0 * (a == a.max(axis=1)[:, None]),
             "S taken over each row (axis=1)"),
-    Mistake("relu-mask-at-zero", "relu_mask", given(z=Z_ZEROS), lambda z: 1.0 * (z >= 0),
+    Mistake("relu-mask-at-zero", "relu_mask", fixed(z=Z_ZEROS), lambda z: 1.0 * (z >= 0),
             "1 at z == 0"),
-    Mistake("relu-mask-at-zero", "dL_dz", given(dL_da=DA, z=Z_ZEROS),
+    Mistake("relu-mask-at-zero", "dL_dz", fixed(dL_da=DA, z=Z_ZEROS),
             lambda dL_da, z: np.where(z >= 0, dL_da, 0.0), "the mask is 1 at z == 0"),
     Mistake("softmax-jacobian-diagonal", "softmax_jacobian", at("softmax_jacobian", 2),
             notes.softmax_jacobian, "the notes' formula as written, erratum E1"),
@@ -201,7 +203,7 @@ MISTAKES = [
             "from the softmax Jacobian's diagonal alone", CAT),
     Mistake("softmax-jacobian-diagonal", "backward", at("backward"),
             backward_with(dL_daL=notes.dL_daL), "follows the notes as written, erratum E2"),
-    Mistake("not-finite", "softmax", given(a=LARGE), notes.softmax, "exp overflowed"),
+    Mistake("not-finite", "softmax", fixed(a=LARGE), notes.softmax, "exp overflowed"),
     Mistake("not-finite", "loss", underflowed, naive_loss, "log(0)"),
     Mistake("mask-added", "dL_dz", at("dL_dz", 1), notes.dL_dz,
             "the notes' formula as written, erratum E3"),
@@ -245,7 +247,7 @@ MISTAKES = [
             lambda dL_dz, a_prev: np.outer(dL_dz[:, -1], a_prev[:, -1]), "example k = 6 alone"),
     Mistake("one-example", "dL_db", at("dL_db"), lambda dL_dz: dL_dz[:, :1],
             "example k = 0 alone"),
-    Mistake("ties", "decide", given(a=TIES), lambda a: np.eye(3)[:, np.argmax(a, axis=0)],
+    Mistake("ties", "decide", fixed(a=TIES), lambda a: np.eye(3)[:, np.argmax(a, axis=0)],
             "every maximum, ties included"),
     Mistake("reversed-layers", "backward", at("backward"), lambda **a: net.backward(**a)[::-1],
             "reverse the list"),
@@ -319,6 +321,51 @@ def test_no_diagnosis_on_a_right_result(
             R = entry.reference(a, kind)
             for got in right_results(R, rng):
                 assert diagnose(fid, a, R, got, kind=kind) == [], (fid, got)
+
+
+@given(test_points(max_layers=3))
+def test_no_diagnosis_on_a_right_result_at_any_test_point(p: Point) -> None:
+    note(f"widths {[p.X.shape[0]] + [W.shape[0] for W, _ in p.params]}, m = {p.X.shape[1]}")
+    rng = np.random.default_rng(0)
+    for fid, entry in FORMULAS.items():
+        for a in entry.sample(p):
+            R = entry.reference(a, p.kind)
+            for got in right_results(R, rng):
+                assert diagnose(fid, a, R, got, kind=p.kind) == [], (fid, got)
+
+
+@given(test_points(max_layers=3))
+def test_no_diagnosis_on_an_unrelated_result(p: Point) -> None:
+    """Noise of the result's own size fits no mistake: a diagnosis is never a guess."""
+    rng = np.random.default_rng(1)
+    for fid, entry in FORMULAS.items():
+        for a in entry.sample(p)[:1]:
+            R = entry.reference(a, p.kind)
+            if fid == "backward":
+                got: Any = [(dW + rng.normal(size=dW.shape), db) for dW, db in R]
+                assert diagnose(fid, a, R, got, kind=p.kind) == []
+                continue
+            R = np.asarray(R)
+            got = R + rng.normal(size=R.shape) * max(float(np.abs(R).max()), 1.0)
+            assert diagnose(fid, a, R, got, kind=p.kind) == [], fid
+
+
+@given(test_points(min_layers=2, max_layers=3))
+def test_backward_mistakes_are_recognised_at_any_test_point(p: Point) -> None:
+    a = {"params": p.params, "X": p.X, "Y": p.Y}
+    R = net.backward(**a, kind=p.kind)
+    m = p.X.shape[1]
+
+    def found(got: Any) -> set[str]:
+        return {d.id for d in diagnose("backward", a, R, got, kind=p.kind)}
+
+    assert "factor-m" in found([(m * dW, m * db) for dW, db in R])
+    assert found([(-dW, -db) for dW, db in R]) == {"sign"}
+    assert found([(dW, db.ravel()) for dW, db in R]) == {"bias-shape"}
+    no_mask = backward_with(dL_dz=lambda dL_da, z: dL_da)(**a, kind=p.kind)
+    assert "missing-relu-mask" in found(no_mask)
+    if p.kind == "notes":
+        assert {"softmax-jacobian-diagonal", "mask-added"} <= found(notes.backward(**a))
 
 
 @pytest.mark.parametrize(("fid", "a"), SPECIAL, ids=[s[0] for s in SPECIAL])
