@@ -13,7 +13,7 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,13 @@ _ENV = {
 }
 
 
-def launch(strategy: str, run: Path) -> tuple[list[str], dict[str, Any]]:
+def launch(strategy: str, run: Path, hide: Sequence[Path] = ()) -> tuple[list[str], dict[str, Any]]:
     """The command line and `subprocess.Popen` arguments that start the worker's Python.
 
     Prepares `run/lib` (numpy and scipy, nothing else) and `run/tmp` (the worker's
-    home). Raises `OSError` when the strategy cannot work here.
+    home). With ``namespaces``, the files and directories in `hide` look empty to the
+    worker, as do site-packages and the checker's source trees. Raises `OSError` when
+    the strategy cannot work here.
     """
     nobody = _nobody() if strategy in ("namespaces", "nobody") else None
     tmp = run / "tmp"
@@ -81,6 +83,7 @@ def launch(strategy: str, run: Path) -> tuple[list[str], dict[str, Any]]:
         (lib / name).mkdir(mode=0o755)
         binds.append((Path(source), lib / name))
     hidden = {Path(p).resolve().parent for p in packages.values()}
+    hidden.update(Path(h).resolve() for h in hide if Path(h).exists())
     site = Path(sysconfig.get_paths()["purelib"]).resolve()
     if site.is_relative_to(prefix) and (view / site.relative_to(prefix)).exists():
         hidden.add(view / site.relative_to(prefix))
@@ -89,8 +92,7 @@ def launch(strategy: str, run: Path) -> tuple[list[str], dict[str, Any]]:
         for where in (spec.submodule_search_locations or []) if spec else []:
             package = Path(where).resolve()
             hidden.add(package)
-            if not run.is_relative_to(package.parent) and package.parent != Path("/"):
-                hidden.add(package.parent)
+            hidden.add(package.parent)
     env["LD_LIBRARY_PATH"] = str(view / "lib")  # a shared libpython, found via `view`
     argv = [
         unshare,
@@ -105,6 +107,7 @@ def launch(strategy: str, run: Path) -> tuple[list[str], dict[str, Any]]:
         "-I",
         "-S",
     ]
+    hidden = {h for h in hidden if not run.is_relative_to(h)}  # never the worker's own
     outermost = [h for h in hidden if not any(h != o and h.is_relative_to(o) for o in hidden)]
     return argv, {"env": env, "preexec_fn": _mounter(binds, sorted(outermost))}
 
@@ -147,14 +150,23 @@ def _mounter(binds: list[tuple[Path, Path]], hidden: list[Path]) -> Callable[[],
     steps: list[tuple[bytes, bytes, bytes | None, int, bytes | None]]
     steps = [(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None)]
     steps += [(os.fsencode(s), os.fsencode(t), None, _MS_BIND | _MS_REC, None) for s, t in binds]
-    steps += [(b"tmpfs", os.fsencode(h), b"tmpfs", empty, b"size=4k,mode=555") for h in hidden]
+    for path in hidden:  # an empty directory over a directory, /dev/null over a file
+        if path.is_dir():
+            steps.append((b"tmpfs", os.fsencode(path), b"tmpfs", empty, b"size=4k,mode=555"))
+        else:
+            steps.append((b"/dev/null", os.fsencode(path), None, _MS_BIND, None))
 
-    def mount() -> None:
+    def fail(what: bytes) -> None:
+        number = ctypes.get_errno()
+        os.write(2, b"(" + what + b": " + os.strerror(number).encode() + b")")
+        raise OSError(number, os.strerror(number))
+
+    def mount() -> None:  # after fork: no allocation beyond what it must
         if libc.unshare(_CLONE_NEWNS) != 0:
-            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+            fail(b"unshare(CLONE_NEWNS)")
         for step in steps:
             if libc.mount(*step) != 0:
-                raise OSError(ctypes.get_errno(), f"mount {step[1]!r}")
+                fail(b"mount " + step[1])
 
     return mount
 

@@ -57,6 +57,7 @@ __all__ = ["LoadError", "Loaded", "Outcome", "Sandbox", "SandboxError"]
 Status = Literal["ok", "error", "timeout", "crashed", "invalid"]
 Isolation = Literal["auto", "namespaces", "nobody", "user-namespaces", "same-user"]
 _START_SECONDS = 30.0
+_MAX_REPLY = 64 << 20  # bytes; results at test points are small, and this is held in memory
 _WORKER = Path(__file__).with_name("_worker.py")
 _CHOSEN: dict[tuple[str, int], tuple[str, str]] = {}  # (python, euid) -> (strategy, why)
 
@@ -143,8 +144,12 @@ class Sandbox:
         CPU-time limit of each worker (RLIMIT_CPU); None: `total_timeout`, rounded up.
     output_cap : int
         What is kept of the submission's stdout and of its stderr, in bytes each.
-    isolation : {"auto", "namespaces", "nobody", "same-user"}
+    isolation : {"auto", "namespaces", "nobody", "user-namespaces", "same-user"}
         How to run the worker (module docstring); "auto" takes the strongest available.
+    hide : sequence of str or Path
+        Files and directories the submission must not read (the grading configuration,
+        say); the submission's own directory is always hidden. Only the ``namespaces``
+        isolation can hide them; otherwise make them unreadable to ``nobody``.
 
     Examples
     --------
@@ -163,6 +168,7 @@ class Sandbox:
         cpu_seconds: int | None = None,
         output_cap: int = 65536,
         isolation: Isolation = "auto",
+        hide: Sequence[str | Path] = (),
     ) -> None:
         for name, value in [("call_timeout", call_timeout), ("total_timeout", total_timeout)]:
             if not value > 0:
@@ -183,6 +189,8 @@ class Sandbox:
         self.memory_mb, self.output_cap = int(memory_mb), int(output_cap)
         self.cpu_seconds = cpu_seconds or int(np.ceil(total_timeout))
         self.isolation_request = isolation
+        # The submission's own folder may hold other students' work.
+        self.hide = [Path(submission).resolve().parent, *(Path(h) for h in hide)]
         self.isolation = ""  # what is in force, once a worker started
         self.restarts = 0
         self._loaded: Loaded | None = None
@@ -216,7 +224,11 @@ class Sandbox:
         ------
         SandboxError
             If no worker can be started at all (the machine, not the submission).
+        ValueError
+            If the sandbox is closed.
         """
+        if self._closed_output is not None:
+            raise ValueError(f"the sandbox of `{self.submission}` is closed")
         if self._loaded is None:
             self._deadline = time.monotonic() + self.total_timeout
             self._loaded = self._load()
@@ -319,6 +331,7 @@ class Sandbox:
         except (_wire.Malformed, KeyError, TypeError, IndexError) as error:
             self._stop()
             return Loaded((), LoadError(file, None, f"the worker's reply was malformed: {error}"))
+        self._stop()  # nothing more to run
         if not self._source.owns(cell_name):
             line = None
         return Loaded((), LoadError(file, line, message, self._source.cell_number(cell_name)))
@@ -362,7 +375,7 @@ class Sandbox:
         reply_r, reply_w = os.pipe()
         fds = [request_r, reply_w]
         try:
-            argv, kwargs = launch(strategy, self._run)
+            argv, kwargs = launch(strategy, self._run, self.hide)
         except OSError as error:
             raise _StartFailed(str(error)) from None
         argv += [
@@ -388,7 +401,10 @@ class Sandbox:
                 **kwargs,
             )
         except (OSError, subprocess.SubprocessError) as error:
-            raise _StartFailed(f"{type(error).__name__}: {error}") from None
+            os.close(request_w)
+            os.close(reply_r)
+            tail = self._read("stderr")[-300:].strip()  # what a preexec_fn said
+            raise _StartFailed(f"{type(error).__name__}: {error} {tail}".strip()) from None
         finally:
             for fd in fds:
                 os.close(fd)
@@ -415,7 +431,7 @@ class Sandbox:
         deadline = time.monotonic() + timeout
         try:
             _wire.send(worker.requests, header, blobs, deadline)
-            return _wire.receive(worker.replies, deadline, self.memory_mb << 20)
+            return _wire.receive(worker.replies, deadline, _MAX_REPLY)
         except _wire.Timeout:
             self._stop()
             if time.monotonic() >= (self._deadline or 0):
