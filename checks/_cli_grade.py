@@ -1,14 +1,25 @@
-"""`backprop-check SUBMISSION`: grade a submission, or a folder of them, into one report."""
+"""`backprop-check SUBMISSION`: grade a submission, or a folder of them, into one report.
+
+A folder is graded `--jobs` submissions at a time (`checks._batch`); with `--output DIR`
+each report is written as soon as it is known (`checks._batch_store`), and `--resume`
+grades only the submissions without one.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
+from checks._batch import Submission, default_jobs, grade_all
+from checks._batch_store import BatchError, Store, manifest
+from checks._options import resolve_seed
 from checks.formats import (
     Report,
+    summarize,
     to_csv,
     to_gradescope,
     to_html,
@@ -19,9 +30,8 @@ from checks.formats import (
     to_text_summary,
 )
 from checks.grader._config import Config, ConfigError, load_config
-from checks.grader._grade import grade_submission
 
-__all__ = ["FORMATS", "find_submissions", "run"]
+__all__ = ["FILES", "FORMATS", "find_submissions", "run"]
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -38,23 +48,34 @@ FORMATS: dict[str, Callable[[list[Report], bool], str]] = {
     "gradescope": lambda reports, color: to_gradescope(reports[0]),
 }
 
+FILES = {
+    "text": "report.txt",
+    "json": "reports.jsonl",
+    "junit": "junit.xml",
+    "markdown": "report.md",
+    "csv": "grades.csv",
+    "html": "report.html",
+    "gradescope": "results.json",
+}
+"""The file `--output DIR` writes the chosen format to, in DIR."""
 
-def find_submissions(path: Path) -> list[tuple[Path, str]]:
+
+def find_submissions(path: Path) -> list[Submission]:
     """The submissions under `path`, each with the name it is reported under.
 
     A file is one submission. A folder holds one per `.py`/`.ipynb` file, and one per
     subfolder holding exactly one such file (named after the subfolder: the student).
     """
     if path.is_file():
-        return [(path, str(path))]
+        return [Submission(path, str(path), path.name)]
     found = []
     for child in sorted(path.iterdir()):
         if child.is_file() and child.suffix in SUFFIXES:
-            found.append((child, str(child)))
+            found.append(Submission(child, str(child), child.name))
         elif child.is_dir() and not child.name.startswith((".", "__")):
             inside = sorted(p for p in child.iterdir() if p.is_file() and p.suffix in SUFFIXES)
             if len(inside) == 1:
-                found.append((inside[0], str(child)))
+                found.append(Submission(inside[0], str(child), child.name))
             elif inside:
                 names = ", ".join(p.name for p in inside)
                 raise SystemExit(
@@ -72,22 +93,91 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(
             f"backprop-check: a submission is a .py file or an .ipynb notebook, got `{path}`"
         )
+    if args.resume and args.output is None:
+        raise SystemExit("backprop-check: `--resume` needs `--output DIR`, the reports to resume")
     try:
         config = load_config(args.config) if args.config else Config()
     except ConfigError as exc:
         raise SystemExit(f"backprop-check: {exc}") from exc
-    seed = args.seed if args.seed is not None else (config.seed if config.seed is not None else 0)
+    seed = resolve_seed(args.seed, config.seed)
     submissions = find_submissions(path)
     if not submissions:
         raise SystemExit(f"backprop-check: no .py or .ipynb submission in `{path}`")
     if args.format == "gradescope" and len(submissions) != 1:
         raise SystemExit("backprop-check: `--format gradescope` grades exactly one submission")
-    reports = [
-        grade_submission(file, config, seed=seed, display_name=name) for file, name in submissions
-    ]
-    color = args.format == "text" and sys.stdout.isatty()
-    sys.stdout.write(FORMATS[args.format](reports, color))
+    store = None
+    if args.output is not None:
+        try:
+            store = Store.open(args.output, manifest(config, seed), resume=args.resume)
+        except (BatchError, OSError) as exc:
+            raise SystemExit(f"backprop-check: {exc}") from exc
+    kept = {s.key: r for s in submissions if store and args.resume and (r := store.load(s))}
+    todo = [s for s in submissions if s.key not in kept]
+    progress = _Progress(len(submissions), len(kept), sys.stderr) if sys.stderr.isatty() else None
+
+    def on_report(submission: Submission, report: Report) -> None:
+        if store is not None:
+            store.save(submission, report)
+        if progress is not None:
+            progress.advance(submission.name)
+
+    jobs = args.jobs or default_jobs()
+    try:
+        graded = grade_all(todo, config, seed=seed, jobs=jobs, on_report=on_report)
+    finally:
+        if progress is not None:
+            progress.close()
+    reports = sorted({**kept, **graded}.values(), key=lambda r: r["submission"])
+    if store is None:
+        color = args.format == "text" and sys.stdout.isatty()
+        sys.stdout.write(FORMATS[args.format](reports, color))
+    else:
+        _write_output(store, reports, args.format, submissions)
     everything_passes = all(
         result["verdict"] == "pass" for report in reports for result in report["functions"].values()
     )
     return 0 if everything_passes else 1
+
+
+def _write_output(store: Store, reports: list[Report], form: str, subs: list[Submission]) -> None:
+    summary = store.write("summary.json", json.dumps(summarize(reports), indent=2) + "\n")
+    chosen = store.write(FILES[form], FORMATS[form](reports, False))
+    if form == "json":
+        sys.stdout.write(json.dumps(summarize(reports)) + "\n")
+        return
+    color = sys.stdout.isatty()
+    sys.stdout.write(to_text_summary(reports, color=color))
+    sys.stdout.write(f"reports in {store.reports}/, summary in {summary}, {form} in {chosen}\n")
+    strays = store.strays(subs)
+    if strays:
+        print(
+            f"backprop-check: {len(strays)} report(s) in `{store.reports}` are of no submission "
+            f"in the folder, and were left out (the first: `{strays[0].name}`)",
+            file=sys.stderr,
+        )
+
+
+class _Progress:
+    """`[#######.......]  12/200  alice.py` on one line of a terminal, redrawn in place."""
+
+    def __init__(self, total: int, done: int, stream: TextIO, width: int = 30) -> None:
+        self.total, self.done, self.stream, self.width = total, done, stream, width
+        self._draw("")
+
+    def advance(self, name: str) -> None:
+        self.done += 1
+        self._draw(name)
+
+    def _draw(self, name: str) -> None:
+        filled = self.width * self.done // max(self.total, 1)
+        bar = "#" * filled + "." * (self.width - filled)
+        shown = name if len(name) <= 40 else "…" + name[-39:]
+        shown = "".join(c if c.isprintable() else "?" for c in shown)
+        self.stream.write(
+            f"\r\x1b[K[{bar}] {self.done:>{len(str(self.total))}}/{self.total} {shown}"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()

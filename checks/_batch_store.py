@@ -1,0 +1,164 @@
+"""`--output DIR`: each report written as soon as it is known, so that nothing is lost.
+
+```
+DIR/batch.json            the seed and configuration the reports were graded with
+DIR/reports/<key>.json    one report per submission (`alice.py.json`, `bob.json`)
+DIR/summary.json          the class at a glance (`checks.formats.summarize`), at the end
+DIR/<file>                the chosen format (`grades.csv`, `report.html`, ...), at the end
+```
+
+Every file is written whole or not at all (a temporary file, then an atomic rename), so
+a batch killed at any moment leaves only complete reports, and `--resume` grades
+exactly the submissions without one. `batch.json` makes sure the reports resumed from
+were graded with the same seed and configuration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from checks._batch import Submission
+from checks.formats._model import Report, check_report
+from checks.grader._config import Config
+
+__all__ = ["BatchError", "Store", "manifest", "write_atomic"]
+
+_MANIFEST = "batch.json"
+_REPORTS = "reports"
+_PARTIAL = ".part"
+
+
+class BatchError(ValueError):
+    """An output folder that cannot be used as asked; the message says why and what to do."""
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all: a temporary file beside it, then a rename."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_PARTIAL)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def manifest(config: Config, seed: int) -> dict[str, Any]:
+    """What a batch's reports depend on besides the submissions: seed, configuration, checker."""
+    settings = dataclasses.asdict(config)
+    settings["hidden"] = sorted(config.hidden)
+    settings["names"] = dict(sorted(config.names.items()))
+    settings["points"] = dict(sorted(config.points.items()))
+    settings.pop("seed")  # the seed in force is `seed`
+    return {"checker": "backprop-check", "version": _version(), "seed": seed, "config": settings}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("backprop-check")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class Store:
+    """The output folder of a batch (module docstring).
+
+    Use `Store.open`, which checks the folder and, unless resuming, starts it over.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.reports = root / _REPORTS
+
+    @classmethod
+    def open(cls, root: str | Path, settings: dict[str, Any], *, resume: bool) -> Store:
+        """Prepare `root` for a batch graded with `settings` (see `manifest`).
+
+        Resuming keeps the reports there, if they were graded with the same settings;
+        otherwise the reports there are removed first, so the folder never mixes two
+        gradings. A folder that backprop-check did not make is never emptied.
+
+        Raises
+        ------
+        BatchError
+            When `root` is not a folder, holds reports of other settings (resuming), or
+            holds files it did not write in `reports/`.
+        """
+        store = cls(Path(root))
+        if store.root.exists() and not store.root.is_dir():
+            raise BatchError(f"`--output` must be a folder, got the file `{store.root}`")
+        store.reports.mkdir(parents=True, exist_ok=True)
+        found = store._read_manifest()
+        if found is None and any(store.reports.glob("*.json")):
+            raise BatchError(
+                f"`{store.reports}` holds reports but `{store.root / _MANIFEST}` is missing, so "
+                "backprop-check did not write them; choose another `--output`"
+            )
+        if resume and found is not None and found != settings:
+            differ = ", ".join(k for k in settings if found.get(k) != settings[k])
+            raise BatchError(
+                f"the reports in `{store.root}` were graded with another {differ}; grade "
+                "again without `--resume`, or choose another `--output`"
+            )
+        for partial in store.reports.glob("*" + _PARTIAL):  # left by a killed batch
+            partial.unlink()
+        if not resume:
+            for old in store.reports.glob("*.json"):
+                old.unlink()
+        if found != settings:
+            write_atomic(store.root / _MANIFEST, json.dumps(settings, indent=2) + "\n")
+        return store
+
+    def _read_manifest(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.root / _MANIFEST).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise BatchError(f"`{self.root / _MANIFEST}` is unreadable: {exc}") from exc
+        if not isinstance(data, dict) or data.get("checker") != "backprop-check":
+            raise BatchError(
+                f"`{self.root / _MANIFEST}` was not written by backprop-check; choose another "
+                "`--output`"
+            )
+        return data
+
+    def path_of(self, submission: Submission) -> Path:
+        return self.reports / (submission.key + ".json")
+
+    def load(self, submission: Submission) -> Report | None:
+        """The report kept for `submission`, or None when there is no usable one."""
+        try:
+            data = json.loads(self.path_of(submission).read_text(encoding="utf-8"))
+            report = check_report(data)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError):
+            return None  # unreadable: graded again, and overwritten
+        report["submission"] = submission.name  # the folder may be spelled differently now
+        return report
+
+    def save(self, submission: Submission, report: Report) -> None:
+        write_atomic(self.path_of(submission), json.dumps(report, indent=2) + "\n")
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.root / name
+        write_atomic(path, text)
+        return path
+
+    def strays(self, submissions: list[Submission]) -> list[Path]:
+        """Reports in the folder of no submission in `submissions`."""
+        keep = {self.path_of(s) for s in submissions}
+        return sorted(p for p in self.reports.glob("*.json") if p not in keep)
