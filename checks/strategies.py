@@ -6,10 +6,13 @@ draws exposes mistakes instead of hiding them (see `shared/reference/MISTAKES.md
 inputs a careful point avoids but a careful test needs on purpose: exact zeros in `z`
 (`pre_activations_with_zeros`), softmax overflow (`large_logits`), ties (`columns_with_ties`).
 
-Every strategy takes keyword-only bounds with small defaults, checks them when it is
-called (a bad bound raises `hypothesis.errors.InvalidArgument`, which is also a
-`ValueError` or `TypeError`, naming it), and shrinks towards the smallest network:
-fewest layers, narrowest widths, fewest examples. Arrays are float64.
+Bounds are keyword-only, with small defaults, and checked when the strategy is made
+(a bad bound raises `hypothesis.errors.InvalidArgument`, which is also a `ValueError`
+or a `TypeError`, naming it), not when it draws. Strategies shrink towards the
+smallest network: fewest layers, narrowest widths, fewest examples. Arrays are
+float64. Each strategy makes the same number of choices whatever it draws, so that
+Hypothesis discards no example (`--hypothesis-show-statistics`: 0 invalid in 1000
+examples of each).
 
 Examples
 --------
@@ -26,6 +29,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +42,8 @@ from backprop.catalog import Point
 from checks import _points
 
 __all__ = [
+    "EXP_OVERFLOW",
+    "EXP_UNDERFLOW",
     "columns_with_ties",
     "inputs",
     "large_logits",
@@ -56,8 +62,8 @@ BOTH_KINDS = st.sampled_from(KINDS)
 
 #: `log` of the largest float64: `exp` overflows above it.
 EXP_OVERFLOW = float(np.log(np.finfo(np.float64).max))  # 709.78
-#: `log` of the smallest positive (subnormal) float64: `exp` is exactly 0 below it.
-EXP_UNDERFLOW = float(np.log(np.nextafter(0.0, 1.0)))  # -744.44
+#: `exp` is exactly 0 below this (`log` of half the smallest subnormal, -745.133...).
+EXP_UNDERFLOW = -745.14
 
 
 class _BadBound(InvalidArgument, ValueError):
@@ -110,14 +116,11 @@ def _kind(kind: object) -> st.SearchStrategy[str]:
 # --- shapes ---------------------------------------------------------------------------
 
 
-def _pick(draw: st.DrawFn, values: range, *wishes: Callable[[int], bool]) -> int:
-    """Draw from `values` meeting the most `wishes`, dropping the last ones first.
+def _pick(index: int, values: range, *wishes: Callable[[int], bool]) -> int:
+    """The `index`-th (cyclically) of `values` meeting the most `wishes`, dropping the last first.
 
-    The index drawn ranges over all of `values`, whatever fits: a choice that depends
-    on earlier draws keeps its place in Hypothesis's choice sequence, so that earlier
-    draws can shrink, and index 0 (the smallest value that fits) is where it shrinks.
+    Index 0 is the smallest value that fits: where Hypothesis shrinks to.
     """
-    index = draw(st.integers(0, len(values) - 1))
     for k in range(len(wishes), -1, -1):
         fit = [v for v in values if all(wish(v) for wish in wishes[:k])]
         if fit:
@@ -125,16 +128,26 @@ def _pick(draw: st.DrawFn, values: range, *wishes: Callable[[int], bool]) -> int
     raise AssertionError("unreachable: `values` is never empty")  # pragma: no cover
 
 
+def _indices(draw: st.DrawFn, count: int, values: range) -> list[int]:
+    """`count` indices into `values`, drawn whatever is later made of them.
+
+    A shape draws as many choices whatever its depth, each over a range fixed by the
+    bounds: a choice never changes place or range in Hypothesis's choice sequence when
+    an earlier one shrinks, so shrinking the depth and the widths keeps the rest valid
+    (a variable number of draws costs about 4% of examples, misaligned and discarded).
+    """
+    return [draw(st.integers(0, len(values) - 1)) for _ in range(count)]
+
+
 @st.composite
 def _layer_widths(
     draw: st.DrawFn, layers: tuple[int, int], width: tuple[int, int], m: int | None
 ) -> list[int]:
     L = draw(st.integers(*layers))
+    values = range(width[0], width[1] + 1)
     widths: list[int] = []
-    for _ in range(L + 1):
-        widths.append(
-            _pick(draw, range(width[0], width[1] + 1), lambda w: w not in widths and w != m)
-        )
+    for index in _indices(draw, layers[1] + 1, values)[: L + 1]:
+        widths.append(_pick(index, values, lambda w: w not in widths and w != m))
     return widths
 
 
@@ -191,14 +204,16 @@ def _point_shape(
     L = draw(st.integers(*layers))
     widths_range = range(width[0], width[1] + 1)
     m_range = range(ms[0], ms[1] + 1)
-    n_L = _pick(draw, widths_range, lambda n: n < ms[1], lambda n: n != 2)
+    n_L_index, n_0_index, *hidden_indices = _indices(draw, layers[1] + 1, widths_range)
+    [m_index] = _indices(draw, 1, m_range)
+    n_L = _pick(n_L_index, widths_range, lambda n: n < ms[1], lambda n: n != 2)
     used = [n_L]
 
     def m_left(extra: int) -> list[int]:
         return [m for m in m_range if m > n_L and m not in used and m != extra]
 
     n_0 = _pick(
-        draw,
+        n_0_index,
         widths_range,
         lambda n: n not in used,
         lambda n: bool(m_left(n)),
@@ -206,9 +221,9 @@ def _point_shape(
     )
     used.append(n_0)
     hidden = []
-    for _ in range(L - 1):
+    for index in hidden_indices[: L - 1]:
         n = _pick(
-            draw,
+            index,
             widths_range,
             lambda n: n not in used,
             lambda n: bool(m_left(n)),
@@ -217,7 +232,11 @@ def _point_shape(
         hidden.append(n)
         used.append(n)
     m = _pick(
-        draw, m_range, lambda m: m >= n_L, lambda m: m not in used, lambda m: _telling(n_0, n_L, m)
+        m_index,
+        m_range,
+        lambda m: m >= n_L,
+        lambda m: m not in used,
+        lambda m: _telling(n_0, n_L, m),
     )
     return [n_0, *hidden, n_L], m
 
@@ -229,16 +248,30 @@ def _floats(max_abs: float) -> st.SearchStrategy[float]:
     return st.floats(-max_abs, max_abs, allow_nan=False, allow_infinity=False)
 
 
+def _block(
+    draw: st.DrawFn, shape: tuple[int, ...], full: tuple[int, ...], elements: st.SearchStrategy[Any]
+) -> FloatArray:
+    """An array of `shape`, the corner of one of `full` shape drawn whole.
+
+    As many choices whatever `shape` (see `_indices`); `fill=nothing()` draws every
+    element, rather than a random number of them over a fill value. One block per
+    example: Hypothesis discards some 10% of examples drawing two arrays of different
+    shapes in a row (measured with `--hypothesis-show-statistics`), none with one.
+    """
+    whole = draw(hnp.arrays(np.float64, full, elements=elements, fill=st.nothing()))
+    return np.array(whole[tuple(slice(0, k) for k in shape)])
+
+
 @st.composite
-def _networks(draw: st.DrawFn, widths: st.SearchStrategy[list[int]], max_abs: float) -> Params:
+def _networks(
+    draw: st.DrawFn, widths: st.SearchStrategy[list[int]], slots: int, full: int, max_abs: float
+) -> Params:
     sizes = draw(widths)
-    elements = _floats(max_abs)
+    # Layer l's slot holds W_l in its first `full` columns and b_l in its last.
+    slot = _block(draw, (slots, full, full + 1), (slots, full, full + 1), _floats(max_abs))
     return [
-        (
-            draw(hnp.arrays(np.float64, (n_out, n_in), elements=elements)),
-            draw(hnp.arrays(np.float64, (n_out, 1), elements=elements)),
-        )
-        for n_in, n_out in itertools.pairwise(sizes)
+        (layer[:n_out, :n_in].copy(), layer[:n_out, full:].copy())
+        for (n_in, n_out), layer in zip(itertools.pairwise(sizes), slot, strict=False)
     ]
 
 
@@ -274,38 +307,58 @@ def networks(
         sizes = layer_widths(
             min_layers=min_layers, max_layers=max_layers, min_width=min_width, max_width=max_width
         )
-    else:
-        fixed = [_int(f"widths[{i}]", n, at_least=1) for i, n in enumerate(widths)]
-        if len(fixed) < 2:
-            raise _BadBound(f"`widths` must have at least 2 entries (n_0, n_1), got {fixed}")
-        sizes = st.just(fixed)
-    return _networks(sizes, bound)
+        return _networks(sizes, max_layers, max_width, bound)
+    fixed = [_int(f"widths[{i}]", n, at_least=1) for i, n in enumerate(widths)]
+    if len(fixed) < 2:
+        raise _BadBound(f"`widths` must have at least 2 entries (n_0, n_1), got {fixed}")
+    return _networks(st.just(fixed), len(fixed) - 1, max(fixed), bound)
 
 
 def inputs(n_0: int, m: int, *, max_abs: float = 2.0) -> st.SearchStrategy[FloatArray]:
-    """Inputs `X` of shape `(n_0, m)`, float64 entries in `[-max_abs, max_abs]`."""
+    """Inputs `X` of shape `(n_0, m)`.
+
+    Parameters
+    ----------
+    n_0, m : int
+        The number of inputs and of examples.
+    max_abs : float
+        Bound on every entry.
+
+    Returns
+    -------
+    SearchStrategy[ndarray]
+        Float64 arrays `(n_0, m)`, entries in `[-max_abs, max_abs]`, shrinking to 0.
+    """
     shape = (_int("n_0", n_0, at_least=1), _int("m", m, at_least=1))
-    return hnp.arrays(np.float64, shape, elements=_floats(_real("max_abs", max_abs, above=0)))
+    elements = _floats(_real("max_abs", max_abs, above=0))
+    return hnp.arrays(np.float64, shape, elements=elements, fill=st.nothing())
 
 
 @st.composite
 def _one_hot_labels(draw: st.DrawFn, n_L: int, m: int) -> FloatArray:
     if m >= n_L:
-        extra = draw(st.lists(st.integers(0, n_L - 1), min_size=m - n_L, max_size=m - n_L))
+        extra = [draw(st.integers(0, n_L - 1)) for _ in range(m - n_L)]
         order = draw(st.permutations(range(m)))
         classes = np.array([*range(n_L), *extra])[order]
     else:
-        classes = np.array(
-            draw(st.lists(st.integers(0, n_L - 1), min_size=m, max_size=m, unique=True))
-        )
+        classes = np.array(draw(st.permutations(range(n_L)))[:m])
     return np.eye(n_L)[:, classes]
 
 
 def one_hot_labels(n_L: int, m: int) -> st.SearchStrategy[FloatArray]:
-    """One-hot labels `Y` of shape `(n_L, m)`: every class present when `m >= n_L`.
+    """One-hot labels `Y` of shape `(n_L, m)`, examples as columns.
 
-    When `m < n_L`, the `m` classes present are distinct. Shrinks towards classes
-    `0, 1, ..., n_L - 1, 0, 0, ...` in order.
+    Parameters
+    ----------
+    n_L, m : int
+        The number of classes and of examples.
+
+    Returns
+    -------
+    SearchStrategy[ndarray]
+        Float64 one-hot columns with every class present when `m >= n_L`, and `m`
+        distinct classes otherwise. Shrinks towards classes `0, 1, ..., n_L - 1, 0,
+        0, ...` in order.
     """
     return _one_hot_labels(_int("n_L", n_L, at_least=1), _int("m", m, at_least=1))
 
@@ -436,28 +489,46 @@ def _with_zeros(
     draw: st.DrawFn, rows: tuple[int, int], ms: tuple[int, int], max_abs: float
 ) -> FloatArray:
     shape = (draw(st.integers(*rows)), draw(st.integers(*ms)))
-    z = draw(hnp.arrays(np.float64, shape, elements=_floats(max_abs)))
-    order = draw(st.permutations(range(z.size)))
-    flat = z.reshape(-1)
+    z = _block(draw, shape, (rows[1], ms[1]), _floats(max_abs))
+    size = z.size
+    spots = [k for k in draw(st.permutations(range(rows[1] * ms[1]))) if k < size]
     magnitude = st.floats(max_abs / 8, max_abs)
-    flat[order[0]] = 0.0
-    if z.size >= 3:
-        flat[order[1]] = draw(magnitude)
-        flat[order[2]] = -draw(magnitude)
+    up, down = draw(magnitude), draw(magnitude)
+    flat = z.reshape(-1)
+    flat[spots[0]] = 0.0
+    if size >= 3:
+        flat[spots[1]], flat[spots[2]] = up, -down
     return z
 
 
 def pre_activations_with_zeros(
     *, min_rows: int = 1, max_rows: int = 8, min_m: int = 1, max_m: int = 8, max_abs: float = 2.0
 ) -> st.SearchStrategy[FloatArray]:
-    """Pre-activations `z` `(n, m)` with exact zeros: the mask's convention at 0.
+    """Pre-activations `z` `(n, m)` with exact zeros: for the mask's convention at 0.
 
-    At least one entry is exactly `0.0`, and when `z` has 3 entries or more, at least
-    one is positive and one negative. The others are any floats in
-    `[-max_abs, max_abs]`, shrinking towards 0 (so more zeros, signed zeros and
-    subnormals come on their own). A finite difference at `z = 0` measures neither
-    side of the kink: check `relu_mask` and `dL_dz` there against the notes'
-    convention (`1_{R+*}(0) = 0`), not numerically.
+    Parameters
+    ----------
+    min_rows, max_rows : int
+        Bounds on the number of units `n` (at least 1).
+    min_m, max_m : int
+        Bounds on the number of examples `m` (at least 1).
+    max_abs : float
+        Bound on every entry.
+
+    Returns
+    -------
+    SearchStrategy[ndarray]
+        Float64 arrays with at least one entry exactly `0.0` and, when they have 3
+        entries or more, at least one positive and one negative (of magnitude at
+        least `max_abs / 8`). The other entries are any floats in `[-max_abs,
+        max_abs]`, shrinking to 0: more zeros, `-0.0` and subnormals come on their own.
+
+    Notes
+    -----
+    A finite difference at `z = 0` measures neither side of the kink (a central one
+    gives 1/2): check `relu_mask` and `dL_dz` there against the notes' convention,
+    `1_{R+*}(0) = 0`, not numerically. A mask `z >= 0` differs from the correct one
+    only at these entries.
     """
     rows = _range("rows", min_rows, max_rows, at_least=1)
     ms = _range("m", min_m, max_m, at_least=1)
@@ -470,12 +541,12 @@ def _large_logits(
 ) -> FloatArray:
     n, m = draw(st.integers(*classes)), draw(st.integers(*ms))
     low, high = EXP_OVERFLOW + spread + 1, max_abs - spread
-    offsets = draw(hnp.arrays(np.float64, m, elements=st.floats(low, high)))
-    signs = draw(hnp.arrays(np.bool_, m))
-    signs[0] = False  # the first column at least overflows exp
-    offsets[signs] *= -1
-    deviations = draw(hnp.arrays(np.float64, (n, m), elements=st.floats(-spread, spread)))
-    logits: FloatArray = offsets + deviations
+    # One block of u in [-1, 1]: row 0 gives each column's offset, low + (high - low)|u|,
+    # negative where u < 0; the others, the deviations spread u. Shrinks to low, +, 0.
+    u = _block(draw, (n + 1, m), (classes[1] + 1, ms[1]), st.floats(-1, 1))
+    offsets = low + (high - low) * np.abs(u[0])
+    offsets[1:] *= np.where(u[0, 1:] < 0, -1, 1)  # the first column overflows exp
+    logits: FloatArray = offsets + spread * u[1:]
     return logits
 
 
@@ -490,13 +561,33 @@ def large_logits(
 ) -> st.SearchStrategy[FloatArray]:
     """Logits `a` `(n, m)` with `|a|` up to `max_abs`: the overflow of a naive softmax.
 
-    Each column is an offset of magnitude between `log(max float) + spread + 1 ≈ 721`
-    and `max_abs - spread`, positive (every `exp` overflows to inf) or negative (below
-    `log(smallest subnormal) ≈ -744`... when the offset is large enough, every `exp`
-    underflows to 0), plus deviations within `±spread` so that the softmax is neither
-    uniform nor one-hot. The first column is always positive. A softmax without the
-    column's maximum subtracted gives NaN here; the notes' network only produces
-    `a_L ≥ 0`, but `softmax` itself takes any `a`.
+    Parameters
+    ----------
+    min_classes, max_classes : int
+        Bounds on the number of classes `n` (at least 1).
+    min_m, max_m : int
+        Bounds on the number of examples `m` (at least 1).
+    max_abs : float
+        Bound on every `|a|`; above `EXP_OVERFLOW + 2 spread + 1` (about 730).
+    spread : float
+        Bound on the deviations of a column from its offset.
+
+    Returns
+    -------
+    SearchStrategy[ndarray]
+        Float64 arrays whose every column is an offset plus deviations within
+        `±spread`, so that the softmax is neither uniform nor one-hot. The offsets'
+        magnitudes lie in `[EXP_OVERFLOW + spread + 1, max_abs - spread]`: a positive
+        column overflows `exp` in every entry, a negative one goes below
+        `-EXP_OVERFLOW`, and, at offsets under `EXP_UNDERFLOW - spread`, underflows
+        `exp` to 0 in every entry. The first column is always positive. Shrinks to
+        the smallest positive offset and no deviation.
+
+    Notes
+    -----
+    A softmax without the column's maximum subtracted gives inf/inf or 0/0, NaN, on
+    every such column. The notes' network only produces `a_L ≥ 0`; `softmax` itself
+    takes any `a`.
     """
     classes = _range("classes", min_classes, max_classes, at_least=1)
     ms = _range("m", min_m, max_m, at_least=1)
@@ -511,9 +602,10 @@ def _columns_with_ties(
     draw: st.DrawFn, rows: tuple[int, int], ms: tuple[int, int], max_abs: float
 ) -> FloatArray:
     n, m = draw(st.integers(*rows)), draw(st.integers(*ms))
-    a = draw(hnp.arrays(np.float64, (n, m), elements=_floats(max_abs)))
+    a = _block(draw, (n, m), (rows[1], ms[1]), _floats(max_abs))
+    orders = [draw(st.permutations(range(rows[1]))) for _ in range(ms[1])]
     for j in range(m):
-        first, second = draw(st.permutations(range(n)))[:2]
+        first, second = [k for k in orders[j] if k < n][:2]
         a[first, j] = a[second, j] = a[:, j].max()
     return a
 
@@ -523,8 +615,25 @@ def columns_with_ties(
 ) -> st.SearchStrategy[FloatArray]:
     """Arrays `a` `(n, m)` whose every column attains its maximum at least twice.
 
-    The ties of formula `decide` (every maximum gets 1). Entries are floats in
-    `[-max_abs, max_abs]` shrinking towards 0, so columns tied everywhere come too.
+    Parameters
+    ----------
+    min_rows, max_rows : int
+        Bounds on the number of rows `n` (at least 2, to tie).
+    min_m, max_m : int
+        Bounds on the number of columns `m` (at least 1).
+    max_abs : float
+        Bound on every entry.
+
+    Returns
+    -------
+    SearchStrategy[ndarray]
+        Float64 arrays, entries in `[-max_abs, max_abs]` shrinking to 0, so that ties
+        of three and more, and columns tied everywhere, come too.
+
+    Notes
+    -----
+    The ties of formula `decide`: every maximum of a column gets 1. An `argmax` picks
+    one and gives a single 1.
     """
     rows = _range("rows", min_rows, max_rows, at_least=2)
     ms = _range("m", min_m, max_m, at_least=1)

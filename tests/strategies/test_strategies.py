@@ -277,6 +277,13 @@ def test_pre_activations_with_zeros_have_exact_zeros(z: Array) -> None:
     assert np.all(backprop.relu_mask(z)[z == 0] == 0.0)  # the notes' convention
 
 
+def test_exp_overflows_above_EXP_OVERFLOW_and_underflows_below_EXP_UNDERFLOW() -> None:
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.exp(np.nextafter(EXP_OVERFLOW, np.inf)))
+    assert np.isfinite(np.exp(EXP_OVERFLOW))
+    assert np.exp(EXP_UNDERFLOW) == 0.0 and np.exp(EXP_UNDERFLOW + 0.01) > 0.0
+
+
 @given(large_logits())
 def test_large_logits_overflow_a_naive_softmax(a: Array) -> None:
     assert np.abs(a).max() <= 1e3 and a.max() > EXP_OVERFLOW
