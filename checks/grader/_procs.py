@@ -24,6 +24,8 @@ _CHECKER = ("checks", "backprop")
 _CLONE_NEWNS = 0x00020000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
+_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+_SCRATCH_OPTIONS = b"size=64m,mode=1777"  # each; in memory, freed with the namespace
 _ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -109,7 +111,8 @@ def launch(strategy: str, run: Path, hide: Sequence[Path] = ()) -> tuple[list[st
     ]
     hidden = {h for h in hidden if not run.is_relative_to(h)}  # never the worker's own
     outermost = [h for h in hidden if not any(h != o and h.is_relative_to(o) for o in hidden)]
-    return argv, {"env": env, "preexec_fn": _mounter(binds, sorted(outermost))}
+    env.update(HOME="/tmp", TMPDIR="/tmp")  # a private tmpfs, below
+    return argv, {"env": env, "preexec_fn": _mounter(binds, sorted(outermost), run)}
 
 
 def _nobody() -> tuple[int, int]:
@@ -136,8 +139,14 @@ def _package_dirs() -> dict[str, str]:
     return found
 
 
-def _mounter(binds: list[tuple[Path, Path]], hidden: list[Path]) -> Callable[[], None]:
-    """A `preexec_fn`: in a new mount namespace, bind what the worker needs, hide the rest."""
+def _mounter(binds: list[tuple[Path, Path]], hidden: list[Path], run: Path) -> Callable[[], None]:
+    """A `preexec_fn`: in a new mount namespace, bind what the worker needs, hide the rest.
+
+    The world-writable directories (``/tmp``...) become small private tmpfs, so the
+    submission can neither fill the disk, nor leave files behind, nor read other
+    sandboxes' files; `run` is bound back at its path, through a file descriptor
+    opened before ``/tmp`` was covered.
+    """
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mount.argtypes = [
         ctypes.c_char_p,
@@ -161,12 +170,28 @@ def _mounter(binds: list[tuple[Path, Path]], hidden: list[Path]) -> Callable[[],
         os.write(2, b"(" + what + b": " + os.strerror(number).encode() + b")")
         raise OSError(number, os.strerror(number))
 
-    def mount() -> None:  # after fork: no allocation beyond what it must
+    scratch = [os.fsencode(p) for p in _SCRATCH if os.path.isdir(p) and not os.path.islink(p)]
+    private = _MS_NOSUID | _MS_NODEV
+
+    def mount() -> None:  # runs after fork, before exec
         if libc.unshare(_CLONE_NEWNS) != 0:
             fail(b"unshare(CLONE_NEWNS)")
         for step in steps:
             if libc.mount(*step) != 0:
                 fail(b"mount " + step[1])
+        held = os.open(run, os.O_PATH | os.O_DIRECTORY)
+        for path in scratch:
+            if libc.mount(b"tmpfs", path, b"tmpfs", private, _SCRATCH_OPTIONS) != 0:
+                fail(b"mount " + path)
+        os.makedirs(run, exist_ok=True)
+        if (
+            libc.mount(
+                f"/proc/self/fd/{held}".encode(), os.fsencode(run), None, _MS_BIND | _MS_REC, None
+            )
+            != 0
+        ):
+            fail(b"mount " + os.fsencode(run))
+        os.close(held)
 
     return mount
 

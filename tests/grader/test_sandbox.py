@@ -386,8 +386,11 @@ def test_the_checker_cannot_be_imported_even_by_its_path(isolation: str, tmp_pat
 
 @pytest.fixture
 def shared() -> Iterator[Path]:
-    """A world-readable folder, as a class's submissions often are."""
-    folder = Path(tempfile.mkdtemp())
+    """A world-readable folder, as a class's submissions often are, outside /tmp.
+
+    (The worker sees a private /tmp: a folder there would be hidden anyway.)
+    """
+    folder = Path(tempfile.mkdtemp(dir="/run" if os.access("/run", os.W_OK) else "/var/tmp"))
     folder.chmod(0o755)
     yield folder
     shutil.rmtree(folder)
@@ -422,6 +425,17 @@ def test_other_submissions_and_hidden_files_cannot_be_read(isolation: str, share
         bob, grading, readable, own = box.call("peek", [0.0]).value
     assert (bob, grading) == (-1.0, 0.0)  # Bob's folder is empty, the config is /dev/null
     assert (readable, own) == (len(notes.read_text()), len(file.read_text()))
+
+
+@pytest.mark.parametrize("isolation", [s for s in STRICT if s == "namespaces"])
+def test_files_written_stay_private_small_and_go_with_the_worker(isolation: str) -> None:
+    marker = "backprop-check-litter-4242"  # hostile/litters.py names its files after it
+    with Sandbox(HOSTILE / "litters.py", isolation=isolation) as box:
+        written = box.call("relu", [0.0]).value
+        np.testing.assert_array_equal(written, [1.0, 1.0, 1.0, 1.0])  # /tmp, ..., ~
+        assert box.call("relu_mask", [0.0]).value < 64  # MiB: then /tmp is full
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        assert not [n for n in os.listdir(folder) if n.startswith(marker)]
 
 
 def test_a_failed_namespace_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
