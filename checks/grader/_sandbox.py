@@ -191,7 +191,7 @@ class Sandbox:
         self.isolation_request = isolation
         # The submission's own folder may hold other students' work.
         self.hide = [Path(submission).resolve().parent, *(Path(h) for h in hide)]
-        self.isolation = ""  # what is in force, once a worker started
+        self.isolation = "not started"  # what is in force, once a worker started
         self.restarts = 0
         self._loaded: Loaded | None = None
         self._source: Source | None = None
@@ -371,13 +371,13 @@ class Sandbox:
     def _spawn(self, strategy: str) -> _Worker:
         worker_script = self._run / "_worker.py"
         shutil.copyfile(_WORKER, worker_script)
-        request_r, request_w = os.pipe()
-        reply_r, reply_w = os.pipe()
-        fds = [request_r, reply_w]
         try:
             argv, kwargs = launch(strategy, self._run, self.hide)
         except OSError as error:
             raise _StartFailed(str(error)) from None
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        fds = [request_r, reply_w]
         argv += [
             str(worker_script),
             *(["--init"] if strategy.endswith("namespaces") else []),

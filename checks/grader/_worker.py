@@ -21,9 +21,11 @@ import json
 import linecache
 import os
 import resource
+import select
 import signal
 import struct
 import sys
+import threading
 import traceback
 import types
 from typing import Any
@@ -88,6 +90,19 @@ def _init(fds: list[int]) -> None:
             os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
 
 
+def _orphan_watch(fd: int) -> None:
+    """End the worker when the checker's end of the request pipe closes (the checker died)."""
+
+    def watch() -> None:
+        poll = select.poll()
+        poll.register(fd, 0)  # hang-up is always reported
+        while True:
+            if poll.poll():  # hang-up, or an error: the fd was closed under us
+                os._exit(70)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
     if argv[0] == "--init":
         argv = argv[1:]
@@ -95,6 +110,7 @@ def main(argv: list[str]) -> int:
     req_fd, resp_fd, memory_mb, cpu_seconds, output_cap = (int(a) for a in argv[:5])
     libdir = argv[5]
     _limit(memory_mb, cpu_seconds, output_cap)
+    _orphan_watch(req_fd)
     sys.stdout = _CappedText(1, output_cap)
     sys.stderr = _CappedText(2, output_cap)
     sys.path.insert(0, libdir)

@@ -14,6 +14,8 @@ import pwd
 import re
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -74,6 +76,13 @@ def survivors(marker: str) -> list[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 # -- a correct submission ------------------------------------------------------------
 
 
@@ -98,6 +107,9 @@ def test_a_correct_submission_is_served_by_one_worker(tmp_path: Path) -> None:
 
         def echo(*args):
             return list(args)
+
+        if __name__ == "__main__":
+            raise SystemExit("the module is not run as a script")
         """)
     )
     params = [(np.ones((2, 3)), np.ones((2, 1))), (np.ones((1, 2)), np.zeros((1, 1)))]
@@ -277,6 +289,36 @@ def test_the_session_of_a_same_user_worker_is_killed() -> None:
     for pid in survivors("4242.25"):
         assert Path(f"/proc/{pid}/stat").read_text().split()[5] != str(pid)  # own session
         os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_a_worker_does_not_outlive_a_killed_checker(isolation: str) -> None:
+    checker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""\
+            import sys
+            sys.path.insert(0, {str(REPO)!r})
+            from checks.grader import Sandbox
+            box = Sandbox({str(HOSTILE / "hangs.py")!r}, call_timeout=60, isolation={isolation!r})
+            box.load()
+            print(box._worker.pid, flush=True)
+            box.call("relu_mask", [0.0])  # sleeps: no CPU limit will end it
+            """),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert checker.stdout is not None
+    worker = int(checker.stdout.readline())
+    time.sleep(0.1)  # the call is under way
+    checker.kill()
+    checker.wait()
+    checker.stdout.close()
+    deadline = time.monotonic() + 5
+    while alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not alive(worker)
 
 
 @hostile("kills_parent", STRICT)
