@@ -16,12 +16,14 @@ from backprop import formulas as f
 from backprop.catalog import Point
 from backprop.network import forward_cache
 
-__all__ = ["ATTEMPTS", "MAX_WEIGHT", "build_point", "defects", "last_layer_scale"]
+__all__ = ["ATTEMPTS", "MAX_WEIGHT", "POINT_ATTEMPTS", "build_point", "defects", "last_layer_scale"]
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Fresh weights drawn for one layer before the point is given up (and rejected).
+#: Fresh weights drawn for one unit, or one layer, before trying new inputs.
 ATTEMPTS = 16
+#: Fresh inputs drawn before the point is given up (and rejected).
+POINT_ATTEMPTS = 4
 
 #: The largest weight kept; beyond, the layer's weights are drawn again.
 MAX_WEIGHT = 4.0
@@ -63,18 +65,22 @@ def build_point(
     else:
         classes = rng.choice(n_L, size=m, replace=False)
     Y = np.eye(n_L)[:, classes]
-    X = rng.standard_normal((widths[0], m))
-    params: list[tuple[FloatArray, FloatArray]] = []
-    a_prev = X
     scales = [1.0] * (len(widths) - 2) + [last_layer_scale(n_L, m, min_probability)]
-    for n_l, scale in zip(widths[1:], scales, strict=True):
-        layer = _layer(rng, a_prev, n_l, scale, margin)
-        if layer is None:
-            return None
-        params.append(layer)
-        a_prev = f.relu(layer[0] @ a_prev + layer[1])
-    point = Point(params, X, Y, kind)
-    return None if defects(point, margin=margin, min_probability=min_probability) else point
+    for _ in range(POINT_ATTEMPTS):  # new inputs: with few examples, X's may be too alike
+        X = rng.standard_normal((widths[0], m))
+        params: list[tuple[FloatArray, FloatArray]] = []
+        a_prev = X
+        for n_l, scale in zip(widths[1:], scales, strict=True):
+            layer = _layer(rng, a_prev, n_l, scale, margin)
+            if layer is None:
+                break
+            params.append(layer)
+            a_prev = f.relu(layer[0] @ a_prev + layer[1])
+        else:
+            point = Point(params, X, Y, kind)
+            if not defects(point, margin=margin, min_probability=min_probability):
+                return point
+    return None
 
 
 def _layer(

@@ -416,7 +416,8 @@ def test_points(
         The loss, ``"notes"`` or ``"categorical"``, or a strategy of them (both, by
         default).
     margin : float
-        Every pre-activation satisfies `|z| > margin`; in `(0, 0.05]`.
+        Every pre-activation satisfies `|z| > margin`; in `(0, 0.05]`, and small
+        enough for the bounds (see Notes).
     min_probability : float
         Every `ŷ` lies in `[min_probability, 1 - min_probability]`; in
         `(0, 1 / max_width)`.
@@ -445,8 +446,11 @@ def test_points(
     lower cut in one unit (or one unit's weights negated). The last layer's standard
     deviation is `min(1, D / √(2m))`, with `D = log((1/p - 1) / (n_L - 1))`, which
     bounds the spread of each column of `a_L` by `D` and so `ŷ` by `p =
-    min_probability`. A construction that still misses a guarantee is rejected
-    (Hypothesis discards the example): measured, 0 in 3000 points of depth 1 to 4.
+    min_probability`. `m` values of standard deviation `σ` have two consecutive ones
+    at least `2σ / (m - 1)` apart, so a cut exists when `margin < σ / (m - 1)`; the
+    bounds must allow twice that, or `test_points` refuses them. A construction that
+    still misses a guarantee is rejected (Hypothesis discards the example): measured,
+    0 in 3000 points of depth 1 to 4 at the defaults.
 
     *Why a seed rather than Hypothesis-drawn floats.* The values are tied together by
     the guarantees; Hypothesis shrinking them one by one towards 0 would only break the
@@ -475,6 +479,16 @@ def test_points(
     loss = _kind(kind)
     gap = _real("margin", margin, above=0, at_most=0.05)
     p = _real("min_probability", min_probability, above=0, below=1 / width[1])
+    # m values of standard deviation σ span at least 2σ, so some two consecutive ones
+    # are 2σ/(m - 1) apart: a cut with a gap over 2 margin exists if margin < σ/(m - 1).
+    # σ is smallest in the last layer, at n_L = max_width and m = max_m; ask for twice.
+    sigma = _points.last_layer_scale(width[1], ms[1], p)
+    if 2 * gap * (ms[1] - 1) >= sigma:
+        raise _BadBound(
+            f"`margin` must be below {sigma / (2 * (ms[1] - 1)):.3g} with `max_m` = {ms[1]}, "
+            f"`max_width` = {width[1]} and `min_probability` = {p:g} (the last layer's "
+            f"pre-activations then have standard deviation {sigma:.3g}), got {gap:g}"
+        )
     return _test_points(_point_shape(layers, width, ms), loss, gap, p)
 
 

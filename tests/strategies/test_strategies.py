@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
-from hypothesis import Phase, find, given, settings
+from hypothesis import Phase, find, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -134,6 +134,49 @@ def test_ten_central_difference_steps_in_one_parameter_move_no_z_by_the_margin(
 def test_points_honour_fixed_kind_and_bounds(point: Point) -> None:
     assert point.kind == "categorical" and len(point.params) == 2
     assert 5 <= point.X.shape[1] <= 6
+
+
+@st.composite
+def point_bounds(draw: st.DrawFn) -> dict[str, Any]:
+    """Bounds for `test_points`, some far from the defaults; invalid ones are skipped."""
+    min_layers, min_width, min_m = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(2, 5)),
+        draw(st.integers(2, 6)),
+    )
+    return {
+        "min_layers": min_layers,
+        "max_layers": min_layers + draw(st.integers(0, 1)),
+        "min_width": min_width,
+        "max_width": min_width + draw(st.integers(0, 5)),
+        "min_m": min_m,
+        "max_m": min_m + draw(st.integers(0, 6)),
+        "margin": draw(st.sampled_from([1e-3, 1e-2, 2e-2])),
+        "min_probability": draw(st.sampled_from([1e-3, 1e-2, 5e-2])),
+    }
+
+
+@given(point_bounds(), st.data())
+def test_points_meet_the_guarantees_under_any_bounds_they_accept(
+    bounds: dict[str, Any], data: st.DataObject
+) -> None:
+    try:
+        strategy = test_points(**bounds)
+    except InvalidArgument:
+        reject()
+    point = data.draw(strategy)
+    widths, m = widths_of(point), point.X.shape[1]
+    assert bounds["min_layers"] <= len(point.params) <= bounds["max_layers"]
+    assert all(bounds["min_width"] <= n <= bounds["max_width"] for n in widths)
+    assert bounds["min_m"] <= m <= bounds["max_m"]
+    for z in point.cache().z:
+        assert np.abs(z).min() > bounds["margin"]
+        assert np.all((z > 0).any(axis=1) & (z < 0).any(axis=1))
+        assert np.all((z > 0).any(axis=0))
+    y_hat, p = point.cache().y_hat, bounds["min_probability"]
+    assert y_hat.min() >= p and y_hat.max() <= 1 - p
+    if m >= widths[-1]:
+        assert np.all(point.Y.sum(axis=1) >= 1)
 
 
 def test_points_construction_almost_never_fails() -> None:
