@@ -87,24 +87,48 @@ class NetworkLoss:
 
         Returns the `k` losses and whether each perturbation changed the sign of any
         pre-activation (crossed a kink).
+
+        Notes
+        -----
+        Entry `(i, j)` of `W_l` (or `i` of `b_l`) moves row `i` of `z_l` only, and changes
+        `a_l` only in the examples where unit `i` is active (or becomes active), so only
+        those columns are propagated: the loss is its value at `blocks` plus the change
+        of their per-example terms.
         """
         params = params_from_blocks(blocks)
         cache = net.forward_cache(params, self.X)
         l = int(name.split("_")[1])  # noqa: E741 (the notes' layer index)
-        W = params[l - 1][0]
         if name.startswith("W_"):
-            i, j = np.divmod(index, W.shape[1])
+            i, j = np.divmod(index, params[l - 1][0].shape[1])
             dz = delta[:, None] * cache.a[l - 1][j, :]
         else:
-            i = index // 1
+            i = np.asarray(index)
             dz = np.broadcast_to(delta[:, None], (len(index), self.m))
+        base = _column_losses(cache.a[-1][:, None, :], self.Y, self.kind, self.m)[0]
+        f0 = base.sum()
         widest = max(w.shape[0] for w, _ in params[l - 1 :])
-        per = max(1, _CHUNK // (widest * self.m))
         values = np.empty(len(index), dtype=np.result_type(float, delta.dtype))
         crossed = np.empty(len(index), dtype=bool)
-        for lo in range(0, len(index), per):
-            sl = slice(lo, lo + per)
-            values[sl], crossed[sl] = self._from_layer(params, cache, l, i[sl], dz[sl])
+        order = np.argsort(i, kind="stable")
+        units, starts = np.unique(i[order], return_index=True)
+        for unit, sel in zip(units, np.split(order, starts[1:]), strict=True):
+            z_row = cache.z[l - 1][unit, :] + dz[sel]
+            on = cache.z[l - 1][unit] > 0
+            crossed[sel] = np.any((z_row.real > 0) != on, axis=1)
+            # an example where the unit switches on joins the ones that change
+            woken = np.any(z_row.real[:, ~on] > 0, axis=1)
+            values[sel] = f0
+            for mask, cols in ((~woken, np.flatnonzero(on)), (woken, np.arange(self.m))):
+                group = sel[mask]
+                if not cols.size or not group.size:
+                    continue
+                rows = z_row[mask][:, cols]
+                per = max(1, _CHUNK // (widest * cols.size))
+                for lo in range(0, len(group), per):
+                    part = group[lo : lo + per]
+                    new, cross = self._from_layer(params, cache, l, unit, rows[lo : lo + per], cols)
+                    values[part] = f0 + (new - base[cols]).sum(axis=1)
+                    crossed[part] |= cross
         return values, crossed
 
     def _from_layer(
@@ -112,35 +136,37 @@ class NetworkLoss:
         params: Sequence[tuple[Array, Array]],
         cache: net.Cache,
         l: int,  # noqa: E741 (the notes' layer index)
-        i: Array,
-        dz: Array,
+        i: int,
+        z_row: Array,
+        cols: Array,
     ) -> tuple[Array, Array]:
-        """Losses when row `i[k]` of `z_l` moves by `dz[k]` (`(k, m)`), and crossings.
+        """Per-example losses `(k, c)` of the examples `cols` when row `i` of `z_l`
+        there becomes `z_row` `(k, c)`, and which of the `k` crossed a kink above `l`.
 
-        The batch is laid out `(n, k, m)`, units first, so that each layer above is one
-        matrix product `W_l @ (n_{l-1}, k·m)` and the softmax reduces over rows.
+        The batch is laid out `(n, k, c)`, units first, so that each layer above is one
+        matrix product `W_l @ (n_{l-1}, k·c)` and the softmax reduces over rows.
         """
-        z_row = cache.z[l - 1][i, :] + dz
-        crossed = np.any((z_row.real > 0) != (cache.z[l - 1][i, :] > 0), axis=1)
         a_row = _relu(z_row)
         L = len(params)
-        k = len(i)
+        k, c = z_row.shape
+        Y = self.Y[:, cols]
+        crossed = np.zeros(k, dtype=bool)
         if l == L:
-            a = np.repeat(cache.a[L][:, None, :], k, axis=1).astype(a_row.dtype)
-            a[i, np.arange(k), :] = a_row
-            return _loss_units_first(a, self.Y, self.kind), crossed
+            a = np.repeat(cache.a[L][:, None, cols], k, axis=1).astype(a_row.dtype)
+            a[i] = a_row
+            return _column_losses(a, Y, self.kind, self.m), crossed
         # z_{l+1} changes by the column W_{l+1}[:, i] times the change of row i of a_l.
-        da_row = a_row - cache.a[l][i, :]
-        z = cache.z[l][:, None, :] + params[l][0][:, i][:, :, None] * da_row[None, :, :]
+        da_row = a_row - cache.a[l][i, cols]
+        z = cache.z[l][:, None, cols] + params[l][0][:, i][:, None, None] * da_row[None, :, :]
         for layer in range(l + 1, L + 1):
-            changed = (z.real > 0) != (cache.z[layer - 1] > 0)[:, None, :]
+            changed = (z.real > 0) != (cache.z[layer - 1][:, cols] > 0)[:, None, :]
             crossed |= changed.any(axis=0).any(axis=1)
             a = _relu(z)
             if layer == L:
                 break
             W, b = params[layer]
-            z = (W @ a.reshape(a.shape[0], -1)).reshape(W.shape[0], k, self.m) + b[:, :, None]
-        return _loss_units_first(a, self.Y, self.kind), crossed
+            z = (W @ a.reshape(a.shape[0], -1)).reshape(W.shape[0], k, c) + b[:, :, None]
+        return _column_losses(a, Y, self.kind, self.m), crossed
 
 
 def _relu(z: Array) -> Array:
@@ -161,12 +187,17 @@ def batched_loss(a_L: Array, Y: Array, kind: str) -> Array:
     below the `ε|f|` of any evaluation. Where `r` underflows, `log r` is a log-sum-exp
     of the others, so the loss stays exact for saturated columns.
     """
-    return _loss_units_first(np.moveaxis(np.asarray(a_L), 0, 1), np.asarray(Y), kind)
+    Y = np.asarray(Y)
+    return np.asarray(
+        _column_losses(np.moveaxis(np.asarray(a_L), 0, 1), Y, kind, Y.shape[1]).sum(axis=1)
+    )
 
 
-def _loss_units_first(a: Array, Y: Array, kind: str) -> Array:
-    """`batched_loss` for `a` laid out `(n_L, k, m)`."""
-    m = a.shape[2]
+def _column_losses(a: Array, Y: Array, kind: str, m: int) -> Array:
+    """The loss terms of each example, `(k, c)`, for logits `a` `(n_L, k, c)`.
+
+    The loss is their sum; `m` is the number of examples of the whole loss.
+    """
     amax = a.real.max(axis=0)
     top = a.real == amax
     count = top.sum(axis=0)
@@ -175,20 +206,20 @@ def _loss_units_first(a: Array, Y: Array, kind: str) -> Array:
     e = np.exp(shifted) * ~top
     r = e.sum(axis=0) + (count - 1)
     log_s = np.log1p(r)
-    terms = np.einsum("nm,nkm->k", Y, shifted) - log_s @ Y.sum(axis=0)
+    terms = (Y[:, None, :] * shifted).sum(axis=0) - log_s * Y.sum(axis=0)
     if kind == "notes":
         y_hat = e / (1 + r)  # 0 at the maxima, which are counted through `at_top`
-        off = 1 - Y
+        off = (1 - Y)[:, None, :]
         at_top = _log_others(r, shifted, top) - log_s
-        terms = terms + (at_top * (top * off[:, None, :]).sum(axis=0)).sum(axis=1)
+        terms = terms + at_top * (top * off).sum(axis=0)
         if np.all((Y == 0) | (Y == 1)):
-            factors = 1 - y_hat * off[:, None, :]
+            factors = 1 - y_hat * off
             product = factors[0].copy()
             for row in factors[1:]:  # faster than np.prod over the leading axis
                 product *= row
-            terms = terms + np.log(product).sum(axis=1)
+            terms = terms + np.log(product)
         else:
-            terms = terms + np.einsum("nm,nkm->k", off, np.log1p(-y_hat))
+            terms = terms + (off * np.log1p(-y_hat)).sum(axis=0)
     return np.asarray(-terms / m)
 
 

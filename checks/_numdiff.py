@@ -178,6 +178,7 @@ class _Problem:
         kinks: Callable[[Any], Any] | None = None,
         batched: bool | None = None,
         scalar: bool = True,
+        base: bool = True,
     ) -> None:
         if not callable(f):
             raise TypeError(f"`f` must be callable, got {type(f).__name__}")
@@ -189,20 +190,32 @@ class _Problem:
         self.batched = bool(getattr(f, "batched", False) if batched is None else batched)
         self.axes = getattr(f, "along_axes", None)
         self.evaluations = 0
-        f0 = self.call(self.x)
-        if scalar and f0.size != 1:
+        self.scalar = scalar
+        self.pattern = None if kinks is None else self._pattern(self.layout.unflatten(self.x))
+        self.f0 = np.full(1, np.nan)
+        self.out_shape: tuple[int, ...] = ()
+        self.dtype = np.dtype(self.layout.dtype)
+        self.eps = float(np.finfo(self.dtype).eps)
+        self.scale = float("nan")
+        if base:  # else (directional checks) the first values near `x` are observed
+            f0 = self.call(self.x)
+            self.observe(f0[None, ...], "at `x`")
+            self.f0 = f0.reshape(-1)
+
+    def observe(self, values: Array, where: str = "near `x`") -> None:
+        """Validate the first values of `f` and take its output shape, dtype and scale."""
+        first = np.asarray(values[0])
+        if self.scalar and first.size != 1:
             raise ValueError(
-                f"`f` must return a scalar to have a gradient, got shape {f0.shape}; "
+                f"`f` must return a scalar to have a gradient, got shape {first.shape}; "
                 "use numerical_jacobian for an array-valued function"
             )
-        if not np.all(np.isfinite(f0)):
-            raise ValueError(f"`f` must be finite at `x`, got {f0.reshape(-1)[:4]}")
-        self.out_shape = f0.shape
-        self.f0 = f0.reshape(-1)
-        self.pattern = None if kinks is None else self._pattern(self.layout.unflatten(self.x))
-        self.dtype = np.result_type(self.layout.dtype, f0.dtype.type(0).real.dtype)
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"`f` must be finite {where}, got {first.reshape(-1)[:4]}")
+        self.out_shape = first.shape
+        self.dtype = np.result_type(self.layout.dtype, first.dtype.type(0).real.dtype)
         self.eps = float(np.finfo(self.dtype).eps)
-        self.scale = float(np.max(np.abs(self.f0)))
+        self.scale = float(np.max(np.abs(values)))
 
     def _pattern(self, point: Point) -> Array:
         assert self.kinks is not None
@@ -213,10 +226,10 @@ class _Problem:
 
     def call(self, flat: Array) -> Array:
         """`f` at one flat point, as an array (for a batched `f`, a batch of one)."""
+        self.evaluations += 1
         if self.batched:
             out = self._invoke(self.layout.unflatten(flat[None, :], (1,)), flat)
             return out.reshape(out.shape[1:])
-        self.evaluations += 1
         return self._invoke(self.layout.unflatten(flat), flat)
 
     def _invoke(self, point: Point, flat: Array) -> Array:
