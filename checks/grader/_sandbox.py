@@ -57,6 +57,7 @@ __all__ = ["LoadError", "Loaded", "Outcome", "Sandbox", "SandboxError"]
 Status = Literal["ok", "error", "timeout", "crashed", "invalid"]
 Isolation = Literal["auto", "namespaces", "nobody", "user-namespaces", "same-user"]
 _START_SECONDS = 30.0
+_PROCESSES = 256  # RLIMIT_NPROC of a worker running as nobody
 _MAX_REPLY = 64 << 20  # bytes; results at test points are small, and this is held in memory
 _WORKER = Path(__file__).with_name("_worker.py")
 _CHOSEN: dict[tuple[str, int], tuple[str, str]] = {}  # (python, euid) -> (strategy, why)
@@ -386,6 +387,7 @@ class Sandbox:
             str(self.memory_mb),
             str(self.cpu_seconds),
             str(self.output_cap),
+            str(_PROCESSES if strategy in ("namespaces", "nobody") else 0),
             str(self._run / "lib"),
         ]
         started = time.monotonic()

@@ -1,7 +1,7 @@
 """The worker: a fresh interpreter that loads one submission and runs its functions.
 
-Run by `checks.grader._sandbox` as ``python -I -S _worker.py REQ_FD RESP_FD MEMORY_MB
-CPU_SECONDS OUTPUT_CAP LIBDIR``; it imports nothing of the checker (neither `checks` nor
+Run by `checks.grader._sandbox` as ``python -I -S _worker.py [--init] REQ_FD RESP_FD
+MEMORY_MB CPU_SECONDS OUTPUT_CAP PROCESSES LIBDIR``; it imports nothing of the checker (neither `checks` nor
 `backprop`), only the standard library and, from LIBDIR, numpy.
 
 Protocol, on two dedicated pipes (never stdout): each message is an 8-byte big-endian
@@ -60,8 +60,10 @@ class _CappedText(io.TextIOBase):
         return len(s)
 
 
-def _limit(memory_mb: int, cpu_seconds: int, output_cap: int) -> None:
+def _limit(memory_mb: int, cpu_seconds: int, output_cap: int, processes: int) -> None:
     mb = 1 << 20
+    if processes:  # counted per user: only for a user of its own (nobody), not the checker's
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * mb, memory_mb * mb))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -107,9 +109,9 @@ def main(argv: list[str]) -> int:
     if argv[0] == "--init":
         argv = argv[1:]
         _init([int(argv[0]), int(argv[1])])
-    req_fd, resp_fd, memory_mb, cpu_seconds, output_cap = (int(a) for a in argv[:5])
-    libdir = argv[5]
-    _limit(memory_mb, cpu_seconds, output_cap)
+    req_fd, resp_fd, memory_mb, cpu_seconds, output_cap, processes = map(int, argv[:6])
+    libdir = argv[6]
+    _limit(memory_mb, cpu_seconds, output_cap, processes)
     _orphan_watch(req_fd)
     sys.stdout = _CappedText(1, output_cap)
     sys.stderr = _CappedText(2, output_cap)

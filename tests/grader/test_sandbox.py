@@ -281,6 +281,19 @@ def test_no_process_of_the_submission_survives(isolation: str) -> None:
         assert survivors(marker) == []
 
 
+@hostile("forks", [s for s in STRICT if s == "namespaces"])
+def test_a_fork_bomb_meets_the_process_limit_and_dies_with_the_worker(box: Sandbox) -> None:
+    outcome = box.call("relu", [0.0])
+    assert (outcome.status, outcome.message) == (
+        "error",
+        "BlockingIOError: [Errno 11] Resource temporarily unavailable",
+    )
+    home = str(box._home)  # in every command line of the worker and its forks
+    assert len(survivors(home)) > 100
+    box.close()
+    assert survivors(home) == []
+
+
 def test_the_session_of_a_same_user_worker_is_killed() -> None:
     # Without a PID namespace the session and process tree are killed: the child
     # `sleep` dies; the daemon that left both is the documented gap of this mode.
