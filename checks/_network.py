@@ -111,23 +111,39 @@ class NetworkLoss:
         crossed = np.empty(len(index), dtype=bool)
         order = np.argsort(i, kind="stable")
         units, starts = np.unique(i[order], return_index=True)
+        L = len(params)
+        linear = _linear_maps(params, cache, l) if l < L else None
         for unit, sel in zip(units, np.split(order, starts[1:]), strict=True):
             z_row = cache.z[l - 1][unit, :] + dz[sel]
             on = cache.z[l - 1][unit] > 0
             crossed[sel] = np.any((z_row.real > 0) != on, axis=1)
+            values[sel] = f0
+            cols = np.flatnonzero(on)
+            exact = np.ones(len(sel), dtype=bool)
+            if linear is not None and cols.size:
+                J, rho = linear[0][unit][:, cols], linear[1][unit, cols]
+                exact = crossed[sel] | np.any(np.abs(dz[sel][:, cols]) >= rho, axis=1)
+                fast = sel[~exact]
+                per = max(1, _CHUNK // (J.shape[0] * cols.size))
+                for lo in range(0, len(fast), per):
+                    part = fast[lo : lo + per]
+                    z_L = cache.z[L - 1][:, None, cols] + J[:, None, :] * dz[part][:, cols]
+                    on_L = (cache.z[L - 1][:, cols] > 0)[:, None, :]
+                    crossed[part] = ((z_L.real > 0) != on_L).any(axis=0).any(axis=1)
+                    new = _column_losses(_relu(z_L), self.Y[:, cols], self.kind, self.m)
+                    values[part] = f0 + (new - base[cols]).sum(axis=1)
             # an example where the unit switches on joins the ones that change
             woken = np.any(z_row.real[:, ~on] > 0, axis=1)
-            values[sel] = f0
-            for mask, cols in ((~woken, np.flatnonzero(on)), (woken, np.arange(self.m))):
+            for mask, use in ((exact & ~woken, cols), (exact & woken, np.arange(self.m))):
                 group = sel[mask]
-                if not cols.size or not group.size:
+                if not use.size or not group.size:
                     continue
-                rows = z_row[mask][:, cols]
-                per = max(1, _CHUNK // (widest * cols.size))
+                rows = z_row[mask][:, use]
+                per = max(1, _CHUNK // (widest * use.size))
                 for lo in range(0, len(group), per):
                     part = group[lo : lo + per]
-                    new, cross = self._from_layer(params, cache, l, unit, rows[lo : lo + per], cols)
-                    values[part] = f0 + (new - base[cols]).sum(axis=1)
+                    new, cross = self._from_layer(params, cache, l, unit, rows[lo : lo + per], use)
+                    values[part] = f0 + (new - base[use]).sum(axis=1)
                     crossed[part] |= cross
         return values, crossed
 
@@ -169,6 +185,33 @@ class NetworkLoss:
         return _column_losses(a, Y, self.kind, self.m), crossed
 
 
+def _linear_maps(
+    params: Sequence[tuple[Array, Array]],
+    cache: net.Cache,
+    l: int,  # noqa: E741 (the notes' layer index)
+) -> tuple[Array, Array]:
+    """How `z_L` moves with `a_l`, example by example, while no ReLU above `l` switches.
+
+    Returns `J` `(n_l, n_L, m)`, with `J[i, :, c] = ∂z_L[:, c] / ∂a_l[i, c]` (the product
+    of the `W_q` and the masks of the layers between), and `rho` `(n_l, m)`: while
+    `|δa_l[i, c]| < rho[i, c]`, no pre-activation between `l` and `L` changes sign, so
+    `z_L + δa_l[i, c] J[i, :, c]` is exactly the `z_L` of the moved point (the network
+    is linear there) and is computed without running the layers above.
+    """
+    L = len(params)
+    m = cache.z[0].shape[1]
+    J = np.broadcast_to(params[l][0], (m, *params[l][0].shape))  # (m, n_{l+1}, n_l)
+    rho = np.full((params[l - 1][0].shape[0], m), np.inf)
+    for q in range(l + 1, L):  # the ReLUs of the layers strictly between l and L
+        z = cache.z[q - 1].T[:, :, None]  # (m, n_q, 1)
+        with np.errstate(divide="ignore"):
+            room = np.abs(z) / np.abs(J)
+        rho = np.minimum(rho, room.min(axis=1).T)
+        J = params[q][0][None] @ ((cache.z[q - 1].T > 0)[:, :, None] * J)
+    # a half of the room: rounding of δa and z must not decide a sign
+    return np.ascontiguousarray(J.transpose(2, 1, 0)), rho / 2
+
+
 def _relu(z: Array) -> Array:
     return np.where(z.real > 0, z, 0.0) if np.iscomplexobj(z) else np.maximum(z, 0.0)
 
@@ -203,23 +246,32 @@ def _column_losses(a: Array, Y: Array, kind: str, m: int) -> Array:
     count = top.sum(axis=0)
     a_top = amax if not np.iscomplexobj(a) else (a * top).sum(axis=0) / count
     shifted = a - a_top
-    e = np.exp(shifted) * ~top
+    e = np.exp(shifted)
+    e[top] = 0.0
     r = e.sum(axis=0) + (count - 1)
     log_s = np.log1p(r)
-    terms = (Y[:, None, :] * shifted).sum(axis=0) - log_s * Y.sum(axis=0)
+    one_hot = bool(np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=0) == 1))
+    if one_hot:  # gather the label's row instead of weighting every row
+        label, cols = np.argmax(Y, axis=0), np.arange(Y.shape[1])
+        terms = shifted[label, :, cols].T - log_s
+    else:
+        terms = (Y[:, None, :] * shifted).sum(axis=0) - log_s * Y.sum(axis=0)
     if kind == "notes":
-        y_hat = e / (1 + r)  # 0 at the maxima, which are counted through `at_top`
-        off = (1 - Y)[:, None, :]
         at_top = _log_others(r, shifted, top) - log_s
-        terms = terms + at_top * (top * off).sum(axis=0)
-        if np.all((Y == 0) | (Y == 1)):
-            factors = 1 - y_hat * off
-            product = factors[0].copy()
-            for row in factors[1:]:  # faster than np.prod over the leading axis
+        e /= 1 + r  # ŷ, with 0 at the maxima: they are counted through `at_top`
+        if one_hot:
+            terms = terms + at_top * (count - top[label, :, cols].T)
+            # Σ_{j ≠ label, top} log(1 - ŷ_j): one logarithm of a product of factors
+            # in [1/2, 1], the label's factor divided out (ŷ_label ≤ 1/2 when not top)
+            np.subtract(1.0, e, out=e)
+            product = e[0].copy()
+            for row in e[1:]:  # faster than np.prod over the leading axis
                 product *= row
-            terms = terms + np.log(product)
+            terms = terms + np.log(product / e[label, :, cols].T)
         else:
-            terms = terms + (off * np.log1p(-y_hat)).sum(axis=0)
+            off = (1 - Y)[:, None, :]
+            terms = terms + at_top * (top * off).sum(axis=0)
+            terms = terms + (off * np.log1p(-e)).sum(axis=0)
     return np.asarray(-terms / m)
 
 
