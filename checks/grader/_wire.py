@@ -96,10 +96,14 @@ def _array(blob: bytes) -> np.ndarray[Any, Any]:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
         else:
             raise Malformed(f"an .npy version `{version}`")
-    except ValueError as error:  # a bad header, or an object dtype named in it
-        raise Malformed(f"an .npy header numpy refuses: {error}") from None
+    except Malformed:
+        raise
+    except Exception as error:  # numpy's parser of untrusted text: refuse whatever it raises
+        raise Malformed(f"an .npy header numpy refuses: {error!r:.200}") from None
     if dtype.kind not in _NUMERIC or dtype.fields or dtype.subdtype or dtype.hasobject:
         raise Malformed(f"an array of dtype `{dtype}`, not numbers")
+    if any(n < 0 for n in shape) or len(shape) > 32:
+        raise Malformed(f"an array of shape {shape}")
     data = blob[stream.tell() :]
     if len(data) != math.prod(shape) * dtype.itemsize:
         raise Malformed(f"an array of shape {shape} with {len(data)} bytes of data")
