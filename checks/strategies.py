@@ -26,20 +26,19 @@ Examples
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Sequence
-from fractions import Fraction
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from hypothesis import reject
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from backprop.catalog import Point
 from checks import _points
+from checks import _strategy_bounds as bounds
+from checks import _strategy_draws as draws
+from checks._strategy_bounds import KINDS
+from checks._strategy_draws import EXP_OVERFLOW
 
 __all__ = [
     "EXP_OVERFLOW",
@@ -57,98 +56,13 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 Params = list[tuple[FloatArray, FloatArray]]
 
-KINDS = ("notes", "categorical")
 BOTH_KINDS = st.sampled_from(KINDS)
 
-#: `log` of the largest float64: `exp` overflows above it.
-EXP_OVERFLOW = float(np.log(np.finfo(np.float64).max))  # 709.78
 #: `exp` is exactly 0 below this (`log` of half the smallest subnormal, -745.133...).
 EXP_UNDERFLOW = -745.14
 
 
-class _BadBound(InvalidArgument, ValueError):
-    """A bound of a strategy out of its range."""
-
-
-class _BadType(InvalidArgument, TypeError):
-    """A bound of a strategy of the wrong type."""
-
-
-# --- eager validation -----------------------------------------------------------------
-
-
-def _int(name: str, value: object, *, at_least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise _BadType(f"`{name}` must be an int, got {value!r}")
-    if value < at_least:
-        raise _BadBound(f"`{name}` must be at least {at_least}, got {value}")
-    return int(value)
-
-
-def _range(name: str, low: object, high: object, *, at_least: int) -> tuple[int, int]:
-    lo = _int(f"min_{name}", low, at_least=at_least)
-    hi = _int(f"max_{name}", high, at_least=at_least)
-    if lo > hi:
-        raise _BadBound(f"`min_{name}` must be at most `max_{name}`, got {lo} > {hi}")
-    return lo, hi
-
-
-def _real(
-    name: str, value: object, *, above: float, below: float = np.inf, at_most: float = np.inf
-) -> float:
-    """`value` in `(above, below)`, or in `(above, at_most]` when `at_most` is given."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
-        raise _BadType(f"`{name}` must be a real number, got {value!r}")
-    if not (above < value < below and value <= at_most):
-        interval = f"({above:g}, {at_most:g}]" if at_most < np.inf else f"({above:g}, {below:g})"
-        raise _BadBound(f"`{name}` must be in {interval}, got {value!r}")
-    return float(value)
-
-
-def _kind(kind: object) -> st.SearchStrategy[str]:
-    if isinstance(kind, st.SearchStrategy):
-        return kind
-    if kind not in KINDS:
-        raise _BadBound(f"`kind` must be one of {KINDS} or a strategy, got {kind!r}")
-    return st.just(str(kind))
-
-
 # --- shapes ---------------------------------------------------------------------------
-
-
-def _pick(index: int, values: range, *wishes: Callable[[int], bool]) -> int:
-    """The `index`-th (cyclically) of `values` meeting the most `wishes`, dropping the last first.
-
-    Index 0 is the smallest value that fits: where Hypothesis shrinks to.
-    """
-    for k in range(len(wishes), -1, -1):
-        fit = [v for v in values if all(wish(v) for wish in wishes[:k])]
-        if fit:
-            return fit[index % len(fit)]
-    raise AssertionError("unreachable: `values` is never empty")  # pragma: no cover
-
-
-def _indices(draw: st.DrawFn, count: int, values: range) -> list[int]:
-    """`count` indices into `values`, drawn whatever is later made of them.
-
-    A shape draws as many choices whatever its depth, each over a range fixed by the
-    bounds: a choice never changes place or range in Hypothesis's choice sequence when
-    an earlier one shrinks, so shrinking the depth and the widths keeps the rest valid
-    (a variable number of draws costs about 4% of examples, misaligned and discarded).
-    """
-    return [draw(st.integers(0, len(values) - 1)) for _ in range(count)]
-
-
-@st.composite
-def _layer_widths(
-    draw: st.DrawFn, layers: tuple[int, int], width: tuple[int, int], m: int | None
-) -> list[int]:
-    L = draw(st.integers(*layers))
-    values = range(width[0], width[1] + 1)
-    widths: list[int] = []
-    for index in _indices(draw, layers[1] + 1, values)[: L + 1]:
-        widths.append(_pick(index, values, lambda w: w not in widths and w != m))
-    return widths
 
 
 def layer_widths(
@@ -177,102 +91,14 @@ def layer_widths(
         they do not, the last widths drawn repeat earlier ones). Shrinks towards one
         layer and the smallest widths.
     """
-    layers = _range("layers", min_layers, max_layers, at_least=1)
-    width = _range("width", min_width, max_width, at_least=1)
+    layers = bounds.check_range("layers", min_layers, max_layers, at_least=1)
+    width = bounds.check_range("width", min_width, max_width, at_least=1)
     if m is not None:
-        m = _int("m", m, at_least=1)
-    return _layer_widths(layers, width, m)
-
-
-def _factors(n_0: int, n_L: int, m: int) -> list[Fraction]:
-    """The factors by which typical mistakes scale a gradient (MISTAKES.md), and 1."""
-    base = [Fraction(m), Fraction(m * m), Fraction(n_L), Fraction(m, n_0), Fraction(2)]
-    return [Fraction(1), Fraction(-1), *base, *(1 / x for x in base)]
-
-
-def _telling(n_0: int, n_L: int, m: int) -> bool:
-    """Whether every typical factor differs from every other: a factor names its mistake."""
-    factors = _factors(n_0, n_L, m)
-    return len(set(factors)) == len(factors)
-
-
-@st.composite
-def _point_shape(
-    draw: st.DrawFn, layers: tuple[int, int], width: tuple[int, int], ms: tuple[int, int]
-) -> tuple[list[int], int]:
-    """Widths and `m` for `test_points`: distinct, `m > n_L`, factors telling."""
-    L = draw(st.integers(*layers))
-    widths_range = range(width[0], width[1] + 1)
-    m_range = range(ms[0], ms[1] + 1)
-    n_L_index, n_0_index, *hidden_indices = _indices(draw, layers[1] + 1, widths_range)
-    [m_index] = _indices(draw, 1, m_range)
-    n_L = _pick(n_L_index, widths_range, lambda n: n < ms[1], lambda n: n != 2)
-    used = [n_L]
-
-    def m_left(extra: int) -> list[int]:
-        return [m for m in m_range if m > n_L and m not in used and m != extra]
-
-    n_0 = _pick(
-        n_0_index,
-        widths_range,
-        lambda n: n not in used,
-        lambda n: bool(m_left(n)),
-        lambda n: any(_telling(n, n_L, m) for m in m_left(n)),
-    )
-    used.append(n_0)
-    hidden = []
-    for index in hidden_indices[: L - 1]:
-        n = _pick(
-            index,
-            widths_range,
-            lambda n: n not in used,
-            lambda n: bool(m_left(n)),
-            lambda n: any(_telling(n_0, n_L, m) for m in m_left(n)),
-        )
-        hidden.append(n)
-        used.append(n)
-    m = _pick(
-        m_index,
-        m_range,
-        lambda m: m >= n_L,
-        lambda m: m not in used,
-        lambda m: _telling(n_0, n_L, m),
-    )
-    return [n_0, *hidden, n_L], m
+        m = bounds.check_int("m", m, at_least=1)
+    return draws.layer_widths(layers, width, m)
 
 
 # --- arrays ---------------------------------------------------------------------------
-
-
-def _floats(max_abs: float) -> st.SearchStrategy[float]:
-    return st.floats(-max_abs, max_abs, allow_nan=False, allow_infinity=False)
-
-
-def _block(
-    draw: st.DrawFn, shape: tuple[int, ...], full: tuple[int, ...], elements: st.SearchStrategy[Any]
-) -> FloatArray:
-    """An array of `shape`, the corner of one of `full` shape drawn whole.
-
-    As many choices whatever `shape` (see `_indices`); `fill=nothing()` draws every
-    element, rather than a random number of them over a fill value. One block per
-    example: Hypothesis discards some 10% of examples drawing two arrays of different
-    shapes in a row (measured with `--hypothesis-show-statistics`), none with one.
-    """
-    whole = draw(hnp.arrays(np.float64, full, elements=elements, fill=st.nothing()))
-    return np.array(whole[tuple(slice(0, k) for k in shape)])
-
-
-@st.composite
-def _networks(
-    draw: st.DrawFn, widths: st.SearchStrategy[list[int]], slots: int, full: int, max_abs: float
-) -> Params:
-    sizes = draw(widths)
-    # Layer l's slot holds W_l in its first `full` columns and b_l in its last.
-    slot = _block(draw, (slots, full, full + 1), (slots, full, full + 1), _floats(max_abs))
-    return [
-        (layer[:n_out, :n_in].copy(), layer[:n_out, full:].copy())
-        for (n_in, n_out), layer in zip(itertools.pairwise(sizes), slot, strict=False)
-    ]
 
 
 def networks(
@@ -302,16 +128,16 @@ def networks(
         the pre-activations: exact zeros and dead units happen. For a numerical check,
         use `test_points`.
     """
-    bound = _real("max_abs", max_abs, above=0)
+    bound = bounds.check_real("max_abs", max_abs, above=0)
     if widths is None:
         sizes = layer_widths(
             min_layers=min_layers, max_layers=max_layers, min_width=min_width, max_width=max_width
         )
-        return _networks(sizes, max_layers, max_width, bound)
-    fixed = [_int(f"widths[{i}]", n, at_least=1) for i, n in enumerate(widths)]
+        return draws.networks(sizes, max_layers, max_width, bound)
+    fixed = [bounds.check_int(f"widths[{i}]", n, at_least=1) for i, n in enumerate(widths)]
     if len(fixed) < 2:
-        raise _BadBound(f"`widths` must have at least 2 entries (n_0, n_1), got {fixed}")
-    return _networks(st.just(fixed), len(fixed) - 1, max(fixed), bound)
+        raise bounds.BadBound(f"`widths` must have at least 2 entries (n_0, n_1), got {fixed}")
+    return draws.networks(st.just(fixed), len(fixed) - 1, max(fixed), bound)
 
 
 def inputs(n_0: int, m: int, *, max_abs: float = 2.0) -> st.SearchStrategy[FloatArray]:
@@ -329,20 +155,9 @@ def inputs(n_0: int, m: int, *, max_abs: float = 2.0) -> st.SearchStrategy[Float
     SearchStrategy[ndarray]
         Float64 arrays `(n_0, m)`, entries in `[-max_abs, max_abs]`, shrinking to 0.
     """
-    shape = (_int("n_0", n_0, at_least=1), _int("m", m, at_least=1))
-    elements = _floats(_real("max_abs", max_abs, above=0))
+    shape = (bounds.check_int("n_0", n_0, at_least=1), bounds.check_int("m", m, at_least=1))
+    elements = draws.floats(bounds.check_real("max_abs", max_abs, above=0))
     return hnp.arrays(np.float64, shape, elements=elements, fill=st.nothing())
-
-
-@st.composite
-def _one_hot_labels(draw: st.DrawFn, n_L: int, m: int) -> FloatArray:
-    if m >= n_L:
-        extra = [draw(st.integers(0, n_L - 1)) for _ in range(m - n_L)]
-        order = draw(st.permutations(range(m)))
-        classes = np.array([*range(n_L), *extra])[order]
-    else:
-        classes = np.array(draw(st.permutations(range(n_L)))[:m])
-    return np.eye(n_L)[:, classes]
 
 
 def one_hot_labels(n_L: int, m: int) -> st.SearchStrategy[FloatArray]:
@@ -360,33 +175,12 @@ def one_hot_labels(n_L: int, m: int) -> st.SearchStrategy[FloatArray]:
         distinct classes otherwise. Shrinks towards classes `0, 1, ..., n_L - 1, 0,
         0, ...` in order.
     """
-    return _one_hot_labels(_int("n_L", n_L, at_least=1), _int("m", m, at_least=1))
+    return draws.one_hot_labels(
+        bounds.check_int("n_L", n_L, at_least=1), bounds.check_int("m", m, at_least=1)
+    )
 
 
 # --- test points ----------------------------------------------------------------------
-
-
-@st.composite
-def _test_points(
-    draw: st.DrawFn,
-    shape: st.SearchStrategy[tuple[list[int], int]],
-    kind: st.SearchStrategy[str],
-    margin: float,
-    min_probability: float,
-) -> Point:
-    # The seed and the loss first, the shape last: a choice whose range depends on the
-    # shape would misalign Hypothesis's choice sequence when the shape shrinks.
-    seed = draw(st.integers(0, 2**32 - 1))
-    loss = draw(kind)
-    if loss not in KINDS:
-        raise _BadBound(f"`kind` must draw one of {KINDS}, drew {loss!r}")
-    widths, m = draw(shape)
-    point = _points.build_point(
-        np.random.default_rng(seed), widths, m, loss, margin=margin, min_probability=min_probability
-    )
-    if point is None:
-        reject()  # measured rate: see tests/strategies; construction almost never fails
-    return point
 
 
 def test_points(
@@ -473,46 +267,29 @@ def test_points(
     truncation error of the notes' loss in `ŷ` (`h² |f'''| / 6`, with `f''' ~ 2/(m ŷ³)`)
     below about `1e-7` of its gradient (`~1/(m ŷ)`), and `ŷ ± h` inside `(0, 1)`.
     """
-    layers = _range("layers", min_layers, max_layers, at_least=1)
-    width = _range("width", min_width, max_width, at_least=2)
-    ms = _range("m", min_m, max_m, at_least=2)
-    loss = _kind(kind)
-    gap = _real("margin", margin, above=0, at_most=0.05)
-    p = _real("min_probability", min_probability, above=0, below=1 / width[1])
+    layers = bounds.check_range("layers", min_layers, max_layers, at_least=1)
+    width = bounds.check_range("width", min_width, max_width, at_least=2)
+    ms = bounds.check_range("m", min_m, max_m, at_least=2)
+    loss = bounds.check_kind(kind)
+    gap = bounds.check_real("margin", margin, above=0, at_most=0.05)
+    p = bounds.check_real("min_probability", min_probability, above=0, below=1 / width[1])
     # m values of standard deviation σ span at least 2σ, so some two consecutive ones
     # are 2σ/(m - 1) apart: a cut with a gap over 2 margin exists if margin < σ/(m - 1).
     # σ is smallest in the last layer, at n_L = max_width and m = max_m; ask for twice.
     sigma = _points.last_layer_scale(width[1], ms[1], p)
     if 2 * gap * (ms[1] - 1) >= sigma:
-        raise _BadBound(
+        raise bounds.BadBound(
             f"`margin` must be below {sigma / (2 * (ms[1] - 1)):.3g} with `max_m` = {ms[1]}, "
             f"`max_width` = {width[1]} and `min_probability` = {p:g} (the last layer's "
             f"pre-activations then have standard deviation {sigma:.3g}), got {gap:g}"
         )
-    return _test_points(_point_shape(layers, width, ms), loss, gap, p)
+    return draws.points(draws.point_shape(layers, width, ms), loss, gap, p)
 
 
 test_points.__test__ = False  # type: ignore[attr-defined]  # not a test, for pytest
 
 
 # --- special inputs -------------------------------------------------------------------
-
-
-@st.composite
-def _with_zeros(
-    draw: st.DrawFn, rows: tuple[int, int], ms: tuple[int, int], max_abs: float
-) -> FloatArray:
-    shape = (draw(st.integers(*rows)), draw(st.integers(*ms)))
-    z = _block(draw, shape, (rows[1], ms[1]), _floats(max_abs))
-    size = z.size
-    spots = [k for k in draw(st.permutations(range(rows[1] * ms[1]))) if k < size]
-    magnitude = st.floats(max_abs / 8, max_abs)
-    up, down = draw(magnitude), draw(magnitude)
-    flat = z.reshape(-1)
-    flat[spots[0]] = 0.0
-    if size >= 3:
-        flat[spots[1]], flat[spots[2]] = up, -down
-    return z
 
 
 def pre_activations_with_zeros(
@@ -544,24 +321,9 @@ def pre_activations_with_zeros(
     `1_{R+*}(0) = 0`, not numerically. A mask `z >= 0` differs from the correct one
     only at these entries.
     """
-    rows = _range("rows", min_rows, max_rows, at_least=1)
-    ms = _range("m", min_m, max_m, at_least=1)
-    return _with_zeros(rows, ms, _real("max_abs", max_abs, above=0))
-
-
-@st.composite
-def _large_logits(
-    draw: st.DrawFn, classes: tuple[int, int], ms: tuple[int, int], max_abs: float, spread: float
-) -> FloatArray:
-    n, m = draw(st.integers(*classes)), draw(st.integers(*ms))
-    low, high = EXP_OVERFLOW + spread + 1, max_abs - spread
-    # One block of u in [-1, 1]: row 0 gives each column's offset, low + (high - low)|u|,
-    # negative where u < 0; the others, the deviations spread u. Shrinks to low, +, 0.
-    u = _block(draw, (n + 1, m), (classes[1] + 1, ms[1]), st.floats(-1, 1))
-    offsets = low + (high - low) * np.abs(u[0])
-    offsets[1:] *= np.where(u[0, 1:] < 0, -1, 1)  # the first column overflows exp
-    logits: FloatArray = offsets + spread * u[1:]
-    return logits
+    rows = bounds.check_range("rows", min_rows, max_rows, at_least=1)
+    ms = bounds.check_range("m", min_m, max_m, at_least=1)
+    return draws.with_zeros(rows, ms, bounds.check_real("max_abs", max_abs, above=0))
 
 
 def large_logits(
@@ -603,25 +365,12 @@ def large_logits(
     every such column. The notes' network only produces `a_L ≥ 0`; `softmax` itself
     takes any `a`.
     """
-    classes = _range("classes", min_classes, max_classes, at_least=1)
-    ms = _range("m", min_m, max_m, at_least=1)
-    d = _real("spread", spread, above=0)
+    classes = bounds.check_range("classes", min_classes, max_classes, at_least=1)
+    ms = bounds.check_range("m", min_m, max_m, at_least=1)
+    d = bounds.check_real("spread", spread, above=0)
     least = EXP_OVERFLOW + 2 * d + 1
-    bound = _real("max_abs", max_abs, above=least, below=np.inf)
-    return _large_logits(classes, ms, bound, d)
-
-
-@st.composite
-def _columns_with_ties(
-    draw: st.DrawFn, rows: tuple[int, int], ms: tuple[int, int], max_abs: float
-) -> FloatArray:
-    n, m = draw(st.integers(*rows)), draw(st.integers(*ms))
-    a = _block(draw, (n, m), (rows[1], ms[1]), _floats(max_abs))
-    orders = [draw(st.permutations(range(rows[1]))) for _ in range(ms[1])]
-    for j in range(m):
-        first, second = [k for k in orders[j] if k < n][:2]
-        a[first, j] = a[second, j] = a[:, j].max()
-    return a
+    bound = bounds.check_real("max_abs", max_abs, above=least, below=np.inf)
+    return draws.large_logits(classes, ms, bound, d)
 
 
 def columns_with_ties(
@@ -649,6 +398,6 @@ def columns_with_ties(
     The ties of formula `decide`: every maximum of a column gets 1. An `argmax` picks
     one and gives a single 1.
     """
-    rows = _range("rows", min_rows, max_rows, at_least=2)
-    ms = _range("m", min_m, max_m, at_least=1)
-    return _columns_with_ties(rows, ms, _real("max_abs", max_abs, above=0))
+    rows = bounds.check_range("rows", min_rows, max_rows, at_least=2)
+    ms = bounds.check_range("m", min_m, max_m, at_least=1)
+    return draws.columns_with_ties(rows, ms, bounds.check_real("max_abs", max_abs, above=0))
