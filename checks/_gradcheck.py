@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import textwrap
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from checks._directional import directional_report
 from checks._fingerprint import Finding, fingerprint
-from checks._numdiff import (
-    KINK_RETRIES,
-    METHODS,
-    ROUNDING_ULPS,
-    Array,
-    Estimate,
-    _estimate,
-    _Problem,
-)
+from checks._numdiff import METHODS, Estimate, _estimate
+from checks._problem import Array, _Problem
+from checks._report import BlockRow, EntryError, GradientReport
 
 __all__ = [
     "MODES",
@@ -33,143 +26,6 @@ __all__ = [
 MODES = ("full", "directional")
 #: Directions drawn in directional mode by default: 2 directions × 4 evaluations.
 DIRECTIONS = 2
-
-
-@dataclass(frozen=True)
-class EntryError:
-    """One compared entry: where, both values, the error and the tolerance."""
-
-    block: str
-    index: tuple[int, ...]
-    analytic: float
-    numerical: float
-    error: float
-    tolerance: float
-
-    @property
-    def where(self) -> str:
-        return f"{self.block}[{', '.join(map(str, self.index))}]" if self.index else self.block
-
-
-@dataclass(frozen=True)
-class BlockRow:
-    """The comparison of one block (array) of the gradient."""
-
-    name: str
-    shape: tuple[int, ...]
-    expected_shape: tuple[int, ...]
-    ok: bool
-    max_abs_error: float = float("nan")
-    max_rel_error: float = float("nan")
-    norm_rel_error: float = float("nan")
-    checked: int = 0
-    failed: int = 0
-    skipped: int = 0
-    findings: tuple[Finding, ...] = ()
-
-
-@dataclass(frozen=True)
-class GradientReport:
-    """The result of `check_gradient`; ``str(report)`` is a terminal-sized summary.
-
-    `ok` is the verdict. `worst` holds the entries with the largest error relative to
-    their tolerance (at most 5); `skipped` the entries (or directions) left out because
-    every step tried crossed a kink, with why; `blocks` one row per block; `findings`
-    the shape of the whole difference (see `fingerprint`); `tolerance_source` where the
-    tolerance came from; `scipy` the figures of `scipy.optimize.check_grad` when
-    ``method="scipy"``; `directional` the `(analytic, numerical, tolerance)` of each
-    direction in directional mode.
-    """
-
-    ok: bool
-    method: str
-    mode: str
-    max_abs_error: float
-    max_rel_error: float
-    norm_rel_error: float
-    where_abs: str
-    where_rel: str
-    tolerance: float
-    tolerance_source: str
-    step: float
-    evaluations: int
-    seconds: float
-    worst: tuple[EntryError, ...] = ()
-    skipped: tuple[tuple[str, str], ...] = ()
-    blocks: tuple[BlockRow, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    scipy: Mapping[str, float] = field(default_factory=dict)
-    directional: tuple[tuple[float, float, float], ...] = ()
-
-    def __str__(self) -> str:
-        head = "gradient check passed" if self.ok else "gradient check FAILED"
-        nbad = sum(not b.ok for b in self.blocks)
-        if not self.ok and self.mode == "full":
-            head += f": {nbad} of {len(self.blocks)} block(s) wrong"
-        elif not self.ok:
-            bad = sum(abs(a - n) > t for a, n, t in self.directional)
-            head += f": {bad} of {len(self.directional)} direction(s) disagree"
-        lines = [f"{head} ({self.method} differences, {self.mode} mode)"]
-        lines.append(
-            f"  max abs error {self.max_abs_error:.3g} at {self.where_abs}; max rel error "
-            f"{self.max_rel_error:.3g} at {self.where_rel}; norm-relative {self.norm_rel_error:.3g}"
-        )
-        lines.extend(
-            textwrap.wrap(
-                f"tolerance up to {self.tolerance:.3g}: {self.tolerance_source}",
-                width=100,
-                initial_indent="  ",
-                subsequent_indent="    ",
-            )
-        )
-        lines.append(
-            f"  step {self.step:.3g} (typical); {self.evaluations} evaluations; "
-            f"{self.seconds:.3g} s"
-        )
-        for f in self.findings:
-            lines.append(f"  diagnosis: {f}")
-        for k, v in self.scipy.items():
-            lines.append(f"  scipy {k}: {v:.3g}")
-        for i, (a, n, t) in enumerate(self.directional):
-            mark = "ok" if abs(a - n) <= t else "MISMATCH"
-            lines.append(
-                f"  direction {i}: analytic {a:.10g}, numerical {n:.10g}, tolerance {t:.3g} {mark}"
-            )
-        if self.blocks and (self.mode == "full" or nbad):
-            lines.append(
-                f"  {'block':<10}{'shape':<14}{'max abs':>10}{'norm rel':>10}{'fail':>7}"
-                f"{'skip':>6}  diagnosis"
-            )
-            shown = [b for b in self.blocks if not b.ok] + [b for b in self.blocks if b.ok]
-            for b in shown[:12]:
-                shape = "x".join(map(str, b.shape)) or "()"
-                if b.shape != b.expected_shape:
-                    shape += "!"
-                diag = ", ".join(f.id for f in b.findings) or ("" if b.ok else "?")
-                lines.append(
-                    f"  {b.name[:10]:<10}{shape[:14]:<14}{b.max_abs_error:>10.2e}"
-                    f"{b.norm_rel_error:>10.2e}{b.failed:>7}{b.skipped:>6}  {diag}"
-                )
-            if len(shown) > 12:
-                lines.append(f"  ... {len(shown) - 12} more block(s), all passed")
-            for b in self.blocks:
-                for f in b.findings:
-                    lines.append(f"  {b.name}: {f}")
-        if self.worst and not self.ok:
-            lines.append("  worst entries (analytic, numerical, error, tolerance):")
-            for e in self.worst:
-                lines.append(
-                    f"    {e.where:<16} {e.analytic:>14.7g} {e.numerical:>14.7g} "
-                    f"{e.error:>10.2e} {e.tolerance:>10.2e}"
-                )
-        if self.skipped:
-            shown_skips = ", ".join(w for w, _ in self.skipped[:4])
-            more = f" and {len(self.skipped) - 4} more" if len(self.skipped) > 4 else ""
-            lines.append(
-                f"  skipped {len(self.skipped)} at kinks ({self.skipped[0][1]}): "
-                f"{shown_skips}{more}"
-            )
-        return "\n".join(lines)
 
 
 def _validate(method: str, mode: str, rtol: float | None, atol: float | None) -> None:
@@ -287,7 +143,7 @@ def check_gradient(
     p = _Problem(f, x, kinks=kinks, batched=batched, base=mode == "full")
     grads = _grad_blocks(p, grad)
     if mode == "directional":
-        return _directional_report(p, grads, method, rtol, atol, rng, directions, m, start)
+        return directional_report(p, grads, method, rtol, atol, rng, directions, m, start)
     est = _estimate(p, method, step)
     scipy_figures = _check_grad(p, grads) if method == "scipy" else {}
     return _full_report(p, grads, est, rtol, atol, m, start, scipy_figures)
@@ -486,144 +342,3 @@ def assert_gradient_close(
     if not report.ok:
         raise AssertionError(str(report))
     return report
-
-
-def _directional_report(
-    p: _Problem,
-    grads: Mapping[str, Array | None],
-    method: str,
-    rtol: float | None,
-    atol: float | None,
-    rng: np.random.Generator | int | None,
-    K: int,
-    m: int | None,
-    start: float,
-) -> GradientReport:
-    rows = []
-    for name, _, shape in p.layout.blocks():
-        g = grads[name]
-        if g is None or g.shape != shape:
-            finds = (
-                Finding("wrong-shape", f"got {None if g is None else g.shape}, expected {shape}"),
-            )
-            rows.append(BlockRow(name, () if g is None else g.shape, shape, False, findings=finds))
-        else:
-            rows.append(BlockRow(name, shape, shape, True))
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
-    nan = float("nan")
-    if not all(r.ok for r in rows):
-        return GradientReport(
-            False,
-            method,
-            "directional",
-            nan,
-            nan,
-            nan,
-            "-",
-            "-",
-            nan,
-            "not compared: a block has the wrong shape",
-            nan,
-            p.evaluations,
-            time.perf_counter() - start,
-            blocks=tuple(rows),
-        )
-    g_flat = np.concatenate(
-        [np.asarray(grads[n], dtype=np.float64).reshape(-1) for n, _, _ in p.layout.blocks()]
-    )
-    eps_g = max(
-        float(np.finfo(grads[n].dtype).eps) if grads[n].dtype.kind == "f" else 0.0  # type: ignore[union-attr]
-        for n, _, _ in p.layout.blocks()
-    )
-    h0 = float(p.eps ** (1 / 3) * max(1.0, float(np.max(np.abs(p.x)))))
-    results: list[tuple[float, float, float]] = []
-    skips: list[tuple[str, str]] = []
-    for k in range(K):
-        for _attempt in range(3):
-            u = gen.standard_normal(p.layout.size)
-            u /= np.linalg.norm(u)
-            got = _along(p, u, h0, method)
-            if got is not None:
-                break
-        if got is None:
-            skips.append((f"direction {k}", "every step tried, in 3 directions, crossed a kink"))
-            continue
-        v_eff, numerical, err = got
-        analytic = float(g_flat @ v_eff)
-        if rtol is not None or atol is not None:
-            tol = (atol or 0.0) + (rtol or 0.0) * abs(numerical)
-        else:
-            tol = err + 8 * eps_g * float(np.abs(g_flat) @ np.abs(v_eff))
-        results.append((analytic, numerical, tol))
-    errs = [abs(a - n) for a, n, _ in results]
-    ok = all(e <= t for e, (_, _, t) in zip(errs, results, strict=True))
-    worst = int(np.argmax(errs)) if errs else 0
-    rels = [
-        e / max(abs(a), abs(n), np.finfo(float).tiny)
-        for e, (a, n, _) in zip(errs, results, strict=True)
-    ]
-    source = (
-        f"given: atol={atol}, rtol={rtol}"
-        if rtol is not None or atol is not None
-        else (
-            "complex step along each direction: 8ε(|f'_u| + Σ|g_i u_i|)"
-            if method == "complex"
-            else "central differences along each direction at h and h/2, Richardson-extrapolated: "
-            f"error ≤ |D(h) - D(h/2)|/3 + rounding 3·8ε|f|/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
-        )
-    )
-    return GradientReport(
-        ok,
-        method,
-        "directional",
-        max(errs, default=nan),
-        max(rels, default=nan),
-        float(np.linalg.norm(errs)) / max(float(np.linalg.norm([n for _, n, _ in results])), 1e-300)
-        if results
-        else nan,
-        f"direction {worst}",
-        f"direction {int(np.argmax(rels)) if rels else 0}",
-        max((t for _, _, t in results), default=nan),
-        source,
-        h0,
-        p.evaluations,
-        time.perf_counter() - start,
-        skipped=tuple(skips),
-        blocks=tuple(rows),
-        directional=tuple(results),
-    )
-
-
-def _along(p: _Problem, u: Array, h0: float, method: str) -> tuple[Array, float, float] | None:
-    """The derivative along `u`: the effective direction, its value and error bound.
-
-    The points are rounded to the dtype of `x`, so the direction actually taken is
-    `(x⁺ - x⁻) / 2h`, not `u`; the analytic side is compared along the same.
-    """
-    if method == "complex":
-        vals = p.call(p.x + 1j * 1e-20 * u).reshape(-1)
-        if np.isnan(p.scale):
-            p.observe(vals.real[None, :])
-        if not np.iscomplexobj(vals):
-            from checks._numdiff import ComplexStepError
-
-            raise ComplexStepError("`f` is not complex-safe: it returned a real value")
-        d = float(vals[0].imag / 1e-20)
-        return u, d, 8 * p.eps * abs(d)
-    for shrink in (1.0, *KINK_RETRIES):
-        h = h0 / shrink
-        pts = np.stack([p.x + s * u for s in (h, -h, h / 2, -h / 2)]).astype(p.layout.dtype)
-        vals, crossed = p.at(pts)
-        if np.isnan(p.scale):
-            p.observe(vals)
-        if crossed.any():
-            continue
-        rounding = ROUNDING_ULPS * p.eps * max(p.scale, float(np.max(np.abs(vals))), p.eps)
-        v = vals[:, 0].astype(np.float64)
-        w1 = (pts[0].astype(np.float64) - pts[1]) / (2 * h)
-        w2 = (pts[2].astype(np.float64) - pts[3]) / h
-        d1, d2 = (v[0] - v[1]) / (2 * h), (v[2] - v[3]) / h
-        value = (4 * d2 - d1) / 3
-        err = abs(d1 - d2) / 3 + 3 * rounding / h
-        return (4 * w2 - w1) / 3, float(value), float(err)
-    return None

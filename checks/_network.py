@@ -25,7 +25,7 @@ import numpy as np
 from backprop import network as net
 from backprop.catalog import param_blocks, params_from_blocks
 from checks._gradcheck import GradientReport, check_gradient
-from checks._numdiff import Array
+from checks._problem import Array
 
 __all__ = ["NetworkLoss", "network_check"]
 

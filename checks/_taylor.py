@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from checks._numdiff import ROUNDING_ULPS, Array, _Problem
+from checks._problem import ROUNDING_ULPS, Array, _Problem
 
 __all__ = ["TaylorResult", "taylor_test"]
 

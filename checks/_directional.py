@@ -1,0 +1,154 @@
+"""Directional mode of `check_gradient`: a few random directions, whatever the size."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import numpy as np
+
+from checks._fingerprint import Finding
+from checks._numdiff import KINK_RETRIES, ROUNDING_ULPS
+from checks._problem import Array, ComplexStepError, _Problem
+from checks._report import BlockRow, GradientReport
+
+__all__ = ["directional_report"]
+
+
+def directional_report(
+    p: _Problem,
+    grads: Mapping[str, Array | None],
+    method: str,
+    rtol: float | None,
+    atol: float | None,
+    rng: np.random.Generator | int | None,
+    K: int,
+    m: int | None,
+    start: float,
+) -> GradientReport:
+    rows = []
+    for name, _, shape in p.layout.blocks():
+        g = grads[name]
+        if g is None or g.shape != shape:
+            finds = (
+                Finding("wrong-shape", f"got {None if g is None else g.shape}, expected {shape}"),
+            )
+            rows.append(BlockRow(name, () if g is None else g.shape, shape, False, findings=finds))
+        else:
+            rows.append(BlockRow(name, shape, shape, True))
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
+    nan = float("nan")
+    if not all(r.ok for r in rows):
+        return GradientReport(
+            False,
+            method,
+            "directional",
+            nan,
+            nan,
+            nan,
+            "-",
+            "-",
+            nan,
+            "not compared: a block has the wrong shape",
+            nan,
+            p.evaluations,
+            time.perf_counter() - start,
+            blocks=tuple(rows),
+        )
+    g_flat = np.concatenate(
+        [np.asarray(grads[n], dtype=np.float64).reshape(-1) for n, _, _ in p.layout.blocks()]
+    )
+    eps_g = max(
+        float(np.finfo(grads[n].dtype).eps) if grads[n].dtype.kind == "f" else 0.0  # type: ignore[union-attr]
+        for n, _, _ in p.layout.blocks()
+    )
+    h0 = float(p.eps ** (1 / 3) * max(1.0, float(np.max(np.abs(p.x)))))
+    results: list[tuple[float, float, float]] = []
+    skips: list[tuple[str, str]] = []
+    for k in range(K):
+        for _attempt in range(3):
+            u = gen.standard_normal(p.layout.size)
+            u /= np.linalg.norm(u)
+            got = _along(p, u, h0, method)
+            if got is not None:
+                break
+        if got is None:
+            skips.append((f"direction {k}", "every step tried, in 3 directions, crossed a kink"))
+            continue
+        v_eff, numerical, err = got
+        analytic = float(g_flat @ v_eff)
+        if rtol is not None or atol is not None:
+            tol = (atol or 0.0) + (rtol or 0.0) * abs(numerical)
+        else:
+            tol = err + 8 * eps_g * float(np.abs(g_flat) @ np.abs(v_eff))
+        results.append((analytic, numerical, tol))
+    errs = [abs(a - n) for a, n, _ in results]
+    ok = all(e <= t for e, (_, _, t) in zip(errs, results, strict=True))
+    worst = int(np.argmax(errs)) if errs else 0
+    rels = [
+        e / max(abs(a), abs(n), np.finfo(float).tiny)
+        for e, (a, n, _) in zip(errs, results, strict=True)
+    ]
+    source = (
+        f"given: atol={atol}, rtol={rtol}"
+        if rtol is not None or atol is not None
+        else (
+            "complex step along each direction: 8ε(|f'_u| + Σ|g_i u_i|)"
+            if method == "complex"
+            else "central differences along each direction at h and h/2, Richardson-extrapolated: "
+            f"error ≤ |D(h) - D(h/2)|/3 + rounding 3·8ε|f|/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
+        )
+    )
+    return GradientReport(
+        ok,
+        method,
+        "directional",
+        max(errs, default=nan),
+        max(rels, default=nan),
+        float(np.linalg.norm(errs)) / max(float(np.linalg.norm([n for _, n, _ in results])), 1e-300)
+        if results
+        else nan,
+        f"direction {worst}",
+        f"direction {int(np.argmax(rels)) if rels else 0}",
+        max((t for _, _, t in results), default=nan),
+        source,
+        h0,
+        p.evaluations,
+        time.perf_counter() - start,
+        skipped=tuple(skips),
+        blocks=tuple(rows),
+        directional=tuple(results),
+    )
+
+
+def _along(p: _Problem, u: Array, h0: float, method: str) -> tuple[Array, float, float] | None:
+    """The derivative along `u`: the effective direction, its value and error bound.
+
+    The points are rounded to the dtype of `x`, so the direction actually taken is
+    `(x⁺ - x⁻) / 2h`, not `u`; the analytic side is compared along the same.
+    """
+    if method == "complex":
+        vals = p.call(p.x + 1j * 1e-20 * u).reshape(-1)
+        if np.isnan(p.scale):
+            p.observe(vals.real[None, :])
+        if not np.iscomplexobj(vals):
+            raise ComplexStepError("`f` is not complex-safe: it returned a real value")
+        d = float(vals[0].imag / 1e-20)
+        return u, d, 8 * p.eps * abs(d)
+    for shrink in (1.0, *KINK_RETRIES):
+        h = h0 / shrink
+        pts = np.stack([p.x + s * u for s in (h, -h, h / 2, -h / 2)]).astype(p.layout.dtype)
+        vals, crossed = p.at(pts)
+        if np.isnan(p.scale):
+            p.observe(vals)
+        if crossed.any():
+            continue
+        rounding = ROUNDING_ULPS * p.eps * max(p.scale, float(np.max(np.abs(vals))), p.eps)
+        v = vals[:, 0].astype(np.float64)
+        w1 = (pts[0].astype(np.float64) - pts[1]) / (2 * h)
+        w2 = (pts[2].astype(np.float64) - pts[3]) / h
+        d1, d2 = (v[0] - v[1]) / (2 * h), (v[2] - v[3]) / h
+        value = (4 * d2 - d1) / 3
+        err = abs(d1 - d2) / 3 + 3 * rounding / h
+        return (4 * w2 - w1) / 3, float(value), float(err)
+    return None
