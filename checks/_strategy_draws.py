@@ -9,6 +9,7 @@ the smallest network. And a choice's index 0 is the smallest value that fits (`p
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from fractions import Fraction
@@ -90,6 +91,7 @@ def factors(n_0: int, n_L: int, m: int) -> list[Fraction]:
     return [Fraction(1), Fraction(-1), *base, *(1 / x for x in base)]
 
 
+@functools.cache
 def telling(n_0: int, n_L: int, m: int) -> bool:
     """Whether every typical factor differs from every other: a factor names its mistake."""
     found = factors(n_0, n_L, m)
