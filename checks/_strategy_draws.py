@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -27,8 +28,10 @@ from checks import _strategy_bounds as bounds
 
 __all__ = [
     "EXP_OVERFLOW",
+    "MAX_BLOCK",
     "block",
     "columns_with_ties",
+    "distinct_spots",
     "factors",
     "floats",
     "indices",
@@ -45,6 +48,9 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 Params = list[tuple[FloatArray, FloatArray]]
+
+#: The most floats drawn as one fixed-size block (see `block`).
+MAX_BLOCK = 300
 
 #: `log` of the largest float64: `exp` overflows above it.
 EXP_OVERFLOW = float(np.log(np.finfo(np.float64).max))  # 709.78
@@ -154,11 +160,24 @@ def block(
 
     As many choices whatever `shape` (see `indices`); `fill=nothing()` draws every
     element, rather than a random number of them over a fill value. One block per
-    example: Hypothesis discards some 10% of examples drawing two arrays of different
-    shapes in a row (measured with `--hypothesis-show-statistics`), none with one.
+    example: Hypothesis discards some 10% of examples drawing arrays of varying shapes
+    (measured with `--hypothesis-show-statistics`), none this way. Beyond `MAX_BLOCK`
+    elements, `shape` alone is drawn, the usual way: Hypothesis's health check
+    refuses a smallest example of some 500 floats or more.
     """
+    if math.prod(full) > MAX_BLOCK:
+        return np.array(draw(hnp.arrays(np.float64, shape, elements=elements)))
     whole = draw(hnp.arrays(np.float64, full, elements=elements, fill=st.nothing()))
     return np.array(whole[tuple(slice(0, k) for k in shape)])
+
+
+def distinct_spots(draw: st.DrawFn, count: int, size: int, full: int) -> list[int]:
+    """Up to `count` distinct positions in `range(size)`, from `count` indices in `range(full)`."""
+    left, spots = list(range(size)), []
+    for index in indices(draw, count, range(full)):
+        if left:
+            spots.append(left.pop(index % len(left)))
+    return spots
 
 
 @st.composite
@@ -166,8 +185,17 @@ def networks(
     draw: st.DrawFn, widths: st.SearchStrategy[list[int]], slots: int, full: int, max_abs: float
 ) -> Params:
     sizes = draw(widths)
+    elements = floats(max_abs)
+    if slots * full * (full + 1) > MAX_BLOCK:
+        return [
+            (
+                block(draw, (n_out, n_in), (n_out, n_in), elements),
+                block(draw, (n_out, 1), (n_out, 1), elements),
+            )
+            for n_in, n_out in itertools.pairwise(sizes)
+        ]
     # Layer l's slot holds W_l in its first `full` columns and b_l in its last.
-    slot = block(draw, (slots, full, full + 1), (slots, full, full + 1), floats(max_abs))
+    slot = block(draw, (slots, full, full + 1), (slots, full, full + 1), elements)
     return [
         (layer[:n_out, :n_in].copy(), layer[:n_out, full:].copy())
         for (n_in, n_out), layer in zip(itertools.pairwise(sizes), slot, strict=False)
@@ -215,7 +243,7 @@ def with_zeros(
     shape = (draw(st.integers(*rows)), draw(st.integers(*ms)))
     z = block(draw, shape, (rows[1], ms[1]), floats(max_abs))
     size = z.size
-    spots = [k for k in draw(st.permutations(range(rows[1] * ms[1]))) if k < size]
+    spots = distinct_spots(draw, 3, size, rows[1] * ms[1])
     magnitude = st.floats(max_abs / 8, max_abs)
     up, down = draw(magnitude), draw(magnitude)
     flat = z.reshape(-1)
@@ -246,8 +274,7 @@ def columns_with_ties(
 ) -> FloatArray:
     n, m = draw(st.integers(*rows)), draw(st.integers(*ms))
     a = block(draw, (n, m), (rows[1], ms[1]), floats(max_abs))
-    orders = [draw(st.permutations(range(rows[1]))) for _ in range(ms[1])]
-    for j in range(m):
-        first, second = [k for k in orders[j] if k < n][:2]
+    spots = [distinct_spots(draw, 2, n, rows[1]) for _ in range(ms[1])]
+    for j, (first, second) in enumerate(spots[:m]):
         a[first, j] = a[second, j] = a[:, j].max()
     return a
