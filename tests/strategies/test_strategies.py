@@ -293,6 +293,14 @@ def test_networks_shrink_to_one_layer_of_zeros() -> None:
     ]
 
 
+@settings(max_examples=5)
+@given(networks(max_layers=4, max_width=16), pre_activations_with_zeros(max_rows=32, max_m=32))
+def test_large_bounds_pass_hypothesis_health_checks(
+    params: list[tuple[Array, Array]], z: Array
+) -> None:
+    assert len(params) <= 4 and np.any(z == 0)
+
+
 @given(inputs(4, 3, max_abs=1.5))
 def test_inputs_have_their_shape_and_bound(X: Array) -> None:
     assert X.shape == (4, 3) and X.dtype == np.float64 and np.abs(X).max() <= 1.5
