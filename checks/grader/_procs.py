@@ -36,8 +36,11 @@ _ENV = {
 }
 
 
-def launch(strategy: str, run: Path, hide: Sequence[Path] = ()) -> tuple[list[str], dict[str, Any]]:
-    """The command line and `subprocess.Popen` arguments that start the worker's Python.
+def launch(
+    strategy: str, run: Path, hide: Sequence[Path] = ()
+) -> tuple[list[str], dict[str, Any], tuple[int, int] | None]:
+    """The command line and `subprocess.Popen` arguments that start the worker's Python,
+    and the user (uid, gid) its init must make it, or None to keep the one it starts as.
 
     Prepares `run/lib` (numpy and scipy, nothing else) and `run/tmp` (the worker's
     home). With ``namespaces``, the files and directories in `hide` look empty to the
@@ -66,14 +69,11 @@ def launch(strategy: str, run: Path, hide: Sequence[Path] = ()) -> tuple[list[st
     if strategy != "namespaces":
         for name, source in packages.items():
             (lib / name).symlink_to(source)
-        kwargs: dict[str, Any] = {"env": env}
-        if nobody is not None:
-            kwargs.update(user=nobody[0], group=nobody[1], extra_groups=[])
         argv = [str(python), "-I", "-S"]
         if strategy == "user-namespaces":
             argv[:0] = [str(unshare), "--user", "--map-current-user", "--pid", "--fork"]
             argv[5:5] = ["--kill-child", "--mount-proc", "--"]
-        return argv, kwargs
+        return argv, {"env": env}, nobody
     assert nobody is not None and unshare is not None
     prefix = Path(sys.base_prefix).resolve()
     if not python.is_relative_to(prefix):
@@ -112,7 +112,7 @@ def launch(strategy: str, run: Path, hide: Sequence[Path] = ()) -> tuple[list[st
     hidden = {h for h in hidden if not run.is_relative_to(h)}  # never the worker's own
     outermost = [h for h in hidden if not any(h != o and h.is_relative_to(o) for o in hidden)]
     env.update(HOME="/tmp", TMPDIR="/tmp")  # a private tmpfs, below
-    return argv, {"env": env, "preexec_fn": _mounter(binds, sorted(outermost), run)}
+    return argv, {"env": env, "preexec_fn": _mounter(binds, sorted(outermost), run)}, None
 
 
 def _nobody() -> tuple[int, int]:
@@ -220,17 +220,17 @@ def _table() -> dict[int, tuple[int, int, int, str]]:
 
 
 def kill_tree(process: subprocess.Popen[bytes], pid: int, *, namespace: bool) -> None:
-    """SIGKILL the worker, its session, its process group and all its descendants.
+    """SIGKILL the worker's init and everything below it, its session and its group.
 
     In a PID namespace, killing its init (`pid`) kills every process in it. Otherwise
-    the session, the group and the process tree are killed until none is left; a
-    process that left all three (``setsid`` after a double fork) escapes.
+    the init (`process`, a child subreaper) is killed last: until then, whatever is
+    orphaned is re-parented to it, so stays in the tree that is searched.
     """
     if namespace and pid != process.pid:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
     root = process.pid
-    for _ in range(200):
+    for _ in range(500):
         table = _table()
         victims = {p for p, (_, pgid, sid, _) in table.items() if root in (pgid, sid)}
         frontier = [root, pid]
@@ -239,25 +239,25 @@ def kill_tree(process: subprocess.Popen[bytes], pid: int, *, namespace: bool) ->
             children = [p for p, (pp, *_) in table.items() if pp == parent and p not in victims]
             victims.update(children)
             frontier += children
-        victims = {p for p in victims if table.get(p, (0, 0, 0, "Z"))[3] not in "ZX"}
+        victims = {p for p in victims - {root} if table.get(p, (0, 0, 0, "Z"))[3] not in "ZX"}
         if not victims:
             break
         for victim in victims:
             with contextlib.suppress(OSError):
                 os.kill(victim, signal.SIGKILL)
-        time.sleep(0.002)
+        time.sleep(0.001)
+    with contextlib.suppress(OSError):
+        process.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5)
 
 
-def describe_exit(
-    process: subprocess.Popen[bytes], *, namespace: bool, cpu_seconds: int, memory_mb: int
-) -> str:
-    """How the worker ended, in words (in a namespace, its init reports signal n as 128 + n)."""
+def describe_exit(process: subprocess.Popen[bytes], *, cpu_seconds: int, memory_mb: int) -> str:
+    """How the worker ended, in words (its init reports signal `n` as status `128 + n`)."""
     code = process.poll()
     if code is None:
         return "it is still running"
-    if namespace and code > 128:
+    if code > 128:
         code = 128 - code
     if code >= 0:
         return f"it exited with status {code} (os._exit, or a fatal error)"

@@ -7,24 +7,36 @@ everything it started are killed, and the next call starts a fresh one, so the o
 functions are still graded.
 
 Isolation, strongest first (`Sandbox.isolation` says which is in force, and why not a
-stronger one):
+stronger one). In every one the worker runs under an init of its own, a child subreaper
+that everything the submission starts is re-parented to when orphaned, so the whole
+tree is found and killed when the worker ends or times out.
 
 ``namespaces``
     When the checker runs as root: the worker runs as ``nobody`` in its own PID and
-    mount namespaces (util-linux ``unshare``). Its PID namespace dies with it, taking
-    every process the submission started (``setsid`` and double forks included); it
-    cannot see or signal the checker; the interpreter's prefix, numpy and scipy are
-    bind-mounted into a private directory (so ``nobody`` can run a Python installed
-    under ``/root``), and site-packages and the checker's own source trees are hidden
-    under empty read-only mounts.
+    mount namespaces (util-linux ``unshare``). The PID namespace dies with its init;
+    the worker cannot see or signal the checker; the interpreter's prefix, numpy and
+    scipy are bind-mounted into a private directory (so ``nobody`` can run a Python
+    installed under ``/root``); site-packages, the checker's source trees, the
+    submission's own folder and whatever `hide` names look empty; ``/tmp``,
+    ``/var/tmp`` and ``/dev/shm`` are small private tmpfs, gone with the worker.
 ``nobody``
-    Root without namespaces (a container without CAP_SYS_ADMIN): the worker runs as
-    ``nobody`` in its own session, if that user can run the interpreter and import
-    numpy. It cannot signal the checker; processes that leave the session and its
-    process tree can outlive it.
+    Root without namespaces (a container without CAP_SYS_ADMIN), if ``nobody`` can run
+    the interpreter and import numpy: the init stays root, the worker runs as
+    ``nobody``, so it cannot signal the init or the checker. It can read what
+    ``nobody`` may read, and leave files in ``/tmp``.
+``user-namespaces``
+    Not root: the worker runs as the checker's user in its own user and PID namespaces
+    (where the kernel allows them): it cannot see or signal the checker.
 ``same-user``
-    Not root: the worker runs as the checker's user in its own session. It can signal
-    the checker and read its files; use it to grade your own code, not students'.
+    The last resort: the checker's own user, in its own session. A submission set on
+    it can kill its init, find the checker and signal it, and read the checker's files:
+    use it for your own code, not students'.
+
+Limits: a wall-clock limit per call and in all (the parent's clock), and in the worker
+RLIMIT_AS (`memory_mb`), RLIMIT_CPU, RLIMIT_FSIZE (output), and RLIMIT_NPROC as
+``nobody``. Several sandboxes may run at once, in processes rather than threads (the
+``namespaces`` isolation forks with a ``preexec_fn``); as ``nobody`` without namespaces
+they share that user, so one worker could signal another's.
 
 Trust: the parent reads back only length-prefixed frames holding JSON and `.npy` bytes,
 parsed without pickle, every array checked to have a numeric dtype; nothing the worker
@@ -373,7 +385,7 @@ class Sandbox:
         worker_script = self._run / "_worker.py"
         shutil.copyfile(_WORKER, worker_script)
         try:
-            argv, kwargs = launch(strategy, self._run, self.hide)
+            argv, kwargs, user = launch(strategy, self._run, self.hide)
         except OSError as error:
             raise _StartFailed(str(error)) from None
         request_r, request_w = os.pipe()
@@ -381,7 +393,7 @@ class Sandbox:
         fds = [request_r, reply_w]
         argv += [
             str(worker_script),
-            *(["--init"] if strategy.endswith("namespaces") else []),
+            *["--init", *(map(str, user) if user else ["-1", "-1"])],
             str(request_r),
             str(reply_w),
             str(self.memory_mb),
@@ -450,10 +462,8 @@ class Sandbox:
             return Outcome("crashed", message=f"{what} ended the worker: {how}")
 
     def _describe(self, worker: _Worker) -> str:
-        namespace = worker.strategy.endswith("namespaces")
         return describe_exit(
             worker.process,
-            namespace=namespace,
             cpu_seconds=self.cpu_seconds,
             memory_mb=self.memory_mb,
         )
@@ -489,13 +499,13 @@ class _StartFailed(Exception):
 _DESCRIPTIONS = {
     "namespaces": "namespaces: as nobody in private PID and mount namespaces,"
     " only the stdlib, numpy and scipy visible",
-    "nobody": "nobody: as nobody in its own session (no namespaces:"
-    " a process that leaves the session and the process tree can outlive it)",
+    "nobody": "nobody: as nobody under an init that stays root (no namespaces:"
+    " it can read what nobody may, and write to /tmp)",
     "user-namespaces": "user-namespaces: as the checker's own user in private user and PID"
     " namespaces (it cannot signal the checker, all it starts dies with it;"
     " it can read the checker's files)",
     "same-user": "same-user: as the checker's own user in its own session"
-    " (it can read the checker's files and signal it)",
+    " (it can read the checker's files, and signal the checker on purpose)",
 }
 
 

@@ -1,7 +1,7 @@
 """The worker: a fresh interpreter that loads one submission and runs its functions.
 
-Run by `checks.grader._sandbox` as ``python -I -S _worker.py [--init] REQ_FD RESP_FD
-MEMORY_MB CPU_SECONDS OUTPUT_CAP PROCESSES LIBDIR``; it imports nothing of the checker
+Run by `checks.grader._sandbox` as ``python -I -S _worker.py --init UID GID REQ_FD
+RESP_FD MEMORY_MB CPU_SECONDS OUTPUT_CAP PROCESSES LIBDIR``; it imports nothing of the checker
 (neither `checks` nor `backprop`), only the standard library and, from LIBDIR, numpy.
 
 Protocol, on two dedicated pipes (never stdout): each message is an 8-byte big-endian
@@ -34,6 +34,7 @@ _FRAME = struct.Struct(">Q")
 _HEADER = struct.Struct(">I")
 _NUMERIC = "biufc"
 _MAX_DEPTH = 8
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 class _Invalid(Exception):
@@ -74,22 +75,51 @@ def _limit(memory_mb: int, cpu_seconds: int, output_cap: int, processes: int) ->
     resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
 
 
-def _init(fds: list[int]) -> None:
-    """Fork; the parent stays as init of the PID namespace until the worker ends.
+def _init(fds: list[int], user: tuple[int, int] | None) -> None:
+    """Fork; the parent stays as the init of everything the worker starts, until it ends.
 
-    The init of a PID namespace ignores signals it has no handler for, the kernel's
-    SIGXCPU included; the worker, its child, does not. The init reaps orphans and ends
-    with the worker's status, a signal `n` as `128 + n`; all the namespace dies with it.
+    The init is a child subreaper: every process the submission starts, even one that
+    leaves its session (``setsid`` after a double fork), is re-parented to it when
+    orphaned, so it can kill them all when the worker ends, and the checker finds them
+    all among its descendants. It ends with the worker's status, signal `n` as `128 + n`.
+    As root, it drops the worker's privileges to `user` (uid, gid) but keeps its own:
+    the submission cannot signal it, nor the checker above it. In a PID namespace it is
+    the namespace's init (which ignores signals it has no handler for, SIGXCPU included,
+    so the worker must be another process), and the namespace dies with it.
     """
+    import ctypes
+
+    ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     worker = os.fork()
     if worker == 0:
+        if user is not None:
+            os.setgroups([])
+            os.setgid(user[1])
+            os.setuid(user[0])
         return
     for fd in fds:
         os.close(fd)
+    code: int | None = None
     while True:
-        pid, status = os.wait()
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:  # nothing left of the submission
+            os._exit(code or 0)
         if pid == worker:
-            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+        if code is not None:  # the worker ended: so do the orphans it left, as they come
+            _kill_children()
+
+
+def _kill_children() -> None:
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                if entry.isdigit() and stat.read().rsplit(")", 1)[1].split()[1] == me:
+                    os.kill(int(entry), signal.SIGKILL)
+        except (OSError, IndexError):
+            continue
 
 
 def _orphan_watch(fd: int) -> None:
@@ -106,9 +136,9 @@ def _orphan_watch(fd: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[0] == "--init":
-        argv = argv[1:]
-        _init([int(argv[0]), int(argv[1])])
+    if argv[0] == "--init":  # --init UID GID, -1 to keep the user
+        uid, gid, argv = int(argv[1]), int(argv[2]), argv[3:]
+        _init([int(argv[0]), int(argv[1])], None if uid < 0 else (uid, gid))
     req_fd, resp_fd, memory_mb, cpu_seconds, output_cap, processes = map(int, argv[:6])
     libdir = argv[6]
     _limit(memory_mb, cpu_seconds, output_cap, processes)
