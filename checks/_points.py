@@ -25,7 +25,7 @@ ATTEMPTS = 16
 #: Fresh inputs drawn before the point is given up (and rejected).
 POINT_ATTEMPTS = 4
 
-#: The largest weight kept; beyond, the layer's weights are drawn again.
+#: The largest weight kept; beyond, the unit's weights are drawn again (see `_row`).
 MAX_WEIGHT = 4.0
 
 
@@ -167,7 +167,8 @@ def defects(point: Point, *, margin: float, min_probability: float) -> list[str]
     """What `point` fails of the guarantees of `test_points`; empty when it meets them all."""
     found = []
     cache = forward_cache(point.params, point.X)
-    for name, z in zip(_names("z", len(cache.z)), cache.z, strict=True):
+    for layer, z in enumerate(cache.z, start=1):
+        name = f"z_{layer}"
         if not np.all(np.abs(z) > margin):
             found.append(f"{name}: min |z| = {np.abs(z).min():.3g} <= margin {margin:g}")
         if not np.all(np.any(z > 0, axis=1) & np.any(z < 0, axis=1)):
@@ -181,7 +182,3 @@ def defects(point: Point, *, margin: float, min_probability: float) -> list[str]
     if m >= n_L and not np.all(point.Y.sum(axis=1) > 0):
         found.append("a class is missing from Y")
     return found
-
-
-def _names(symbol: str, L: int) -> list[str]:
-    return [f"{symbol}_{i}" for i in range(1, L + 1)]
