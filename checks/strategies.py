@@ -23,6 +23,7 @@ Examples
 ... def test_backward_shapes(point):
 ...     grads = point.gradients()
 ...     assert [dW.shape for dW in grads.dW] == [W.shape for W, _ in point.params]
+>>> test_backward_shapes()
 """
 
 from __future__ import annotations
