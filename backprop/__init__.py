@@ -8,13 +8,13 @@ two, with the errata, is `backprop.catalog`.
 """
 
 from backprop.formulas import (
+    decide,
     dL_da,
     dL_daL,
     dL_db,
     dL_dW,
     dL_dyhat,
     dL_dz,
-    decide,
     log_softmax,
     loss,
     loss_from_logits,

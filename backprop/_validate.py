@@ -76,7 +76,7 @@ def params_list(params: object, *, finite: bool = True) -> list[tuple[Array, Arr
     """`params` as a list of `(W_l, b_l)` with `W_l` `(n_l, n_{l-1})`, `b_l` `(n_l, 1)`."""
     if isinstance(params, np.ndarray) or not isinstance(params, Sequence) or not params:
         raise TypeError("`params` must be a non-empty list of (W_l, b_l) pairs, in layer order")
-    checked = []
+    checked: list[tuple[Array, Array]] = []
     for l, pair in enumerate(params, start=1):
         if not isinstance(pair, Sequence) or len(pair) != 2:
             raise TypeError(f"`params[{l - 1}]` must be a pair (W_{l}, b_{l})")
@@ -100,7 +100,9 @@ def inputs(params: list[tuple[Array, Array]], X: object) -> Array:
     arr = as_array("X", X, ndim=2, finite=True)
     n_0 = params[0][0].shape[1]
     if arr.shape[0] != n_0:
-        raise ValueError(f"`X` must have {n_0} rows to match `W_1` {params[0][0].shape}, got {arr.shape}")
+        raise ValueError(
+            f"`X` must have {n_0} rows to match `W_1` {params[0][0].shape}, got {arr.shape}"
+        )
     return arr
 
 

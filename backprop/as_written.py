@@ -16,10 +16,10 @@ from backprop._validate import Array, Params
 
 __all__ = [
     "backward",
+    "dL_dW",
     "dL_da",
     "dL_daL",
     "dL_db",
-    "dL_dW",
     "dL_dyhat",
     "dL_dz",
     "decide",

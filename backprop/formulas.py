@@ -16,10 +16,10 @@ from backprop import _validate as v
 from backprop._validate import Array
 
 __all__ = [
+    "dL_dW",
     "dL_da",
     "dL_daL",
     "dL_db",
-    "dL_dW",
     "dL_dyhat",
     "dL_dz",
     "decide",
@@ -110,7 +110,8 @@ def loss_from_logits(a_L: Array, y: Array, *, kind: str = "notes") -> Array:
     `log ŷ_i = a_i - logsumexp(a)` is exact. For `log(1 - ŷ_i)`: where `ŷ_i < 1/2`,
     `log1p(-ŷ_i)` is exact; where `ŷ_i ≥ 1/2`, `1 - ŷ_i = r / (1 + r)` with
     `r = Σ_{j≠i} e^{a_j - a_i} ≤ 1`, so `log(1 - ŷ_i) = log r - log1p(r)`, with `log r`
-    a log-sum-exp, has no cancellation and no underflow. The loss therefore keeps its value, and its gradient, where the
+    a log-sum-exp, has no cancellation and no underflow. The loss therefore keeps its
+    value, and its gradient, where the
     probabilities saturate, instead of being clipped.
     """
     v.check_loss(kind)

@@ -97,7 +97,7 @@ def gradients(
     ``"dL_db"``), called with the formula's arguments alone; the errata report chains the
     notes' forms this way to find which erratum a wrong backward pass comes from.
     """
-    step = {
+    step: dict[str, Callable[..., Array]] = {
         "dL_daL": partial(f.dL_daL, kind=kind),
         "dL_dz": f.dL_dz,
         "dL_da": f.dL_da,
@@ -126,6 +126,8 @@ def gradients(
     )
 
 
-def backward(params: Params, X: Array, Y: Array, *, kind: str = "notes") -> list[tuple[Array, Array]]:
+def backward(
+    params: Params, X: Array, Y: Array, *, kind: str = "notes"
+) -> list[tuple[Array, Array]]:
     """Formula `backward`: `[(∂L/∂W_l, ∂L/∂b_l) for l = 1..L]`, shaped like `params`."""
     return gradients(params, X, Y, kind=kind).pairs()

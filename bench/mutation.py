@@ -33,39 +33,104 @@ class Mutant:
 
 
 MUTANTS = [
-    Mutant("sign", "sign of ∂L/∂W flipped", "backprop/formulas.py",
-           "    return dL_dz @ a_prev.T", "    return -(dL_dz @ a_prev.T)"),
-    Mutant("factor-m-dyhat", "the 1/m of ∂L/∂ŷ forgotten", "backprop/formulas.py",
-           "    return g / m\n", "    return g\n"),
-    Mutant("factor-m-daL", "the 1/m of ∂L/∂a_L forgotten", "backprop/formulas.py",
-           "        yhat_g = -y / m\n", "        m = 1\n        yhat_g = -y / m\n"),
-    Mutant("transpose", "∂L/∂W transposed", "backprop/formulas.py",
-           "    return dL_dz @ a_prev.T", "    return (dL_dz @ a_prev.T).T"),
-    Mutant("wrong-axis", "bias gradient summed over examples' axis 0", "backprop/formulas.py",
-           "    return np.sum(dL_dz, axis=1, keepdims=True)",
-           "    return np.sum(dL_dz, axis=0, keepdims=True)"),
-    Mutant("mask-ge", "ReLU mask z >= 0 instead of z > 0", "backprop/formulas.py",
-           "    return (z.real > 0).astype(np.float64)", "    return (z.real >= 0).astype(np.float64)"),
-    Mutant("no-mask", "ReLU mask missing in ∂L/∂z", "backprop/formulas.py",
-           "    return dL_da * relu_mask(z)", "    return dL_da"),
-    Mutant("no-last-mask", "mask forgotten on the last layer", "backprop/network.py",
-           '        dz[l - 1] = step["dL_dz"](da[l - 1], cache.z[l - 1])',
-           '        dz[l - 1] = da[l - 1] if l == L else step["dL_dz"](da[l - 1], cache.z[l - 1])'),
-    Mutant("diagonal-jacobian", "softmax Jacobian's diagonal alone (E1)", "backprop/formulas.py",
-           "    return np.diag(y_hat) - np.outer(y_hat, y_hat)", "    return np.diag(y_hat * (1 - y_hat))"),
-    Mutant("notes-daL", "∂L/∂a_L = (ŷ - y)/m under the notes' loss (E2)", "backprop/formulas.py",
-           "    return yhat_g - y_hat * yhat_g.sum(axis=0, keepdims=True)",
-           "    return (y_hat - y) / m"),
-    Mutant("a-for-a-prev", "a_l used for a_{l-1} in ∂L/∂W_l", "backprop/network.py",
-           'dW=[step["dL_dW"](dz[l - 1], cache.a[l - 1]) for l in range(1, L + 1)]',
-           'dW=[step["dL_dW"](dz[l - 1], cache.a[min(l, L - 1)]) for l in range(1, L + 1)]'),
-    Mutant("mask-added", "the boxed + of ∂L/∂z (E3)", "backprop/formulas.py",
-           "    return dL_da * relu_mask(z)", "    return dL_da + relu_mask(z)"),
-    Mutant("softmax-axis", "softmax over the wrong axis", "backprop/formulas.py",
-           "    return e / e.sum(axis=0, keepdims=True)", "    return e / e.sum(axis=1, keepdims=True)"),
-    Mutant("loss-one-term", "the (1-y) log(1-ŷ) term of the notes' loss dropped", "backprop/formulas.py",
-           "        if kind == \"notes\":\n            g = g + _ratio(1 - y, 1 - y_hat)",
-           "        if False:\n            g = g + _ratio(1 - y, 1 - y_hat)"),
+    Mutant(
+        "sign",
+        "sign of ∂L/∂W flipped",
+        "backprop/formulas.py",
+        "    return dL_dz @ a_prev.T",
+        "    return -(dL_dz @ a_prev.T)",
+    ),
+    Mutant(
+        "factor-m-dyhat",
+        "the 1/m of ∂L/∂ŷ forgotten",
+        "backprop/formulas.py",
+        "    return g / m\n",
+        "    return g\n",
+    ),
+    Mutant(
+        "factor-m-daL",
+        "the 1/m of ∂L/∂a_L forgotten",
+        "backprop/formulas.py",
+        "        yhat_g = -y / m\n",
+        "        m = 1\n        yhat_g = -y / m\n",
+    ),
+    Mutant(
+        "transpose",
+        "∂L/∂W transposed",
+        "backprop/formulas.py",
+        "    return dL_dz @ a_prev.T",
+        "    return (dL_dz @ a_prev.T).T",
+    ),
+    Mutant(
+        "wrong-axis",
+        "bias gradient summed over examples' axis 0",
+        "backprop/formulas.py",
+        "    return np.sum(dL_dz, axis=1, keepdims=True)",
+        "    return np.sum(dL_dz, axis=0, keepdims=True)",
+    ),
+    Mutant(
+        "mask-ge",
+        "ReLU mask z >= 0 instead of z > 0",
+        "backprop/formulas.py",
+        "    return (z.real > 0).astype(np.float64)",
+        "    return (z.real >= 0).astype(np.float64)",
+    ),
+    Mutant(
+        "no-mask",
+        "ReLU mask missing in ∂L/∂z",
+        "backprop/formulas.py",
+        "    return dL_da * relu_mask(z)",
+        "    return dL_da",
+    ),
+    Mutant(
+        "no-last-mask",
+        "mask forgotten on the last layer",
+        "backprop/network.py",
+        '        dz[l - 1] = step["dL_dz"](da[l - 1], cache.z[l - 1])',
+        '        dz[l - 1] = da[l - 1] if l == L else step["dL_dz"](da[l - 1], cache.z[l - 1])',
+    ),
+    Mutant(
+        "diagonal-jacobian",
+        "softmax Jacobian's diagonal alone (E1)",
+        "backprop/formulas.py",
+        "    return np.diag(y_hat) - np.outer(y_hat, y_hat)",
+        "    return np.diag(y_hat * (1 - y_hat))",
+    ),
+    Mutant(
+        "notes-daL",
+        "∂L/∂a_L = (ŷ - y)/m under the notes' loss (E2)",
+        "backprop/formulas.py",
+        "    return yhat_g - y_hat * yhat_g.sum(axis=0, keepdims=True)",
+        "    return (y_hat - y) / m",
+    ),
+    Mutant(
+        "a-for-a-prev",
+        "a_l used for a_{l-1} in ∂L/∂W_l",
+        "backprop/network.py",
+        'dW=[step["dL_dW"](dz[l - 1], cache.a[l - 1]) for l in range(1, L + 1)]',
+        'dW=[step["dL_dW"](dz[l - 1], cache.a[min(l, L - 1)]) for l in range(1, L + 1)]',
+    ),
+    Mutant(
+        "mask-added",
+        "the boxed + of ∂L/∂z (E3)",
+        "backprop/formulas.py",
+        "    return dL_da * relu_mask(z)",
+        "    return dL_da + relu_mask(z)",
+    ),
+    Mutant(
+        "softmax-axis",
+        "softmax over the wrong axis",
+        "backprop/formulas.py",
+        "    return e / e.sum(axis=0, keepdims=True)",
+        "    return e / e.sum(axis=1, keepdims=True)",
+    ),
+    Mutant(
+        "loss-one-term",
+        "the (1-y) log(1-ŷ) term of the notes' loss dropped",
+        "backprop/formulas.py",
+        '        if kind == "notes":\n            g = g + _ratio(1 - y, 1 - y_hat)',
+        "        if False:\n            g = g + _ratio(1 - y, 1 - y_hat)",
+    ),
 ]
 
 
@@ -86,12 +151,29 @@ def run(mutant: Mutant, profile: str) -> tuple[bool, float, str]:
         env = {**os.environ, "PYTHONPATH": str(root), "HYPOTHESIS_PROFILE": profile}
         start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests/properties"],
-            cwd=root, env=env, capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-x",
+                "-p",
+                "no:cacheprovider",
+                "tests/properties",
+            ],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         seconds = time.perf_counter() - start
         failed = [line for line in proc.stdout.splitlines() if line.startswith("FAILED")]
-        return proc.returncode != 0, seconds, failed[0][7:] if failed else proc.stdout.strip()[-200:]
+        return (
+            proc.returncode != 0,
+            seconds,
+            failed[0][7:] if failed else proc.stdout.strip()[-200:],
+        )
 
 
 def main() -> int:
@@ -105,16 +187,21 @@ def main() -> int:
     if passes:  # "killed" by the unchanged code: the suite itself fails
         print(f"The suite fails without any mutant ({first}); fix it first.")
         return 2
-    print(f"Property suite (tests/properties, Hypothesis profile {args.profile}) against "
-          f"{len(chosen)} mutants; unchanged, it passes in {seconds:.1f} s\n")
+    print(
+        f"Property suite (tests/properties, Hypothesis profile {args.profile}) against "
+        f"{len(chosen)} mutants; unchanged, it passes in {seconds:.1f} s\n"
+    )
     print("| mutant | mistake | killed | seconds | first failing test |")
     print("|---|---|---|---|---|")
     killed = 0
     for mutant in chosen:
         dead, seconds, first = run(mutant, args.profile)
         killed += dead
-        print(f"| `{mutant.name}` | {mutant.mistake} | {'yes' if dead else '**no**'} | "
-              f"{seconds:.1f} | {first.replace('|', '/')} |", flush=True)
+        print(
+            f"| `{mutant.name}` | {mutant.mistake} | {'yes' if dead else '**no**'} | "
+            f"{seconds:.1f} | {first.replace('|', '/')} |",
+            flush=True,
+        )
     print(f"\n{killed} of {len(chosen)} mutants killed.")
     return 0 if killed == len(chosen) else 1
 

@@ -74,7 +74,7 @@ def render(verdicts: dict[str, Verdict], *, seed: int, examples: int) -> str:
         example = verdict.counterexample
         if example is not None:
             lines.append(
-                f"      smallest counterexample ({example.detail.splitlines()[0] if example.detail else example.reason}):"
+                f"      smallest counterexample ({_first_line(example.detail) or example.reason}):"
             )
             for name, value in example.args.items():
                 lines.append(_field(f"{name} =", value))
@@ -92,6 +92,10 @@ def render(verdicts: dict[str, Verdict], *, seed: int, examples: int) -> str:
             "reproduced, and nothing else failed."
         )
     return "\n".join(lines)
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else ""
 
 
 def _field(label: str, value: Any) -> str:

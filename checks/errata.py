@@ -151,7 +151,7 @@ def _judge_result(formula: Formula, args: Args, got: Any, kind: str) -> Judgemen
             )
         error = float(np.max(np.abs(got_arr - expected), initial=0.0))
         tolerance = _FORWARD_RTOL * max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-        ok = bool(np.all(np.isfinite(got_arr))) and error <= tolerance
+        ok = bool(np.all(np.isfinite(got_arr)) and error <= tolerance)
         return Judgement(
             ok,
             "" if ok else "values",
@@ -163,7 +163,7 @@ def _judge_result(formula: Formula, args: Args, got: Any, kind: str) -> Judgemen
         )
     got_blocks, expected_shapes = _as_blocks(formula, args, got)
     for name, shape in expected_shapes.items():
-        actual_shape = np.shape(got_blocks.get(name))
+        actual_shape = np.shape(np.asarray(got_blocks.get(name)))
         if actual_shape != shape:
             truth = _numerical(formula, args, kind)
             error, how = _aligned_error(np.asarray(got_blocks.get(name)), np.asarray(truth[name]))
@@ -231,7 +231,7 @@ def _check_numerically(
             for k in range(rows.shape[0])
         ]
     else:
-        grad = got_blocks if "result" not in got_blocks else got_blocks["result"]
+        grad = got_blocks.get("result", got_blocks)
         reports = [check_gradient(truth.f, grad, truth.x, kinks=truth.kinks)]
     error = max(r.max_abs_error for r in reports)
     failed = [r for r in reports if not r.ok]

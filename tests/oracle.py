@@ -6,6 +6,7 @@ the reference is proven against something that shares no code with it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -41,11 +42,13 @@ def jacobian(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float = H)
     return np.stack(columns, axis=1)
 
 
-def network(rng: np.random.Generator, sizes: list[int], m: int) -> tuple[list, np.ndarray, np.ndarray]:
+def network(
+    rng: np.random.Generator, sizes: list[int], m: int
+) -> tuple[list, np.ndarray, np.ndarray]:
     """Random parameters, inputs and one-hot labels (every class present when m allows)."""
     params = [
         (rng.normal(size=(n_out, n_in)) / np.sqrt(n_in), rng.normal(size=(n_out, 1)) * 0.5)
-        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+        for n_in, n_out in itertools.pairwise(sizes)
     ]
     X = rng.normal(size=(sizes[0], m))
     classes = np.arange(m) % sizes[-1]

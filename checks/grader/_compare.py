@@ -140,7 +140,7 @@ def same_result(first: Any, second: Any) -> bool:
             same_result(a, b) for a, b in zip(first, second, strict=True)
         )
     if isinstance(first, Mapping) or isinstance(second, Mapping):
-        return first == second
+        return bool(first == second)
     a, b = np.asarray(first), np.asarray(second)
     if a.shape != b.shape or a.dtype != b.dtype:
         return False

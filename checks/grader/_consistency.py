@@ -45,8 +45,9 @@ def _value(caller: Caller, name: str, args: list[Any]) -> Any:
     return value
 
 
-def _own_function(fid: str, caller: Caller, config: Config, args: Mapping[str, Any]
-                  ) -> tuple[Callable[[Any], float], Any]:
+def _own_function(
+    fid: str, caller: Caller, config: Config, args: Mapping[str, Any]
+) -> tuple[Callable[[Any], float], Any]:
     """The submission's own function whose gradient `fid` claims to be, and the point."""
     loss = config.name_of("loss")
 
@@ -62,7 +63,9 @@ def _own_function(fid: str, caller: Caller, config: Config, args: Mapping[str, A
     if fid == "dL_daL":
         y, softmax = args["y"], config.name_of("softmax")
         return (
-            lambda a: scalar(_value(caller, loss, [np.asarray(_value(caller, softmax, [a]), float), y])),
+            lambda a: scalar(
+                _value(caller, loss, [np.asarray(_value(caller, softmax, [a]), float), y])
+            ),
             np.log(args["y_hat"]),
         )
     X, Y, forward = args["X"], args["Y"], config.name_of("forward")
@@ -74,8 +77,14 @@ def _own_function(fid: str, caller: Caller, config: Config, args: Mapping[str, A
     return network_loss, param_blocks(args["params"])
 
 
-def consistency(fid: str, caller: Caller, config: Config, grades: Mapping[str, FunctionGrade],
-                grade: FunctionGrade, seed: int) -> str:
+def consistency(
+    fid: str,
+    caller: Caller,
+    config: Config,
+    grades: Mapping[str, FunctionGrade],
+    grade: FunctionGrade,
+    seed: int,
+) -> str:
     """For a failed gradient: is it the derivative of the submission's own functions?
 
     Returns a sentence for the student, or "" where the check does not apply (not a
@@ -97,17 +106,24 @@ def consistency(fid: str, caller: Caller, config: Config, grades: Mapping[str, F
             grad: Any = param_blocks([(np.asarray(dW), np.asarray(db)) for dW, db in failure.got])
         else:
             grad = np.asarray(failure.got, dtype=np.float64)
-        report = check_gradient(f, grad, x, mode="directional", directions=_DIRECTIONS,
-                                rng=np.random.default_rng(seed))
+        report = check_gradient(
+            f, grad, x, mode="directional", directions=_DIRECTIONS, rng=np.random.default_rng(seed)
+        )
     except (_OwnFunctionFailed, TypeError, ValueError) as exc:
         return f"Could not check it against your own {own}: {exc}."
     if not report.ok:
-        return (f"It is not the derivative of your own {own} either (checked numerically along "
-                f"{_DIRECTIONS} random directions): the mistake is in the derivation itself.")
+        return (
+            f"It is not the derivative of your own {own} either (checked numerically along "
+            f"{_DIRECTIONS} random directions): the mistake is in the derivation itself."
+        )
     wrong = [n for n in needs if grades[n].verdict == "fail"]
     if wrong:
         names = " and ".join(f"`{config.name_of(n)}`" for n in wrong)
-        return (f"It is the exact derivative of your own {own}: your differentiation is "
-                f"consistent, and what is wrong is your {names}, which it differentiates.")
-    return (f"It agrees with the numerical derivative of your own {own}: the mistake is in "
-            "what is differentiated, not in how.")
+        return (
+            f"It is the exact derivative of your own {own}: your differentiation is "
+            f"consistent, and what is wrong is your {names}, which it differentiates."
+        )
+    return (
+        f"It agrees with the numerical derivative of your own {own}: the mistake is in "
+        "what is differentiated, not in how."
+    )

@@ -55,8 +55,9 @@ def draw_points(kind: str, count: int, seed: int) -> list[Point]:
 
 def _shrinker(kind: str, seed: int) -> Callable[[Callable[[Point], bool]], Point | None]:
     def shrink(fails: Callable[[Point], bool]) -> Point | None:
-        search = settings(_QUIET, max_examples=_SHRINK_EXAMPLES,
-                          phases=[Phase.generate, Phase.shrink])
+        search = settings(
+            _QUIET, max_examples=_SHRINK_EXAMPLES, phases=[Phase.generate, Phase.shrink]
+        )
         try:
             return find(test_points(kind=kind), fails, settings=search, random=random.Random(seed))
         except NoSuchExample:
@@ -65,18 +66,25 @@ def _shrinker(kind: str, seed: int) -> Callable[[Callable[[Point], bool]], Point
     return shrink
 
 
-def grade_submission(path: str | Path, config: Config, *, seed: int = 0,
-                     display_name: str | None = None) -> Report:
+def grade_submission(
+    path: str | Path, config: Config, *, seed: int = 0, display_name: str | None = None
+) -> Report:
     """Grade one submission file against the contract; never raises for the submission."""
     name = display_name if display_name is not None else str(path)
     kind = config.loss
     points = draw_points(kind, config.examples, seed)
     rng = np.random.default_rng(seed)
-    module = Path(path).stem if Path(path).suffix == ".py" and Path(path).stem.isidentifier() else None
+    module = (
+        Path(path).stem if Path(path).suffix == ".py" and Path(path).stem.isidentifier() else None
+    )
     functions: dict[str, FunctionResult] = {}
     grades: dict[str, FunctionGrade] = {}
-    with Sandbox(path, call_timeout=config.call_timeout, total_timeout=config.total_timeout,
-                 memory_mb=config.memory_mb) as box:
+    with Sandbox(
+        path,
+        call_timeout=config.call_timeout,
+        total_timeout=config.total_timeout,
+        memory_mb=config.memory_mb,
+    ) as box:
         loaded = box.load()
         for fid in CONTRACT:
             alias = config.name_of(fid)
@@ -102,9 +110,16 @@ def grade_submission(path: str | Path, config: Config, *, seed: int = 0,
     return report
 
 
-def _result(fid: str, grade: FunctionGrade, config: Config, box: Sandbox,
-            grades: Mapping[str, FunctionGrade], kind: str, seed: int, module: str | None
-            ) -> FunctionResult:
+def _result(
+    fid: str,
+    grade: FunctionGrade,
+    config: Config,
+    box: Sandbox,
+    grades: Mapping[str, FunctionGrade],
+    kind: str,
+    seed: int,
+    module: str | None,
+) -> FunctionResult:
     max_points = config.points_of(fid)
     diagnosis: list[str] = []
     message = grade.message

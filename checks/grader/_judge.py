@@ -17,15 +17,22 @@ import numpy as np
 from backprop.catalog import FORMULAS, Formula, Point
 from checks.grader._compare import Comparison, compare, compare_pairs, same_result
 
-__all__ = ["Case", "Caller", "FunctionGrade", "Outcome", "judge_function", "special_cases"]
+__all__ = ["Caller", "Case", "FunctionGrade", "Outcome", "judge_function", "special_cases"]
 
 
 class Outcome(Protocol):
-    status: str
-    value: Any
-    message: str
-    traceback: str | None
-    mutated: list[int]
+    """What one call of the submission did (`checks.grader.Outcome`)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def value(self) -> Any: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def traceback(self) -> str | None: ...
+    @property
+    def mutated(self) -> list[int]: ...
 
 
 class Caller(Protocol):
@@ -171,9 +178,9 @@ def _shrunk(
     def failure_at(point: Point) -> CaseResult | None:
         for args in entry.sample(point):
             result = run_case(entry, name, caller, Case(args, point), kind)
-            if result.status == "fail" and result.comparison is not None:
-                if result.comparison.problem == problem:
-                    return result
+            comparison = result.comparison
+            if result.status == "fail" and comparison is not None and comparison.problem == problem:
+                return result
         return None
 
     smallest = shrink(lambda point: failure_at(point) is not None)

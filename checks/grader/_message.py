@@ -24,15 +24,20 @@ def python_literal(value: Any) -> str:
     arr = np.asarray(value)
     if arr.ndim == 0:
         return repr(arr.item())
-    body = np.array2string(arr, separator=", ", floatmode="unique", max_line_width=88,
-                           threshold=10**6)
+    body = np.array2string(
+        arr, separator=", ", floatmode="unique", max_line_width=88, threshold=10**6
+    )
     return f"np.array({body})"
 
 
 def snippet(fid: str, alias: str, module: str | None, case: CaseResult) -> str:
     """Python the student can paste to see the failure for themselves."""
     entry = FORMULAS[fid]
-    source = f"from {module} import {alias}" if module else f"# after running your code, which defines {alias}:"
+    source = (
+        f"from {module} import {alias}"
+        if module
+        else f"# after running your code, which defines {alias}:"
+    )
     lines = ["import numpy as np", source, ""]
     for name in entry.args:
         lines.append(f"{name} = {python_literal(case.case.args[name])}")
@@ -52,18 +57,23 @@ def _where(case: CaseResult) -> str:
         return f"on the special input ({case.case.label})"
     point = case.case.point
     widths = [np.shape(point.params[0][0])[1]] + [np.shape(W)[0] for W, _ in point.params]
-    return (f"on the smallest case found ({len(point.params)} layer(s), widths {widths}, "
-            f"m = {np.shape(point.X)[1]}, the {point.kind} loss)")
+    return (
+        f"on the smallest case found ({len(point.params)} layer(s), widths {widths}, "
+        f"m = {np.shape(point.X)[1]}, the {point.kind} loss)"
+    )
 
 
-def failure_message(fid: str, alias: str, failure: CaseResult, diagnoses: Sequence[Diagnosis],
-                    *, module: str | None) -> str:
+def failure_message(
+    fid: str, alias: str, failure: CaseResult, diagnoses: Sequence[Diagnosis], *, module: str | None
+) -> str:
     """The message of a `fail`: the problem, the diagnoses, and a snippet to reproduce it."""
     name = f"`{alias}`" + (f" (the contract's `{fid}`)" if alias != fid else "")
     if failure.mutated:
         changed = ", ".join(f"`{n}`" for n in failure.mutated)
-        return (f"{name} changed its argument(s) {changed} in place. A function must not "
-                f"modify its arguments: work on a copy (`x = x.copy()`) or build new arrays.")
+        return (
+            f"{name} changed its argument(s) {changed} in place. A function must not "
+            f"modify its arguments: work on a copy (`x = x.copy()`) or build new arrays."
+        )
     if failure.comparison is None:
         return f"{name} {failure.message}."
     lines = [f"{name} is wrong {_where(failure)}: {failure.message}."]

@@ -90,7 +90,9 @@ def test_missing_functions_are_missing_and_cost_only_their_points(tmp_path: Path
 
 
 def test_a_function_that_raises_is_an_error_with_its_message(tmp_path: Path) -> None:
-    path = submission(tmp_path, dL_dW="def dL_dW(dL_dz, a_prev):\n    raise RuntimeError('not done yet')")
+    path = submission(
+        tmp_path, dL_dW="def dL_dW(dL_dz, a_prev):\n    raise RuntimeError('not done yet')"
+    )
     report = grade(path)
     assert verdicts(report)["dL_dW"] == "error"
     assert "not done yet" in report["functions"]["dL_dW"]["message"]
@@ -148,25 +150,61 @@ def test_patching_numpy_in_the_submission_cannot_change_a_verdict(tmp_path: Path
 # --- every diagnosis identifier of the contract ------------------------------------
 
 MISTAKES = [
-    ("factor-m", "dL_dW", {"dL_dW": "def dL_dW(dL_dz, a_prev):\n    return dL_dz @ a_prev.T * dL_dz.shape[1]"}),
+    (
+        "factor-m",
+        "dL_dW",
+        {"dL_dW": "def dL_dW(dL_dz, a_prev):\n    return dL_dz @ a_prev.T * dL_dz.shape[1]"},
+    ),
     ("scaled", "dL_dW", {"dL_dW": "def dL_dW(dL_dz, a_prev):\n    return 2 * dL_dz @ a_prev.T"}),
-    ("sign", "dL_da", {"dL_da": "def dL_da(W_next, dL_dz_next):\n    return -(W_next.T @ dL_dz_next)"}),
+    (
+        "sign",
+        "dL_da",
+        {"dL_da": "def dL_da(W_next, dL_dz_next):\n    return -(W_next.T @ dL_dz_next)"},
+    ),
     ("transposed", "dL_dW", {"dL_dW": "def dL_dW(dL_dz, a_prev):\n    return a_prev @ dL_dz.T"}),
     ("wrong-shape", "dL_dW", {"dL_dW": "def dL_dW(dL_dz, a_prev):\n    return dL_dz @ dL_dz.T"}),
     ("bias-shape", "dL_db", {"dL_db": "def dL_db(dL_dz):\n    return np.sum(dL_dz, axis=1)"}),
-    ("wrong-axis", "softmax", {"softmax": "def softmax(a):\n    e = np.exp(a - a.max(axis=1, keepdims=True))\n    return e / e.sum(axis=1, keepdims=True)"}),
+    (
+        "wrong-axis",
+        "softmax",
+        {
+            "softmax": "def softmax(a):\n    e = np.exp(a - a.max(axis=1, keepdims=True))\n    return e / e.sum(axis=1, keepdims=True)"
+        },
+    ),
     ("relu-mask-at-zero", "dL_dz", {"dL_dz": "def dL_dz(dL_da, z):\n    return dL_da * (z >= 0)"}),
-    ("softmax-jacobian-diagonal", "softmax_jacobian", {"softmax_jacobian": "def softmax_jacobian(y_hat):\n    return np.diag(y_hat * (1 - y_hat))"}),
-    ("softmax-jacobian-diagonal", "dL_daL", {"dL_daL": "def dL_daL(y_hat, y):\n    return (y_hat - y) / y.shape[1]"}),
-    ("mutates-input", "dL_dz", {"dL_dz": "def dL_dz(dL_da, z):\n    dL_da[z <= 0] = 0\n    return dL_da"}),
-    ("not-finite", "softmax", {"softmax": "def softmax(a):\n    e = np.exp(a)\n    return e / e.sum(axis=0, keepdims=True)"}),
+    (
+        "softmax-jacobian-diagonal",
+        "softmax_jacobian",
+        {
+            "softmax_jacobian": "def softmax_jacobian(y_hat):\n    return np.diag(y_hat * (1 - y_hat))"
+        },
+    ),
+    (
+        "softmax-jacobian-diagonal",
+        "dL_daL",
+        {"dL_daL": "def dL_daL(y_hat, y):\n    return (y_hat - y) / y.shape[1]"},
+    ),
+    (
+        "mutates-input",
+        "dL_dz",
+        {"dL_dz": "def dL_dz(dL_da, z):\n    dL_da[z <= 0] = 0\n    return dL_da"},
+    ),
+    (
+        "not-finite",
+        "softmax",
+        {
+            "softmax": "def softmax(a):\n    e = np.exp(a)\n    return e / e.sum(axis=0, keepdims=True)"
+        },
+    ),
 ]
 
 
-@pytest.mark.parametrize(("diagnosis", "fid", "replacements"), MISTAKES,
-                         ids=[f"{d}-{f}" for d, f, _ in MISTAKES])
-def test_each_mistake_fails_with_its_diagnosis(tmp_path: Path, diagnosis: str, fid: str,
-                                               replacements: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("diagnosis", "fid", "replacements"), MISTAKES, ids=[f"{d}-{f}" for d, f, _ in MISTAKES]
+)
+def test_each_mistake_fails_with_its_diagnosis(
+    tmp_path: Path, diagnosis: str, fid: str, replacements: dict[str, str]
+) -> None:
     report = grade(submission(tmp_path, **replacements))
     result = report["functions"][fid]
     assert result["verdict"] == "fail", result["message"]
@@ -175,7 +213,9 @@ def test_each_mistake_fails_with_its_diagnosis(tmp_path: Path, diagnosis: str, f
 
 
 def test_a_failure_message_has_a_snippet_that_reproduces_it(tmp_path: Path) -> None:
-    path = submission(tmp_path, dL_da="def dL_da(W_next, dL_dz_next):\n    return -(W_next.T @ dL_dz_next)")
+    path = submission(
+        tmp_path, dL_da="def dL_da(W_next, dL_dz_next):\n    return -(W_next.T @ dL_dz_next)"
+    )
     message = grade(path)["functions"]["dL_da"]["message"]
     code = textwrap.dedent(message.split("in the folder of your file):\n", 1)[1])
     namespace: dict[str, Any] = {}
@@ -208,12 +248,18 @@ def test_a_backward_consistent_with_a_wrong_forward_says_so(tmp_path: Path) -> N
     report = grade(path)
     assert verdicts(report)["forward"] == "fail"
     assert verdicts(report)["backward"] == "fail"
-    assert "exact derivative of your own `loss` and `forward`" in report["functions"]["backward"]["message"]
+    assert (
+        "exact derivative of your own `loss` and `forward`"
+        in report["functions"]["backward"]["message"]
+    )
     assert "what is wrong is your `forward`" in report["functions"]["backward"]["message"]
 
 
 def test_float32_results_are_graded_with_float32_tolerances(tmp_path: Path) -> None:
-    path = submission(tmp_path, dL_dW="def dL_dW(dL_dz, a_prev):\n    return (dL_dz @ a_prev.T).astype(np.float32)")
+    path = submission(
+        tmp_path,
+        dL_dW="def dL_dW(dL_dz, a_prev):\n    return (dL_dz @ a_prev.T).astype(np.float32)",
+    )
     result = grade(path)["functions"]["dL_dW"]
     assert result["verdict"] == "pass"
     assert "lower than float64" in result["message"]
@@ -243,7 +289,9 @@ def test_the_categorical_loss_is_graded_against_its_own_gradients(tmp_path: Path
 def test_configured_names_points_and_hidden_checks(tmp_path: Path) -> None:
     path = tmp_path / "renamed.py"
     path.write_text(SOLUTION.replace("def dL_dW(", "def grad_W(").replace("dL_dW(dz", "grad_W(dz"))
-    config = Config(examples=3, names={"dL_dW": "grad_W"}, points={"dL_dW": 3.0}, hidden=frozenset({"backward"}))
+    config = Config(
+        examples=3, names={"dL_dW": "grad_W"}, points={"dL_dW": 3.0}, hidden=frozenset({"backward"})
+    )
     report = grade(path, config)
     assert report["functions"]["dL_dW"]["verdict"] == "pass"
     assert report["functions"]["dL_dW"]["points"] == 3.0
@@ -258,15 +306,23 @@ BAD_CONFIGS = [
     ("bad-name", '[names]\ndL_dX = "f"', "`names.dL_dX` names 'dL_dX'"),
     ("bad-alias", '[names]\ndL_dW = "not a name"', "`names.dL_dW` must be a Python name"),
     ("bad-points", "[points]\nrelu = -1", "`points.relu` must be a number ≥ 0"),
-    ("bad-limit", "[limits]\ncall_timeout = 0", "`limits.call_timeout` must be a number of seconds > 0"),
+    (
+        "bad-limit",
+        "[limits]\ncall_timeout = 0",
+        "`limits.call_timeout` must be a number of seconds > 0",
+    ),
     ("unknown-limit", "[limits]\nwall = 3", "unknown key `limits.wall`"),
     ("bad-hidden", 'hidden = "backward"', "`hidden` must be a list"),
     ("not-toml", "loss = ", "is not valid TOML"),
 ]
 
 
-@pytest.mark.parametrize(("text", "message"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS])
-def test_a_bad_configuration_is_an_error_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
+)
+def test_a_bad_configuration_is_an_error_naming_the_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
     path = tmp_path / "grading.toml"
     path.write_text(text + "\n")
     with pytest.raises(ConfigError, match=re.escape(message)):

@@ -156,7 +156,9 @@ def test_layer_formulas_are_vector_jacobian_products(depth: int) -> None:
         )
         assert_close_norm(
             backprop.dL_db(dZ),
-            oracle.gradient(lambda b: np.vdot(dZ, np.broadcast_to(b, dZ.shape)), np.zeros((len(z), 1))),
+            oracle.gradient(
+                lambda b: np.vdot(dZ, np.broadcast_to(b, dZ.shape)), np.zeros((len(z), 1))
+            ),
         )
         if l > 1:
             assert_close_norm(
@@ -188,7 +190,9 @@ def test_E1_as_written_jacobian_is_the_diagonal_alone() -> None:
 def test_E3_as_written_dL_dz_adds_the_mask() -> None:
     dA = np.array([[0.5, -1.0], [2.0, 0.25]])
     z = np.array([[1.0, -1.0], [-2.0, 3.0]])
-    np.testing.assert_array_equal(as_written.dL_dz(dA, z) - backprop.dL_dz(dA, z), [[1, -1], [2, 1]])
+    np.testing.assert_array_equal(
+        as_written.dL_dz(dA, z) - backprop.dL_dz(dA, z), [[1, -1], [2, 1]]
+    )
 
 
 def test_E4_as_written_bias_gradient_has_shape_n_and_the_right_values() -> None:
@@ -212,11 +216,14 @@ def test_E5_as_written_dL_dyhat_is_m_by_n_L_with_the_right_values() -> None:
 def test_as_written_backward_differs_and_forward_agrees(depth: int) -> None:
     point = network_point(depth, seed=depth)
     np.testing.assert_allclose(
-        as_written.forward(point.params, point.X), backprop.forward(point.params, point.X), rtol=1e-14
+        as_written.forward(point.params, point.X),
+        backprop.forward(point.params, point.X),
+        rtol=1e-14,
     )
     written = as_written.backward(point.params, point.X, point.Y)
     correct = backprop.backward(point.params, point.X, point.Y)
-    assert all(db.shape == (W.shape[0],) for (_, db), (W, _) in zip(written, point.params))
+    pairs = zip(written, point.params, strict=True)
+    assert all(db.shape == (W.shape[0],) for (_, db), (W, _) in pairs)
     assert not np.allclose(written[-1][0], correct[-1][0])
 
 
@@ -239,7 +246,9 @@ def test_as_written_backward_is_the_chain_of_the_as_written_formulas() -> None:
         {fid: getattr(as_written, fid) for fid in ("dL_daL", "dL_dz", "dL_da", "dL_dW", "dL_db")}
     )
     for (dW, db), (dW_, db_) in zip(
-        chained(point.params, point.X, point.Y), as_written.backward(point.params, point.X, point.Y)
+        chained(point.params, point.X, point.Y),
+        as_written.backward(point.params, point.X, point.Y),
+        strict=True,
     ):
         np.testing.assert_allclose(dW, dW_, rtol=1e-13, atol=1e-16)
         np.testing.assert_allclose(db, db_, rtol=1e-13, atol=1e-16)
