@@ -203,6 +203,11 @@ def test_a_notebook_error_is_reported_at_its_cell_and_line(tmp_path: Path) -> No
         str(notebook), 3, "NameError: name 'undefined' is not defined", cell=4
     )
     assert str(error).startswith(f"{notebook}, cell 4, line 3: NameError")
+    cells[2]["source"] = ["def relu(z):\n", "    return np.maximum(z, 0\n"]
+    notebook.write_text(__import__("json").dumps({"cells": cells, "nbformat": 4}))
+    with Sandbox(notebook) as box:
+        error = box.load().error
+    assert error == LoadError(str(notebook), 2, "SyntaxError: '(' was never closed", cell=3)
 
 
 # -- calls that end, hang or exhaust the worker ----------------------------------------
@@ -415,8 +420,9 @@ def test_under_root_the_worker_is_nobody_in_its_own_pid_namespace() -> None:
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_only_the_stdlib_numpy_and_scipy_can_be_imported(isolation: str) -> None:
     with Sandbox(HOSTILE / "whoami.py", isolation=isolation) as box:
-        scipy, hypothesis, pytest_ = box.call("can_import", [0.0]).value
-        assert (scipy, hypothesis, pytest_) == (1.0, 0.0, 0.0)
+        scipy, hypothesis, pytest_, backprop, checks = box.call("can_import", [0.0]).value
+        assert (scipy, hypothesis, pytest_, backprop, checks) == (1.0, 0.0, 0.0, 0.0, 0.0)
+        assert box.call("site_packages_on_path", [0.0]).value == 0.0
 
 
 @pytest.mark.parametrize("isolation", [s for s in STRICT if s == "namespaces"])

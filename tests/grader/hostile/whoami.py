@@ -13,11 +13,13 @@ def ids(z):
 def can_import(z):
     import importlib.util
 
-    return np.array(
-        [importlib.util.find_spec(n) is not None for n in ("scipy", "hypothesis", "pytest")],
-        dtype=float,
-    )
+    names = ("scipy", "hypothesis", "pytest", "backprop", "checks")
+    return np.array([importlib.util.find_spec(n) is not None for n in names], dtype=float)
 
 
 def path_length(z):
     return float(len(sys.path))
+
+
+def site_packages_on_path(z):
+    return float(sum("-packages" in entry for entry in sys.path))
