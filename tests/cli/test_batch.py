@@ -1,0 +1,255 @@
+"""Grading a class: parallel and deterministic, reports kept as they come, resumable, guarded."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import checks._batch
+import checks.grader._grade
+from checks.cli import main
+from checks.formats import summarize, to_csv
+
+REPO = Path(__file__).parents[2]
+
+
+def _reports(folder: Path) -> dict[str, Any]:
+    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")}
+
+
+# Two artefacts of the sandbox that vary from run to run (reported to its owner): util-linux
+# `unshare` may print to the submission's stderr as its worker is killed, and a traceback
+# through numpy names the sandbox's temporary folder. Nothing else may differ.
+_UNSHARE = re.compile(r"^unshare: [^\n]*\n", re.MULTILINE)
+_SANDBOX = re.compile(r"/tmp/backprop-check-[^/]+/")
+
+
+def _stable(reports: dict[str, Any]) -> dict[str, Any]:
+    text = _SANDBOX.sub("<sandbox>/", json.dumps(reports, sort_keys=True))
+    stable = json.loads(text)
+    for report in stable.values():
+        output = _UNSHARE.sub("", report.get("output", ""))
+        report["output"] = re.sub(r"\n?stderr:\n$", "", output)  # nothing else on stderr
+    return stable
+
+
+def test_reports_do_not_depend_on_jobs(examples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = []
+    for jobs in ("1", "2"):
+        assert main([str(examples), "--format", "json", "--jobs", jobs]) == 1
+        outputs.append(capsys.readouterr().out)
+    graded = [{r["submission"]: r for r in map(json.loads, out.splitlines())} for out in outputs]
+    assert _stable(graded[0]) == _stable(graded[1])
+    names = [json.loads(line)["submission"] for line in outputs[1].splitlines()]
+    assert names == sorted(names) == [str(examples / "buggy.py"), str(examples / "solution.py")]
+
+
+def test_output_holds_each_report_the_summary_and_the_format(
+    examples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main([str(examples), "--format", "csv", "--output", str(out)]) == 1
+    printed = capsys.readouterr().out
+    reports = _reports(out / "reports")
+    assert sorted(reports) == ["buggy.py.json", "solution.py.json"]
+    in_order = [reports["buggy.py.json"], reports["solution.py.json"]]
+    assert reports["solution.py.json"]["score"] == 14.0
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8")) == summarize(in_order)
+    assert (out / "grades.csv").read_bytes().decode() == to_csv(in_order)
+    assert "per function: pass rate" in printed and str(out / "grades.csv") in printed
+    assert not list(out.rglob("*.part"))
+    # With --format json, stdout stays JSON: the summary.
+    assert main([str(examples), "--format", "json", "--output", str(out)]) == 1
+    assert json.loads(capsys.readouterr().out) == summarize(in_order)
+    assert _reports(out / "reports") == reports
+
+
+def _count_gradings(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
+    """Log each submission graded (in the grading process, which inherits the patch)."""
+    grade = checks._batch.grade_guarded
+
+    def logged(path: Path, config: Any, *, seed: int, name: str) -> Any:
+        with log.open("a", encoding="utf-8") as stream:
+            stream.write(Path(name).name + "\n")
+        return grade(path, config, seed=seed, name=name)
+
+    monkeypatch.setattr(checks._batch, "grade_guarded", logged)
+
+
+def test_resume_grades_only_the_submissions_without_a_report(
+    examples: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out, log = tmp_path / "out", tmp_path / "graded.log"
+    argv = [str(examples), "--format", "csv", "--output", str(out)]
+    assert main(argv) == 1
+    first = _reports(out / "reports")
+    kept = (out / "reports" / "buggy.py.json").stat().st_mtime_ns
+    (out / "reports" / "solution.py.json").unlink()
+    _count_gradings(monkeypatch, log)
+    assert main([*argv, "--resume"]) == 1
+    assert log.read_text(encoding="utf-8").split() == ["solution.py"]
+    assert (out / "reports" / "buggy.py.json").stat().st_mtime_ns == kept
+    assert _stable(_reports(out / "reports")) == _stable(first)
+    assert (out / "grades.csv").read_text(encoding="utf-8").count("\n") == 3
+    # Nothing missing: nothing graded, the output written again from the reports.
+    log.unlink()
+    assert main([*argv, "--resume"]) == 1
+    assert not log.exists()
+    capsys.readouterr()
+
+
+def test_resume_refuses_reports_of_another_seed(
+    examples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main([str(examples / "solution.py"), "--output", str(out)]) == 0
+    with pytest.raises(SystemExit, match="graded with another seed"):
+        main([str(examples / "solution.py"), "--output", str(out), "--resume", "--seed", "1"])
+    capsys.readouterr()
+
+
+def test_an_output_folder_of_someone_else_is_never_emptied(examples: Path, tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs" / "reports" / "precious.json"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_text("{}", encoding="utf-8")
+    with pytest.raises(SystemExit, match="did not write them"):
+        main([str(examples), "--output", str(tmp_path / "theirs")])
+    assert theirs.read_text(encoding="utf-8") == "{}"
+
+
+def _break_grading(monkeypatch: pytest.MonkeyPatch, how: Callable[[], None]) -> None:
+    """Grading `buggy.py` does `how()`; the others are graded as usual."""
+    grade = checks.grader._grade.grade_submission
+
+    def broken(path: Any, config: Any, **kwargs: Any) -> Any:
+        if Path(path).name == "buggy.py":
+            how()
+        return grade(path, config, **kwargs)
+
+    monkeypatch.setattr(checks.grader._grade, "grade_submission", broken)
+
+
+def _raise() -> None:
+    raise RuntimeError("the checker tripped")
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("how", "why"),
+    [
+        (_raise, "RuntimeError: the checker tripped"),
+        (_die, "the grading process ended without a report (killed by SIGKILL)"),
+    ],
+    ids=["exception", "killed"],
+)
+def test_a_grading_that_breaks_is_that_submissions_error_only(
+    examples: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    how: Callable[[], None],
+    why: str,
+) -> None:
+    _break_grading(monkeypatch, how)
+    assert main([str(examples), "--format", "json", "--jobs", "2"]) == 1
+    captured = capfd.readouterr()
+    broken, fine = (json.loads(line) for line in captured.out.splitlines())
+    assert broken["error"] == why
+    assert broken["score"] == 0.0 and broken["max_score"] == 14.0
+    assert {r["verdict"] for r in broken["functions"].values()} == {"error"}
+    assert fine["score"] == 14.0 and "error" not in fine
+    if how is _raise:  # the traceback is for whoever runs the checker
+        assert "RuntimeError: the checker tripped" in captured.err
+
+
+def test_a_grading_that_never_ends_is_stopped(
+    examples: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "quick.toml"
+    config.write_text("[limits]\ntotal_timeout = 0.25\n", encoding="utf-8")
+    monkeypatch.setattr(checks._batch, "_GRACE_SECONDS", 0.5)  # guard: 2 × 0.25 + 0.5 s
+    _break_grading(monkeypatch, lambda: time.sleep(60))
+    started = time.monotonic()
+    assert main([str(examples / "buggy.py"), "--format", "json", "--config", str(config)]) == 1
+    assert time.monotonic() - started < 15
+    report = json.loads(capsys.readouterr().out)
+    assert report["error"] == "grading did not end within 1 s; it was stopped"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_only(
+    examples: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(examples), "--format", "csv"]) == 1
+    assert capfd.readouterr().err == ""  # not a terminal: quiet
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main([str(examples), "--format", "csv"]) == 1
+    shown = terminal.getvalue()
+    assert "\r\x1b[K[" in shown and "] 2/2 " in shown and shown.endswith("\r\x1b[K")
+    assert capfd.readouterr().out.startswith("submission,score,max_score")
+
+
+def test_a_batch_killed_midway_loses_nothing_after_resume(
+    small_class: Path, fast_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    common = [str(small_class), "--config", str(fast_config), "--format", "csv"]
+    assert main([*common, "--output", str(clean), "--jobs", "2"]) == 1
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    )
+    batch = subprocess.Popen(
+        [sys.executable, "-m", "checks", *common, "--output", str(killed), "--jobs", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(list((killed / "reports").glob("*.json"))) < 2:
+            assert batch.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        os.killpg(batch.pid, signal.SIGKILL)  # the batch and its grading processes
+        batch.wait()
+    assert 2 <= len(list((killed / "reports").glob("*.json"))) < 7
+    assert main([*common, "--output", str(killed), "--resume", "--jobs", "1"]) == 1
+    expected = _reports(clean / "reports")
+    assert sorted(expected) == [
+        "ada.py.json",
+        "bob.json",
+        "cy.py.json",
+        "dee.py.json",
+        "eve.py.json",
+        "fay.py.json",
+        "gus.py.json",
+    ]
+    assert _stable(_reports(killed / "reports")) == _stable(expected)
+    assert sorted(p.name for p in (killed / "reports").iterdir()) == sorted(expected)
+    assert (killed / "grades.csv").read_bytes() == (clean / "grades.csv").read_bytes()
+    capsys.readouterr()
