@@ -24,7 +24,10 @@ _CHECKER = ("checks", "backprop")
 _CLONE_NEWNS = 0x00020000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
+# New PID, mount, network (no network at all), IPC and host-name namespaces.
+_UNSHARE = ["--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc", "--uts", "--"]
 _SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/proc", "/dev", "/sys")
 _SCRATCH_OPTIONS = b"size=64m,mode=1777"  # each; in memory, freed with the namespace
 _ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -71,8 +74,7 @@ def launch(
             (lib / name).symlink_to(source)
         argv = [str(python), "-I", "-S"]
         if strategy == "user-namespaces":
-            argv[:0] = [str(unshare), "--user", "--map-current-user", "--pid", "--fork"]
-            argv[5:5] = ["--kill-child", "--mount-proc", "--"]
+            argv[:0] = [str(unshare), "--user", "--map-current-user", *_UNSHARE]
         return argv, {"env": env}, nobody
     assert nobody is not None and unshare is not None
     prefix = Path(sys.base_prefix).resolve()
@@ -98,10 +100,7 @@ def launch(
     env["LD_LIBRARY_PATH"] = str(view / "lib")  # a shared libpython, found via `view`
     argv = [
         unshare,
-        "--pid",
-        "--fork",
-        "--kill-child",
-        "--mount-proc",
+        *_UNSHARE[:-1],
         f"--setuid={nobody[0]}",
         f"--setgid={nobody[1]}",
         "--",
@@ -109,7 +108,9 @@ def launch(
         "-I",
         "-S",
     ]
-    hidden = {h for h in hidden if not run.is_relative_to(h)}  # never the worker's own
+    # Never the worker's own directory, nor what the system needs (libc, unshare, /proc).
+    needed = [run, *(Path(p) for p in _SYSTEM)]
+    hidden = {h for h in hidden if not any(n.is_relative_to(h) for n in needed)}
     outermost = [h for h in hidden if not any(h != o and h.is_relative_to(o) for o in hidden)]
     env.update(HOME="/tmp", TMPDIR="/tmp")  # a private tmpfs, below
     return argv, {"env": env, "preexec_fn": _mounter(binds, sorted(outermost), run)}, None

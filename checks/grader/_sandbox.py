@@ -12,8 +12,9 @@ that everything the submission starts is re-parented to when orphaned, so the wh
 tree is found and killed when the worker ends or times out.
 
 ``namespaces``
-    When the checker runs as root: the worker runs as ``nobody`` in its own PID and
-    mount namespaces (util-linux ``unshare``). The PID namespace dies with its init;
+    When the checker runs as root: the worker runs as ``nobody`` in its own PID,
+    mount, network (no network at all), IPC and host-name namespaces (util-linux
+    ``unshare``). The PID namespace dies with its init;
     the worker cannot see or signal the checker; the interpreter's prefix, numpy and
     scipy are bind-mounted into a private directory (so ``nobody`` can run a Python
     installed under ``/root``); site-packages, the checker's source trees, the
@@ -25,8 +26,9 @@ tree is found and killed when the worker ends or times out.
     ``nobody``, so it cannot signal the init or the checker. It can read what
     ``nobody`` may read, and leave files in ``/tmp``.
 ``user-namespaces``
-    Not root: the worker runs as the checker's user in its own user and PID namespaces
-    (where the kernel allows them): it cannot see or signal the checker.
+    Not root: the worker runs as the checker's user in its own user, PID, network...
+    namespaces (where the kernel allows them): it cannot see or signal the checker, nor
+    reach the network.
 ``same-user``
     The last resort: the checker's own user, in its own session. A submission set on
     it can kill its init, find the checker and signal it, and read the checker's files:
@@ -251,6 +253,10 @@ class Sandbox:
         """Call the submission's `name` on `args` (arrays, floats, lists and tuples of them)."""
         if not isinstance(name, str):
             raise TypeError(f"`name` must be a str, got `{name!r}`")
+        if not isinstance(args, list | tuple):
+            raise TypeError(
+                f"`args` must be a list or tuple of arguments, got `{type(args).__name__}`"
+            )
         blobs: list[bytes] = []
         header = {"op": "call", "name": name, "args": [_wire.encode(a, blobs) for a in args]}
         loaded = self.load()
@@ -497,13 +503,13 @@ class _StartFailed(Exception):
 
 
 _DESCRIPTIONS = {
-    "namespaces": "namespaces: as nobody in private PID and mount namespaces,"
-    " only the stdlib, numpy and scipy visible",
+    "namespaces": "namespaces: as nobody in private PID, mount and network namespaces,"
+    " only the stdlib, numpy and scipy visible, no network",
     "nobody": "nobody: as nobody under an init that stays root (no namespaces:"
     " it can read what nobody may, and write to /tmp)",
-    "user-namespaces": "user-namespaces: as the checker's own user in private user and PID"
-    " namespaces (it cannot signal the checker, all it starts dies with it;"
-    " it can read the checker's files)",
+    "user-namespaces": "user-namespaces: as the checker's own user in private user, PID"
+    " and network namespaces (it cannot signal the checker, all it starts dies with it,"
+    " no network; it can read the checker's files)",
     "same-user": "same-user: as the checker's own user in its own session"
     " (it can read the checker's files, and signal the checker on purpose)",
 }

@@ -328,6 +328,16 @@ def test_a_worker_does_not_outlive_a_killed_checker(isolation: str) -> None:
     assert not alive(worker)
 
 
+@hostile("network", STRICT)
+def test_in_a_namespace_there_is_no_network(box: Sandbox) -> None:
+    for name in ("relu", "relu_mask"):  # anywhere, or the machine's own services
+        outcome = box.call(name, [Z])
+        assert (outcome.status, outcome.message) == (
+            "error",
+            "OSError: [Errno 101] Network is unreachable",
+        )
+
+
 @hostile("kills_parent", ISOLATIONS)
 def test_signalling_the_checker_is_refused_or_harmless(box: Sandbox) -> None:
     for name in ("relu", "relu_mask"):
@@ -592,6 +602,8 @@ def test_bad_arguments_are_refused_before_anything_runs() -> None:
     with Sandbox(HOSTILE / "whoami.py") as box:
         with pytest.raises(TypeError, match="got `str`"):
             box.call("ids", ["1.0"])
+        with pytest.raises(TypeError, match="`args` must be a list or tuple of arguments"):
+            box.call("ids", np.zeros(2))
         with pytest.raises(TypeError, match="numeric arrays, got dtype `object`"):
             box.call("ids", [np.array([None])])
         assert box.call("missing", [1.0]).message == "no function `missing`"
