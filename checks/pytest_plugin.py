@@ -188,7 +188,7 @@ class SubmissionFunction(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.grading.path, None, f"{self.grading.name}::{self.name}"
+        return self.grading.path, None, self.nodeid
 
 
 class _Verdict(Exception):

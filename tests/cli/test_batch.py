@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,8 +50,7 @@ def test_reports_do_not_depend_on_jobs(examples: Path, capsys: pytest.CaptureFix
     for jobs in ("1", "2"):
         assert main([str(examples), "--format", "json", "--jobs", jobs]) == 1
         outputs.append(capsys.readouterr().out)
-    graded = [{r["submission"]: r for r in map(json.loads, out.splitlines())} for out in outputs]
-    assert _stable(graded[0]) == _stable(graded[1])
+    assert _stable(_by_name(outputs[0])) == _stable(_by_name(outputs[1]))
     names = [json.loads(line)["submission"] for line in outputs[1].splitlines()]
     assert names == sorted(names) == [str(examples / "buggy.py"), str(examples / "solution.py")]
 
@@ -253,3 +253,25 @@ def test_a_batch_killed_midway_loses_nothing_after_resume(
     assert sorted(p.name for p in (killed / "reports").iterdir()) == sorted(expected)
     assert (killed / "grades.csv").read_bytes() == (clean / "grades.csv").read_bytes()
     capsys.readouterr()
+
+
+def test_a_process_with_threads_grades_through_a_fork_server(
+    examples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(examples), "--format", "json"]) == 1
+    forked = capsys.readouterr().out
+    stop = threading.Event()
+    waiter = threading.Thread(target=stop.wait)
+    waiter.start()  # forking a threaded process is unsafe: the batch must not
+    try:
+        assert checks._batch._context().get_start_method() == "forkserver"
+        assert main([str(examples), "--format", "json"]) == 1
+    finally:
+        stop.set()
+        waiter.join()
+    served = capsys.readouterr().out
+    assert _stable(_by_name(served)) == _stable(_by_name(forked))
+
+
+def _by_name(jsonl: str) -> dict[str, Any]:
+    return {r["submission"]: r for r in map(json.loads, jsonl.splitlines())}
