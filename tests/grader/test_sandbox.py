@@ -214,6 +214,24 @@ def test_a_notebook_error_is_reported_at_its_cell_and_line(tmp_path: Path) -> No
 # -- calls that end, hang or exhaust the worker ----------------------------------------
 
 
+@hostile("raises")
+def test_an_exception_is_an_error_with_its_message_and_traceback(box: Sandbox) -> None:
+    file = str(HOSTILE / "raises.py")
+    outcome = box.call("relu", [Z])
+    assert (outcome.status, outcome.message) == (
+        "error",
+        "ValueError: expected a 3-d array, got 2-d",
+    )
+    assert outcome.traceback is not None
+    assert f'File "{file}", line 12, in relu\n    _check(z)' in outcome.traceback
+    assert f'File "{file}", line 8, in _check' in outcome.traceback
+    unprintable = box.call("relu_mask", [Z])
+    assert unprintable.message == "submission.Unprintable: <exception str() failed>"
+    huge = box.call("softmax", [Z])
+    assert huge.message.startswith("ValueError: xxx") and huge.message.endswith(" [...]")
+    assert len(huge.message) < 5000 and box.restarts == 0
+
+
 @hostile("exits_in_call", ISOLATIONS)
 def test_exiting_in_a_call_spares_the_other_functions(box: Sandbox) -> None:
     crashed = box.call("relu", [Z])
