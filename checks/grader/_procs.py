@@ -29,7 +29,12 @@ _UNSHARE = ["--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc",
 _SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/proc", "/dev", "/sys")
 _SCRATCH_OPTIONS = b"size=64m,mode=1777"  # each; in memory, freed with the namespace
+# `python -I -S`, except that -I's -E would also ignore PYTHONHASHSEED: the environment
+# is ours alone (below), so -s -P keep user site-packages and the script's folder off
+# sys.path, and a fixed hash seed keeps set and dict orders the same from run to run.
+_FLAGS = ("-s", "-S", "-P")
 _ENV = {
+    "PYTHONHASHSEED": "0",
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
     # One BLAS thread: less memory reserved under RLIMIT_AS, and reproducible sums.
@@ -72,7 +77,7 @@ def launch(
     if strategy != "namespaces":
         for name, source in packages.items():
             (lib / name).symlink_to(source)
-        argv = [str(python), "-I", "-S"]
+        argv = [str(python), *_FLAGS]
         if strategy == "user-namespaces":
             argv[:0] = [str(unshare), "--user", "--map-current-user", *_UNSHARE]
         return argv, {"env": env}, nobody
@@ -105,8 +110,7 @@ def launch(
         f"--setgid={nobody[1]}",
         "--",
         str(view / python.relative_to(prefix)),
-        "-I",
-        "-S",
+        *_FLAGS,
     ]
     # Never the worker's own directory, nor what the system needs (libc, unshare, /proc).
     needed = [run, *(Path(p) for p in _SYSTEM)]

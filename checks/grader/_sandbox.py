@@ -1,6 +1,6 @@
 """Run a submission's functions in a separate, limited process and bring back plain data.
 
-One `Sandbox` per submission starts one worker (`_worker.py`, a fresh ``python -I -S``
+One `Sandbox` per submission starts one worker (`_worker.py`, a fresh ``python -s -S -P``
 that imports numpy once) and serves every call with it. A call that kills, hangs or
 confuses the worker gets its status (`crashed`, `timeout`, `invalid`), the worker and
 everything it started are killed, and the next call starts a fresh one, so the other

@@ -1,8 +1,9 @@
 """The worker: a fresh interpreter that loads one submission and runs its functions.
 
-Run by `checks.grader._sandbox` as ``python -I -S _worker.py --init UID GID REQ_FD
-RESP_FD MEMORY_MB CPU_SECONDS OUTPUT_CAP PROCESSES LIBDIR``; it imports nothing of the checker
-(neither `checks` nor `backprop`), only the standard library and, from LIBDIR, numpy.
+Run by `checks.grader._sandbox` as ``python -s -S -P _worker.py --init UID GID
+REQ_FD RESP_FD MEMORY_MB CPU_SECONDS OUTPUT_CAP PROCESSES LIBDIR``; it imports nothing
+of the checker (neither `checks` nor `backprop`), only the standard library and, from
+LIBDIR, numpy.
 
 Protocol, on two dedicated pipes (never stdout): each message is an 8-byte big-endian
 length, then a 4-byte big-endian length and a JSON header, then the arrays the header

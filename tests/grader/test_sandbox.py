@@ -453,6 +453,15 @@ def test_only_the_stdlib_numpy_and_scipy_can_be_imported(isolation: str) -> None
         assert box.call("site_packages_on_path", [0.0]).value == 0.0
 
 
+def test_every_worker_hashes_text_alike() -> None:
+    # A fixed hash seed: a submission that sums over a set of strings sums in one order.
+    hashes = []
+    for _ in range(2):
+        with Sandbox(HOSTILE / "whoami.py") as box:
+            hashes.append(box.call("hash_of_text", [0.0]).value)
+    assert hashes[0] == hashes[1]
+
+
 @pytest.mark.parametrize("isolation", [s for s in STRICT if s == "namespaces"])
 def test_the_checker_cannot_be_imported_even_by_its_path(isolation: str, tmp_path: Path) -> None:
     file = tmp_path / "sneaky.py"

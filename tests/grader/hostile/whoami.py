@@ -23,3 +23,7 @@ def path_length(z):
 
 def site_packages_on_path(z):
     return float(sum("-packages" in entry for entry in sys.path))
+
+
+def hash_of_text(z):
+    return float(hash("backprop") % (1 << 52))
