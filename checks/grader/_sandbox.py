@@ -112,10 +112,18 @@ class Loaded:
 class Outcome:
     """What one call did.
 
-    `value` (status ``ok`` only) is plain data: numpy arrays of a numeric dtype (a
-    numpy scalar comes back as a 0-d array, keeping its dtype), Python floats (for
-    Python numbers), and lists and tuples of them. `mutated` lists the indices of the
-    arguments the call changed in place; `seconds` is the call's wall-clock time.
+    `status` is ``ok`` (it returned), ``error`` (it raised, or the submission did not
+    load, or has no such function), ``timeout`` (past the call's or the total limit),
+    ``crashed`` (the worker ended during the call: an exit, a signal, the CPU limit) or
+    ``invalid`` (it returned something that is not plain numbers, or the worker's reply
+    was malformed). `message` says what happened in words; `traceback` is the
+    submission's, for ``error``.
+
+    `value` (``ok`` only) is plain data: numpy arrays of a numeric dtype (a numpy
+    scalar comes back as a 0-d array keeping its dtype, a list of numbers as an array),
+    Python floats (for Python numbers), and lists and tuples of them (``backward``'s
+    pairs). `mutated` lists the indices of the arguments the call changed in place;
+    `seconds` is the call's wall-clock time.
     """
 
     status: Status
@@ -165,6 +173,12 @@ class Sandbox:
         Files and directories the submission must not read (the grading configuration,
         say); the submission's own directory is always hidden. Only the ``namespaces``
         isolation can hide them; otherwise make them unreadable to ``nobody``.
+
+    Notes
+    -----
+    Costs, measured on 2 cores: starting the worker (an interpreter and numpy) takes
+    about 0.1-0.2 s, a call on small arrays about 0.3 ms, a restart after a crash the
+    same as a start, `close` about 10 ms. One sandbox serves one thread at a time.
 
     Examples
     --------
