@@ -261,7 +261,7 @@ def describe_exit(process: subprocess.Popen[bytes], *, cpu_seconds: int, memory_
     """How the worker ended, in words (its init reports signal `n` as status `128 + n`)."""
     code = process.poll()
     if code is None:
-        return "it is still running"
+        return "it closed its end of the reply pipe, and was killed"
     if code > 128:
         code = 128 - code
     if code >= 0:

@@ -477,8 +477,8 @@ class Sandbox:
         except (EOFError, BrokenPipeError):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 worker.process.wait(timeout=1)
+            how = self._describe(worker)  # before we kill what is left
             self._stop()
-            how = self._describe(worker)
             return Outcome("crashed", message=f"{what} ended the worker: {how}")
 
     def _describe(self, worker: _Worker) -> str:

@@ -246,6 +246,16 @@ def test_exiting_in_a_call_spares_the_other_functions(box: Sandbox) -> None:
     assert box.restarts == 1
 
 
+@hostile("closes_pipes")
+def test_closing_the_protocol_pipes_is_a_crash(box: Sandbox) -> None:
+    outcome = box.call("relu", [Z])
+    assert (outcome.status, outcome.message) == (
+        "crashed",
+        "`relu` ended the worker: it exited with status 1 (os._exit, or a fatal error)",
+    )
+    assert box.call("softmax", [Z]).status == "ok"
+
+
 @hostile("segfault", ISOLATIONS)
 def test_a_segmentation_fault_is_a_crash(box: Sandbox) -> None:
     outcome = box.call("relu", [Z])
