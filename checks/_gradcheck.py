@@ -136,11 +136,9 @@ def check_gradient(
     if not isinstance(directions, int | np.integer) or directions < 1:
         raise ValueError(f"`directions` must be a positive integer, got {directions!r}")
     start = time.perf_counter()
-    if kinks is None:
-        kinks = getattr(f, "kinks", None)
-    if m is None:
-        m = getattr(f, "m", None)
     p = _Problem(f, x, kinks=kinks, batched=batched, base=mode == "full")
+    if m is None:
+        m = getattr(p.f, "m", None)
     grads = _grad_blocks(p, grad)
     if mode == "directional":
         return directional_report(p, grads, method, rtol, atol, rng, directions, m, start)

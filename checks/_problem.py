@@ -138,14 +138,21 @@ class _Problem:
             raise TypeError(f"`f` must be callable, got {type(f).__name__}")
         if kinks is not None and not callable(kinks):
             raise TypeError(f"`kinks` must be callable or None, got {type(kinks).__name__}")
+        spec = getattr(f, "network", None)
+        if spec is not None and getattr(f, "along_axes", None) is None:
+            # the notes' network loss, declared as `f.network = (X, Y, kind)`: evaluated
+            # by `NetworkLoss`, which reuses what a perturbation leaves unchanged
+            from checks._network import NetworkLoss
+
+            f = NetworkLoss(spec[0], spec[1], kind=spec[2])
         self.f = f
         self.layout, self.x = layout_of(x)
-        self.kinks = kinks
+        self.kinks = kinks if kinks is not None else getattr(f, "kinks", None)
         self.batched = bool(getattr(f, "batched", False) if batched is None else batched)
         self.axes = getattr(f, "along_axes", None)
         self.evaluations = 0
         self.scalar = scalar
-        self.pattern = None if kinks is None else self._pattern(self.layout.unflatten(self.x))
+        self.pattern = None if self.kinks is None else self._pattern(self.layout.unflatten(self.x))
         self.f0 = np.full(1, np.nan)
         self.out_shape: tuple[int, ...] = ()
         self.dtype = np.dtype(self.layout.dtype)

@@ -77,7 +77,7 @@ def taylor_test(
         raise ValueError(f"`steps` must be an integer ≥ 3, got {steps!r}")
     if not np.isfinite(largest) or largest <= 0:
         raise ValueError(f"`largest` must be a positive number, got {largest!r}")
-    p = _Problem(f, x, kinks=kinks if kinks is not None else getattr(f, "kinks", None))
+    p = _Problem(f, x, kinks=kinks)
     g = _flat_grad(p, grad)
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
     u = gen.standard_normal(p.layout.size)
