@@ -461,6 +461,7 @@ def test_only_the_stdlib_numpy_and_scipy_can_be_imported(isolation: str) -> None
         scipy, hypothesis, pytest_, backprop, checks = box.call("can_import", [0.0]).value
         assert (scipy, hypothesis, pytest_, backprop, checks) == (1.0, 0.0, 0.0, 0.0, 0.0)
         assert box.call("site_packages_on_path", [0.0]).value == 0.0
+        assert box.call("dumpable", [0.0]).value == 0.0  # no ptrace by another worker
 
 
 def test_every_worker_hashes_text_alike() -> None:

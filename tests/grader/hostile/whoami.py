@@ -27,3 +27,9 @@ def site_packages_on_path(z):
 
 def hash_of_text(z):
     return float(hash("backprop") % (1 << 52))
+
+
+def dumpable(z):
+    import ctypes
+
+    return float(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))  # PR_GET_DUMPABLE
