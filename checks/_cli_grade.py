@@ -124,6 +124,12 @@ def run(args: argparse.Namespace) -> int:
     jobs = args.jobs or default_jobs()
     try:
         graded = grade_all(todo, config, seed=seed, jobs=jobs, on_report=on_report)
+    except KeyboardInterrupt:
+        kept_now = f"; the reports graded so far are in `{store.reports}`" if store else ""
+        print(f"backprop-check: interrupted{kept_now}", file=sys.stderr)
+        if store is not None:
+            print("backprop-check: run it again with --resume to finish", file=sys.stderr)
+        return 130
     finally:
         if progress is not None:
             progress.close()

@@ -80,6 +80,7 @@ def write_class(
     kinds = sorted(HOSTILE)
     sources += [HOSTILE[kinds[i % len(kinds)]] for i in range(hostile)]
     draw.shuffle(sources)
+    folder.mkdir(parents=True, exist_ok=True)
     keys = []
     for i, source in enumerate(sources):
         if i % 2:

@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -65,9 +66,17 @@ def test_each_function_is_a_test_that_fails_with_the_checkers_verdict(
 
 
 def test_a_correct_submission_passes_every_test(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest(*PLUGIN, "--submission", str(EXAMPLES / "solution.py"))
+    result = pytester.runpytest(
+        *PLUGIN, "--submission", str(EXAMPLES / "solution.py"), "--junitxml=junit.xml"
+    )
     result.assert_outcomes(passed=14)
     assert result.ret == pytest.ExitCode.OK
+    cases = ET.parse(pytester.path / "junit.xml").getroot().iter("testcase")
+    properties = {
+        case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+        for case in cases
+    }
+    assert properties == {name: {"verdict": "pass", "points": "1.0"} for name in CONTRACT}
 
 
 def test_collects_one_item_per_contract_function_and_k_selects(pytester: pytest.Pytester) -> None:
