@@ -11,9 +11,9 @@ which grades it and sends back its report as JSON. So:
   with `error` set and every function `error` (`error_report`), and the batch goes on;
 - every submission is graded from the same state, so the reports do not depend on
   `jobs` or on the order of grading;
-- a grading process dies with the batch (`PR_SET_PDEATHSIG` on Linux), so a batch
-  killed with ``kill -9`` leaves no grader behind (the sandbox's worker ends when its
-  pipes close, or at its CPU limit).
+- a grading process dies with the batch (`PR_SET_PDEATHSIG` on Linux), killing its
+  sandbox's processes first, so a batch killed with ``kill -9`` or stopped with Ctrl-C
+  leaves no grader behind.
 
 What the submission prints never reaches the batch's stdout (the sandbox keeps it), and
 neither does anything the grading process prints (its stdout goes to stderr).
@@ -26,8 +26,10 @@ import ctypes
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -280,7 +282,46 @@ def _child(
 
 
 def _exit_on_term(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # unwinds, so the sandbox kills its worker
+    """Stop grading now: kill the sandbox's processes, remove its folder, exit.
+
+    Not by raising SystemExit: a signal handler can run anywhere, Hypothesis's garbage
+    collector callbacks included, where an exception is printed and ignored.
+    """
+    homes = _kill_descendants()
+    for home in homes:
+        shutil.rmtree(home, ignore_errors=True)
+    os._exit(128 + signum)
+
+
+def _kill_descendants() -> set[Path]:
+    """SIGKILL every process this one started, and the sessions they lead.
+
+    Returns the sandbox folders they ran in (`backprop-check-*` in the temporary folder).
+    """
+    table: dict[int, tuple[int, int]] = {}  # pid -> (ppid, sid)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                fields = stat[stat.rindex(")") + 2 :].split()
+                table[int(entry)] = (int(fields[1]), int(fields[3]))
+    mine = {os.getpid()}
+    grown = True
+    while grown:
+        more = {p for p, (ppid, sid) in table.items() if ppid in mine or sid in mine} - mine
+        mine |= more
+        grown = bool(more)
+    mine.discard(os.getpid())
+    homes = set()
+    temporary = Path(tempfile.gettempdir()).resolve()
+    for pid in mine:
+        with contextlib.suppress(OSError):
+            home = Path(os.readlink(f"/proc/{pid}/cwd")).parent
+            if home.parent == temporary and home.name.startswith("backprop-check-"):
+                homes.add(home)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return homes
 
 
 def _die_with_parent(parent: int | None) -> None:

@@ -125,14 +125,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         graded = grade_all(todo, config, seed=seed, jobs=jobs, on_report=on_report)
     except KeyboardInterrupt:
+        graded = None
+    finally:
+        if progress is not None:
+            progress.close()
+    if graded is None:
         kept_now = f"; the reports graded so far are in `{store.reports}`" if store else ""
         print(f"backprop-check: interrupted{kept_now}", file=sys.stderr)
         if store is not None:
             print("backprop-check: run it again with --resume to finish", file=sys.stderr)
         return 130
-    finally:
-        if progress is not None:
-            progress.close()
     reports = sorted({**kept, **graded}.values(), key=lambda r: r["submission"])
     if store is None:
         color = args.format == "text" and sys.stdout.isatty()

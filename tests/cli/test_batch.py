@@ -105,11 +105,15 @@ def test_resume_grades_only_the_submissions_without_a_report(
     assert (out / "reports" / "buggy.py.json").stat().st_mtime_ns == kept
     assert _stable(_reports(out / "reports")) == _stable(first)
     assert (out / "grades.csv").read_text(encoding="utf-8").count("\n") == 3
-    # Nothing missing: nothing graded, the output written again from the reports.
+    # Nothing missing: nothing graded, the output written again from the reports; a
+    # report of a submission no longer in the folder is left out, and said so.
     log.unlink()
+    (out / "reports" / "gone.py.json").write_bytes((out / "reports" / "buggy.py.json").read_bytes())
+    capsys.readouterr()
     assert main([*argv, "--resume"]) == 1
     assert not log.exists()
-    capsys.readouterr()
+    assert "1 report(s)" in capsys.readouterr().err
+    assert (out / "grades.csv").read_text(encoding="utf-8").count("\n") == 3
 
 
 def test_resume_refuses_reports_of_another_seed(
@@ -275,3 +279,32 @@ def test_a_process_with_threads_grades_through_a_fork_server(
 
 def _by_name(jsonl: str) -> dict[str, Any]:
     return {r["submission"]: r for r in map(json.loads, jsonl.splitlines())}
+
+
+def test_ctrl_c_stops_a_batch_cleanly_and_says_how_to_resume(
+    small_class: Path, fast_config: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    )
+    batch = subprocess.Popen(
+        [sys.executable, "-m", "checks", str(small_class), "--output", str(out), "--jobs", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not list((out / "reports").glob("*.json")):
+        assert batch.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    os.killpg(batch.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    stdout, stderr = batch.communicate(timeout=60)
+    assert batch.returncode == 130
+    assert stdout == ""
+    assert stderr.endswith("backprop-check: run it again with --resume to finish\n")
+    assert "Traceback" not in stderr
+    assert 1 <= len(list((out / "reports").glob("*.json"))) < 7
+    assert not list(out.rglob("*.part"))
