@@ -12,6 +12,10 @@ student sees:
 - a cell tagged ``skip`` or ``skip-grading`` is left out (in Jupyter: View > Cell
   Toolbar > Tags), for scratch work or slow experiments the grader should not run.
 
+A notebook exported as a script (``jupyter nbconvert --to script``) runs alike: there,
+``get_ipython()`` answers magics and shell escapes with nothing (running the body of
+the four cell magics above), and ``display(x)`` prints ``repr(x)``.
+
 Each cell is compiled under the name ``"FILE, cell N"``, N counting every cell of the
 notebook from 1 (markdown cells included, as one counts them scrolling down), so an
 error is reported at the cell and line the student sees. A `.py` file is one cell named

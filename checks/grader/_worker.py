@@ -17,6 +17,7 @@ messages; the checker validates every byte it reads back on its own side.
 
 from __future__ import annotations
 
+import builtins
 import io
 import json
 import linecache
@@ -124,6 +125,31 @@ def _kill_children() -> None:
             continue
 
 
+def _notebook_builtins(module: types.ModuleType) -> dict[str, Any]:
+    """What Jupyter gives a notebook, for one exported as a script (`jupyter nbconvert`).
+
+    ``get_ipython()`` answers with magics and shell escapes that do nothing, except
+    the cell magics whose body is Python (`checks.grader._source`), whose body runs;
+    ``display(x)`` prints ``repr(x)``. Builtins, so they are not among the names the
+    submission defines.
+    """
+
+    class Shell:
+        def run_cell_magic(self, magic: str, line: str, cell: str) -> None:
+            if magic in ("time", "timeit", "capture", "prun"):
+                exec(compile(cell, f"<%%{magic} cell>", "exec"), module.__dict__)
+
+        def __getattr__(self, name: str) -> Any:
+            return lambda *args, **kwargs: None
+
+    shell = Shell()
+
+    def display(*objects: Any, **options: Any) -> None:
+        print(*map(repr, objects))
+
+    return {"get_ipython": lambda: shell, "display": display}
+
+
 def _orphan_watch(fd: int) -> None:
     """End the worker when the checker's end of the request pipe closes (the checker died)."""
 
@@ -165,6 +191,7 @@ def main(argv: list[str]) -> int:
     )
     asarray, dumps, loads = np.asarray, json.dumps, json.loads
     module = types.ModuleType("submission")
+    module.__dict__["__builtins__"] = dict(vars(builtins), **_notebook_builtins(module))
     cell_names: set[str] = set()
     sys.modules["submission"] = module
     reader = os.fdopen(req_fd, "rb", buffering=0)

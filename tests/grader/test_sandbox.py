@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from checks.grader import LoadError, Sandbox, SandboxError, _procs, _sandbox
+from checks.grader import Loaded, LoadError, Sandbox, SandboxError, _procs, _sandbox
 
 HOSTILE = Path(__file__).parent / "hostile"
 REPO = Path(__file__).resolve().parents[2]
@@ -178,6 +178,26 @@ def test_a_submission_that_does_not_load_gets_an_error_for_every_call(
         outcome = box.call("relu", [Z])
         assert outcome.status == "error"
         assert outcome.message.startswith("the submission did not load: ")
+
+
+def test_a_notebook_exported_as_a_script_runs_as_in_jupyter(tmp_path: Path) -> None:
+    file = tmp_path / "exported.py"  # what `jupyter nbconvert --to script` writes
+    file.write_text(
+        textwrap.dedent("""\
+        #!/usr/bin/env python
+        # In[1]:
+        get_ipython().run_line_magic('matplotlib', 'inline')
+        import numpy as np
+        get_ipython().system('pip install numpy')
+        # In[2]:
+        get_ipython().run_cell_magic('time', '', 'def relu(z):\\n    return np.maximum(z, 0)\\n')
+        display(np.zeros(2))
+        """)
+    )
+    with Sandbox(file) as box:
+        assert box.load() == Loaded(("relu",))
+        np.testing.assert_array_equal(box.call("relu", [Z]).value, np.maximum(Z, 0))
+        assert box.stdout == "array([0., 0.])\n"
 
 
 def test_a_syntax_error_is_reported_with_file_line_and_message(tmp_path: Path) -> None:
