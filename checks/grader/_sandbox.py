@@ -74,6 +74,10 @@ _START_SECONDS = 30.0
 _PROCESSES = 256  # RLIMIT_NPROC of a worker running as nobody
 _MAX_REPLY = 64 << 20  # bytes; results at test points are small, and this is held in memory
 _WORKER = Path(__file__).with_name("_worker.py")
+_ONLY_NUMPY = (
+    " (a submission can import the standard library, numpy and scipy only;"
+    " in a notebook, tag the cells that plot or install with `skip`)"
+)
 _CHOSEN: dict[tuple[str, int], tuple[str, str]] = {}  # (python, euid) -> (strategy, why)
 
 
@@ -367,6 +371,8 @@ class Sandbox:
         self._stop()  # nothing more to run
         if not self._source.owns(cell_name):
             line = None
+        if message.startswith("ModuleNotFoundError"):
+            message += _ONLY_NUMPY
         return Loaded((), LoadError(file, line, message, self._source.cell_number(cell_name)))
 
     # -- the worker --------------------------------------------------------------
