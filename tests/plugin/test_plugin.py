@@ -12,9 +12,11 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import checks._batch
 from backprop import CONTRACT
 from checks.cli import main
 
@@ -172,3 +174,44 @@ def test_importing_the_plugin_imports_no_grader() -> None:
         cwd=Path(__file__).parents[2],
     )
     assert imported.stdout.strip() == "[]"
+
+
+def test_graded_once_per_session_and_hostile_text_is_made_inert(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    def fake_grade_all(submissions: Any, config: Any, **kwargs: Any) -> dict[str, Any]:
+        calls.append([s.key for s in submissions])
+        functions = {
+            name: {
+                "verdict": "pass",
+                "points": 1.0,
+                "max_points": 1.0,
+                "diagnosis": [],
+                "message": "",
+            }
+            for name in CONTRACT
+        }
+        functions["relu"] = {
+            "verdict": "error",
+            "points": 0.0,
+            "max_points": 2.0,
+            "diagnosis": [],
+            "message": "boom \x1b[2J\u202eevil",
+        }
+        report = {
+            "submission": "solution.py",
+            "score": 13.0,
+            "max_score": 15.0,
+            "functions": functions,
+            "output": "",
+        }
+        return {submissions[0].key: report}
+
+    monkeypatch.setattr(checks._batch, "grade_all", fake_grade_all)
+    result = pytester.runpytest(*PLUGIN, "--submission", str(EXAMPLES / "solution.py"))
+    result.assert_outcomes(passed=13, failed=1)
+    assert calls == [["solution.py"]]
+    result.stdout.fnmatch_lines(["ERROR relu (0 / 2 points)", "", "boom \\x1b[2J\\u202eevil"])
+    assert "\x1b[2J" not in result.stdout.str() and "\u202e" not in result.stdout.str()
