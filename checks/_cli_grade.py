@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -166,10 +168,11 @@ def _write_output(store: Store, reports: list[Report], form: str, subs: list[Sub
 
 
 class _Progress:
-    """`[#######.......]  12/200  alice.py` on one line of a terminal, redrawn in place."""
+    """`[#######.......]  12/200  0:14  alice.py` on one line of a terminal, redrawn in place."""
 
     def __init__(self, total: int, done: int, stream: TextIO, width: int = 30) -> None:
         self.total, self.done, self.stream, self.width = total, done, stream, width
+        self.started = time.monotonic()
         self._draw("")
 
     def advance(self, name: str) -> None:
@@ -179,11 +182,14 @@ class _Progress:
     def _draw(self, name: str) -> None:
         filled = self.width * self.done // max(self.total, 1)
         bar = "#" * filled + "." * (self.width - filled)
-        shown = name if len(name) <= 40 else "…" + name[-39:]
-        shown = "".join(c if c.isprintable() else "?" for c in shown)
-        self.stream.write(
-            f"\r\x1b[K[{bar}] {self.done:>{len(str(self.total))}}/{self.total} {shown}"
-        )
+        minutes, seconds = divmod(int(time.monotonic() - self.started), 60)
+        line = f"[{bar}] {self.done:>{len(str(self.total))}}/{self.total} {minutes}:{seconds:02d} "
+        # The whole line must fit the terminal, or redrawing it in place breaks.
+        room = shutil.get_terminal_size().columns - 1 - len(line)
+        shown = "".join(c if c.isprintable() else "?" for c in name)
+        if len(shown) > room:
+            shown = "…" + shown[len(shown) - room + 1 :] if room > 1 else ""
+        self.stream.write("\r\x1b[K" + line + shown)
         self.stream.flush()
 
     def close(self) -> None:
