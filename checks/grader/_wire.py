@@ -37,6 +37,7 @@ _FRAME = struct.Struct(">Q")
 _HEADER = struct.Struct(">I")
 _NUMERIC = "biufc"
 _MAX_DEPTH = 8
+_MAX_JSON = 1 << 20
 _MAGIC = b"\x93NUMPY"
 
 
@@ -165,6 +166,8 @@ def receive(fd: int, deadline: float, max_bytes: int) -> tuple[dict[str, Any], l
         raise Malformed(f"a frame of {size} bytes")
     body = _read(fd, size, deadline)
     (json_size,) = _HEADER.unpack_from(body)
+    if json_size > _MAX_JSON:  # parsed into Python objects: many times its size
+        raise Malformed(f"a header of {json_size} bytes")
     try:
         header = json.loads(body[_HEADER.size : _HEADER.size + json_size])
     except (ValueError, RecursionError) as error:

@@ -36,6 +36,7 @@ _FRAME = struct.Struct(">Q")
 _HEADER = struct.Struct(">I")
 _NUMERIC = "biufc"
 _MAX_DEPTH = 8
+_MAX_TEXT = 20_000  # characters of a message or a traceback sent back
 _PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -315,8 +316,8 @@ def main(argv: list[str]) -> int:
             message, text = f"raised {type(error).__name__}", ""
         return {
             "status": "error",
-            "message": message,
-            "traceback": text,
+            "message": message[:_MAX_TEXT],
+            "traceback": text[-_MAX_TEXT:],
             "exception": type(error).__name__,
             "memory": isinstance(error, MemoryError),
             "where": None if where is None else [where.filename, where.lineno],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
+import threading
 import time
 from typing import Any
 
@@ -28,14 +30,20 @@ def header_npy(descr: str, shape: str, data: bytes = b"") -> bytes:
     return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + data
 
 
-def through_a_pipe(data: bytes) -> tuple[dict[str, Any], list[bytes]]:
+def through_a_pipe(data: bytes, max_bytes: int = 1 << 20) -> tuple[dict[str, Any], list[bytes]]:
     read, write = os.pipe()
+
+    def writer() -> None:
+        with contextlib.suppress(BrokenPipeError), os.fdopen(write, "wb") as stream:
+            stream.write(data)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
     try:
-        os.write(write, data)
-        os.close(write)
-        return _wire.receive(read, time.monotonic() + 1, 1 << 20)
+        return _wire.receive(read, time.monotonic() + 5, max_bytes)
     finally:
         os.close(read)
+        thread.join()
 
 
 @pytest.mark.parametrize(
@@ -117,6 +125,9 @@ def test_a_frame_is_read_whole_and_checked() -> None:
         through_a_pipe((1 << 60).to_bytes(8, "big"))
     with pytest.raises(_wire.Malformed, match="do not add up"):
         through_a_pipe((len(frame) + 1).to_bytes(8, "big") + frame + b"d")
+    big = (2 << 20).to_bytes(4, "big") + b" " * (2 << 20)
+    with pytest.raises(_wire.Malformed, match="a header of 2097152 bytes"):
+        through_a_pipe(len(big).to_bytes(8, "big") + big, max_bytes=4 << 20)
     with pytest.raises(EOFError):
         through_a_pipe(len(frame).to_bytes(8, "big") + frame[:-1])
 
