@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class Config:
     call_timeout: float = 10.0
     total_timeout: float = 120.0
     memory_mb: int = 1024
+    path: Path | None = None  # the file it was read from: hidden from submissions
 
     def name_of(self, function: str) -> str:
         """The name the submission defines for a contract function."""
@@ -121,7 +122,7 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"cannot read the configuration `{path}`: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"`{path}` is not valid TOML: {exc}") from exc
-    return Config.from_mapping(data, source=str(path))
+    return replace(Config.from_mapping(data, source=str(path)), path=path.resolve())
 
 
 def _function(name: object, key: str, source: str) -> None:

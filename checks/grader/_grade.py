@@ -84,6 +84,7 @@ def grade_submission(
         call_timeout=config.call_timeout,
         total_timeout=config.total_timeout,
         memory_mb=config.memory_mb,
+        hide=[config.path] if config.path is not None else [],
     ) as box:
         loaded = box.load()
         for fid in CONTRACT:

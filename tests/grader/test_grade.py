@@ -17,6 +17,7 @@ import backprop
 from backprop import CONTRACT
 from backprop.catalog import FORMULAS
 from checks.formats import Report, check_report
+from checks.grader import Sandbox
 from checks.grader._config import Config, ConfigError, load_config
 from checks.grader._grade import draw_points, grade_submission
 from checks.grader._judge import Case, judge_function, special_cases
@@ -333,3 +334,22 @@ def test_the_contract_configuration_example_loads(tmp_path: Path) -> None:
     path = tmp_path / "grading.toml"
     path.write_text('loss = "categorical"          # or "notes", the default\n')
     assert load_config(path).loss == "categorical"
+
+
+def test_the_submission_cannot_read_the_grading_configuration(tmp_path: Path) -> None:
+    secret = tmp_path / "instructor"
+    secret.mkdir()
+    config_path = secret / "grading.toml"
+    config_path.write_text('examples = 3\nhidden = ["backward"]\n')
+    path = submission(
+        tmp_path,
+        relu=f"def relu(z):\n    open({str(config_path)!r}).read()\n    return np.maximum(z, 0.0)",
+    )
+    with Sandbox(REPO / "examples" / "solution.py") as box:
+        box.load()
+        isolation = box.isolation
+    if not isolation.startswith("namespaces"):
+        pytest.skip(f"only the namespaces isolation hides files; this machine has {isolation!r}")
+    report = grade(path, load_config(config_path))
+    assert verdicts(report)["relu"] == "error"
+    assert "grading.toml" in report["functions"]["relu"]["message"]
