@@ -72,6 +72,34 @@ def probabilities(name: str, y_hat: object) -> Array:
     return arr
 
 
+def predictions(y_hat: object, y: object) -> tuple[Array, Array]:
+    """`y_hat` (probabilities) and `y` (labels), both 2-D and of the same shape."""
+    y_hat_arr = probabilities("y_hat", y_hat)
+    y_arr = as_array("y", y, ndim=2, finite=True)
+    same_shape("y_hat", y_hat_arr, "y", y_arr)
+    return y_hat_arr, y_arr
+
+
+def elementwise(name_a: str, a: object, name_b: str, b: object) -> tuple[Array, Array]:
+    """Two 2-D arrays of the same shape, for an elementwise formula."""
+    a_arr, b_arr = as_array(name_a, a, ndim=2), as_array(name_b, b, ndim=2)
+    same_shape(name_a, a_arr, name_b, b_arr)
+    return a_arr, b_arr
+
+
+def product(
+    name_a: str, a: object, name_b: str, b: object, *, axes: tuple[int, int], what: str
+) -> tuple[Array, Array]:
+    """Two 2-D arrays whose dimensions `a.shape[axes[0]]`, `b.shape[axes[1]]` must agree."""
+    a_arr, b_arr = as_array(name_a, a, ndim=2), as_array(name_b, b, ndim=2)
+    if a_arr.shape[axes[0]] != b_arr.shape[axes[1]]:
+        raise ValueError(
+            f"`{name_a}` {a_arr.shape} and `{name_b}` {b_arr.shape} must have the same "
+            f"number of {what}"
+        )
+    return a_arr, b_arr
+
+
 def params_list(params: object, *, finite: bool = True) -> list[tuple[Array, Array]]:
     """`params` as a list of `(W_l, b_l)` with `W_l` `(n_l, n_{l-1})`, `b_l` `(n_l, 1)`."""
     if isinstance(params, np.ndarray) or not isinstance(params, Sequence) or not params:

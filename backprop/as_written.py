@@ -61,9 +61,7 @@ def decide(a: Array) -> Array:
 
 def loss(y_hat: Array, y: Array) -> Array:
     """`-(1/m) Σ_k [y_kᵀ log ŷ_k + (1-y_k)ᵀ log(1-ŷ_k)]` with `np.vdot` (notes, line 11). Holds."""
-    y_hat = v.probabilities("y_hat", y_hat)
-    y = v.as_array("y", y, ndim=2, finite=True)
-    v.same_shape("y_hat", y_hat, "y", y)
+    y_hat, y = v.predictions(y_hat, y)
     m = y.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         total = sum(
@@ -80,9 +78,7 @@ def dL_dyhat(y_hat: Array, y: Array) -> Array:
     example; with examples as columns it is `(n_L, m)`. This returns the notes' layout,
     `(m, n_L)`; its values are right.
     """
-    y_hat = v.probabilities("y_hat", y_hat)
-    y = v.as_array("y", y, ndim=2, finite=True)
-    v.same_shape("y_hat", y_hat, "y", y)
+    y_hat, y = v.predictions(y_hat, y)
     m = y.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         return ((1 / m) * ((1 - y) / (1 - y_hat) - y / y_hat)).T
@@ -103,9 +99,7 @@ def dL_daL(y_hat: Array, y: Array) -> Array:
     Erratum E2: it follows from the diagonal Jacobian of E1. Under the notes' loss the
     true gradient differs; the shortcut is exact only for the categorical cross-entropy.
     """
-    y_hat = v.probabilities("y_hat", y_hat)
-    y = v.as_array("y", y, ndim=2, finite=True)
-    v.same_shape("y_hat", y_hat, "y", y)
+    y_hat, y = v.predictions(y_hat, y)
     m = y.shape[1]
     return (1 / m) * (np.multiply(1 - y, y_hat) - np.multiply(y, 1 - y_hat))
 
@@ -116,33 +110,21 @@ def dL_dz(dL_da: Array, z: Array) -> Array:
     Erratum E3: the line above the box, and the summary (line 41), have the elementwise
     product `*`; the boxed `+` is wrong.
     """
-    dL_da = v.as_array("dL_da", dL_da, ndim=2)
-    z = v.as_array("z", z, ndim=2)
-    v.same_shape("dL_da", dL_da, "z", z)
+    dL_da, z = v.elementwise("dL_da", dL_da, "z", z)
     return dL_da + relu_mask(z)
 
 
 def dL_da(W_next: Array, dL_dz_next: Array) -> Array:
     """`∂L/∂a_l = ᵀW_{l+1} ∂L/∂z_{l+1}` (notes, line 44). Holds."""
-    W_next = v.as_array("W_next", W_next, ndim=2)
-    dL_dz_next = v.as_array("dL_dz_next", dL_dz_next, ndim=2)
-    if W_next.shape[0] != dL_dz_next.shape[0]:
-        raise ValueError(
-            f"`W_next` {W_next.shape} and `dL_dz_next` {dL_dz_next.shape} must have the "
-            "same number of rows n_{l+1}"
-        )
+    W_next, dL_dz_next = v.product(
+        "W_next", W_next, "dL_dz_next", dL_dz_next, axes=(0, 0), what="rows n_{l+1}"
+    )
     return W_next.T @ dL_dz_next
 
 
 def dL_dW(dL_dz: Array, a_prev: Array) -> Array:
     """`∂L/∂W_l = ∂L/∂z_l ᵀa_{l-1}` (notes, line 88), with `a_0 = X`. Holds."""
-    dL_dz = v.as_array("dL_dz", dL_dz, ndim=2)
-    a_prev = v.as_array("a_prev", a_prev, ndim=2)
-    if dL_dz.shape[1] != a_prev.shape[1]:
-        raise ValueError(
-            f"`dL_dz` {dL_dz.shape} and `a_prev` {a_prev.shape} must have the same number "
-            "of columns m"
-        )
+    dL_dz, a_prev = v.product("dL_dz", dL_dz, "a_prev", a_prev, axes=(1, 1), what="columns m")
     return dL_dz @ a_prev.T
 
 

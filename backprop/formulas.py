@@ -92,9 +92,7 @@ def loss(y_hat: Array, y: Array, *, kind: str = "notes") -> Array:
     `loss_from_logits`, which stays accurate where `ŷ` itself underflows.
     """
     v.check_loss(kind)
-    y_hat = v.probabilities("y_hat", y_hat)
-    y = v.as_array("y", y, ndim=2, finite=True)
-    v.same_shape("y_hat", y_hat, "y", y)
+    y_hat, y = v.predictions(y_hat, y)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = _weighted(y, np.log(y_hat))
         if kind == "notes":
@@ -157,9 +155,7 @@ def dL_dyhat(y_hat: Array, y: Array, *, kind: str = "notes") -> Array:
     A term whose weight is 0 contributes 0, even where `ŷ` is 0 or 1.
     """
     v.check_loss(kind)
-    y_hat = v.probabilities("y_hat", y_hat)
-    y = v.as_array("y", y, ndim=2, finite=True)
-    v.same_shape("y_hat", y_hat, "y", y)
+    y_hat, y = v.predictions(y_hat, y)
     m = y.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         g = -_ratio(y, y_hat)
@@ -190,9 +186,7 @@ def dL_daL(y_hat: Array, y: Array, *, kind: str = "notes") -> Array:
     `(ŷ - y)/m` for one-hot labels.
     """
     v.check_loss(kind)
-    y_hat = v.probabilities("y_hat", y_hat)
-    y = v.as_array("y", y, ndim=2, finite=True)
-    v.same_shape("y_hat", y_hat, "y", y)
+    y_hat, y = v.predictions(y_hat, y)
     m = y.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         yhat_g = -y / m
@@ -206,9 +200,7 @@ def dL_dz(dL_da: Array, z: Array) -> Array:
 
     Elementwise product; `dL_da` and `z` are both `(n_l, m)`.
     """
-    dL_da = v.as_array("dL_da", dL_da, ndim=2)
-    z = v.as_array("z", z, ndim=2)
-    v.same_shape("dL_da", dL_da, "z", z)
+    dL_da, z = v.elementwise("dL_da", dL_da, "z", z)
     return dL_da * relu_mask(z)
 
 
@@ -217,13 +209,9 @@ def dL_da(W_next: Array, dL_dz_next: Array) -> Array:
 
     `W_next` is `W_{l+1}` `(n_{l+1}, n_l)`; `dL_dz_next` is `(n_{l+1}, m)`.
     """
-    W_next = v.as_array("W_next", W_next, ndim=2)
-    dL_dz_next = v.as_array("dL_dz_next", dL_dz_next, ndim=2)
-    if W_next.shape[0] != dL_dz_next.shape[0]:
-        raise ValueError(
-            f"`W_next` {W_next.shape} and `dL_dz_next` {dL_dz_next.shape} must have the "
-            "same number of rows n_{l+1}"
-        )
+    W_next, dL_dz_next = v.product(
+        "W_next", W_next, "dL_dz_next", dL_dz_next, axes=(0, 0), what="rows n_{l+1}"
+    )
     return W_next.T @ dL_dz_next
 
 
@@ -232,13 +220,7 @@ def dL_dW(dL_dz: Array, a_prev: Array) -> Array:
 
     `dL_dz` is `(n_l, m)`, `a_prev` is `a_{l-1}` `(n_{l-1}, m)`, with `a_0 = X`.
     """
-    dL_dz = v.as_array("dL_dz", dL_dz, ndim=2)
-    a_prev = v.as_array("a_prev", a_prev, ndim=2)
-    if dL_dz.shape[1] != a_prev.shape[1]:
-        raise ValueError(
-            f"`dL_dz` {dL_dz.shape} and `a_prev` {a_prev.shape} must have the same number "
-            "of columns m"
-        )
+    dL_dz, a_prev = v.product("dL_dz", dL_dz, "a_prev", a_prev, axes=(1, 1), what="columns m")
     return dL_dz @ a_prev.T
 
 
