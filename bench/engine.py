@@ -1,7 +1,8 @@
 """Benchmark of the numerical-gradient engine against its peers, on the notes' network.
 
 Run ``python bench/engine.py`` (sizes S, M, L) or ``python bench/engine.py --xl`` (and
-XL); ``--slow`` also runs numdifftools at L and XL (about half a minute each), and
+XL); ``--slow`` also runs numdifftools at L (about a minute) and ``--slower`` at XL
+(many minutes), and
 ``--trials N`` sets the seeded trials of the statistical targets. It prints Markdown:
 the tables of `docs/benchmarks.md` come from it.
 
@@ -87,7 +88,7 @@ def accuracy(numerical: Array, analytic: Array) -> tuple[float, float]:
     return float(np.max(np.abs(d))), float(np.linalg.norm(d) / np.linalg.norm(analytic))
 
 
-def run_size(name: str, slow: bool, rows: list[dict[str, Any]]) -> None:
+def run_size(name: str, slow: set[str], rows: list[dict[str, Any]]) -> None:
     sizes, m = SIZES[name]
     params, X, Y = make_point(sizes, m)
     grads = param_blocks(net.backward(params, X, Y))
@@ -114,6 +115,7 @@ def run_size(name: str, slow: bool, rows: list[dict[str, Any]]) -> None:
                 note=note,
             )
         )
+        print_row(rows[-1])
 
     add("2P black-box forward passes", fwd2P, 2 * P, None, "the unit of the last column")
     for method in ("central", "richardson", "complex", "forward"):
@@ -167,12 +169,13 @@ def run_size(name: str, slow: bool, rows: list[dict[str, Any]]) -> None:
     except ImportError:
         add("numdifftools.Gradient", float("nan"), "-", None, "not installed")
     else:
-        if name in ("S", "M") or slow:
+        if name in ("S", "M") or name in slow:
             box.calls = 0
             t, g = timed(lambda: nd.Gradient(box)(box.x0))
             add("numdifftools.Gradient", t, box.calls, accuracy(g, g_flat))
         else:
-            add("numdifftools.Gradient", float("nan"), "-", None, "skipped: pass --slow")
+            flag = "--slow" if name == "L" else "--slower"
+            add("numdifftools.Gradient", float("nan"), "-", None, f"skipped: pass {flag}")
     torch_rows(name, params, X, Y, add)
 
 
@@ -304,6 +307,15 @@ def float32_backward(params: Any, X: Array, Y: Array) -> dict[str, Array]:
     return {k: out[k] for k in sorted(out, key=lambda k: (int(k[2:]), k[0] != "W"))}
 
 
+def print_row(r: dict[str, Any]) -> None:
+    print(
+        f"| {r['size']} | {r['P']} | {r['tool']} | {fmt(r['seconds'], '.4g')} | "
+        f"{r['evals']} | {fmt(r['max_abs'], '.1e')} | {fmt(r['norm_rel'], '.1e')} | "
+        f"{fmt(r['ratio'], '.3g')} | {r['note']} |",
+        flush=True,
+    )
+
+
 def fmt(v: Any, spec: str) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "-"
@@ -313,26 +325,22 @@ def fmt(v: Any, spec: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--xl", action="store_true", help="also run size XL")
-    parser.add_argument("--slow", action="store_true", help="numdifftools at L and XL")
+    parser.add_argument("--slow", action="store_true", help="numdifftools at L")
+    parser.add_argument("--slower", action="store_true", help="numdifftools at XL")
     parser.add_argument("--trials", type=int, default=100, help="seeded trials of the targets")
     parser.add_argument("--sizes", default="S,M,L", help="comma-separated sizes")
     args = parser.parse_args(argv)
     names = args.sizes.split(",") + (["XL"] if args.xl else [])
     print(f"machine: {platform.processor() or platform.machine()}, numpy {np.__version__}\n")
     rows: list[dict[str, Any]] = []
-    for name in names:
-        run_size(name, args.slow, rows)
     print(
         "| size | P | tool | time (s) | evaluations | max abs err | norm-rel err "
         "| × 2P fwd | note |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {r['size']} | {r['P']} | {r['tool']} | {fmt(r['seconds'], '.4g')} | "
-            f"{r['evals']} | {fmt(r['max_abs'], '.1e')} | {fmt(r['norm_rel'], '.1e')} | "
-            f"{fmt(r['ratio'], '.3g')} | {r['note']} |"
-        )
+    slow = ({"L"} if args.slow else set()) | ({"XL"} if args.slower else set())
+    for name in names:
+        run_size(name, slow, rows)
     print()
     for name in names:
         by = {r["tool"]: r for r in rows if r["size"] == name}

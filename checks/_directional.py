@@ -96,7 +96,8 @@ def directional_report(
             "complex step along each direction: 8ε(|f'_u| + Σ|g_i u_i|)"
             if method == "complex"
             else "central differences along each direction at h and h/2, Richardson-extrapolated: "
-            f"error ≤ |D(h) - D(h/2)|/3 + rounding 3·8ε|f|/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
+            f"error ≤ |D(h) - D(h/2)|/3 + rounding 3·{ROUNDING_ULPS:g}ε|f|/h "
+            f"(ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
         )
     )
     return GradientReport(

@@ -97,7 +97,7 @@ class NetworkLoss:
         """
         params = params_from_blocks(blocks)
         cache = net.forward_cache(params, self.X)
-        l = int(name.split("_")[1])  # noqa: E741 (the notes' layer index)
+        l = int(name.split("_")[1])
         if name.startswith("W_"):
             i, j = np.divmod(index, params[l - 1][0].shape[1])
             dz = delta[:, None] * cache.a[l - 1][j, :]
@@ -151,7 +151,7 @@ class NetworkLoss:
         self,
         params: Sequence[tuple[Array, Array]],
         cache: net.Cache,
-        l: int,  # noqa: E741 (the notes' layer index)
+        l: int,
         i: int,
         z_row: Array,
         cols: Array,
@@ -188,7 +188,7 @@ class NetworkLoss:
 def _linear_maps(
     params: Sequence[tuple[Array, Array]],
     cache: net.Cache,
-    l: int,  # noqa: E741 (the notes' layer index)
+    l: int,
 ) -> tuple[Array, Array]:
     """How `z_L` moves with `a_l`, example by example, while no ReLU above `l` switches.
 

@@ -198,20 +198,23 @@ def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:
         error = 2 * trunc + 6 * rounding / used[:, None]
         model = (
             "Richardson (steps h, h/2, h/4): 2·|r1 - r2|/15 per entry, plus rounding "
-            f"6·8ε|f|/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
+            f"6·{ROUNDING_ULPS:g}ε|f|/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
         )
     else:
         diff = _central if method == "central" else _forward
         value, _, used, crossed = _with_kink_retries(diff, p, h)
         order = 2 if method == "central" else 1
-        # Truncation: D(h) ≈ f' + a h^order, so D(2h) - D(h) ≈ (2^order - 1) a h^order;
-        # `a` is measured on a few entries of each block and its largest value, times a
-        # safety factor of 4, bounds the truncation everywhere in the block.
-        sample = _sample(p, value, ~crossed)
+        # Truncation: D(h) ≈ f' + a h^order, so D(2h) - D(h) ≈ (2^order - 1) a h^order
+        # (plus rounding: an overestimate). `a` is measured on a few entries of each
+        # block, at their first step (smaller steps after a kink magnify the rounding),
+        # and its largest value, times a safety factor of 4, bounds the truncation
+        # everywhere in the block.
+        sample = _sample(p, value, ~crossed & (used > h / 2))
         coef = np.zeros(p.layout.size)
         if sample.size:
             d2, _, _, c2 = diff(p, sample, 2 * used[sample])
-            a = np.abs(d2 - value[sample]).max(axis=1) / ((2**order - 1) * used[sample] ** order)
+            change = np.abs(d2 - value[sample]).max(axis=1)
+            a = change / ((2**order - 1) * used[sample] ** order)
             a[c2] = 0.0
             for _, sl, _ in p.layout.blocks():
                 inside = (sample >= sl.start) & (sample < sl.stop)
@@ -223,7 +226,8 @@ def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:
         model = (
             f"{method} differences: truncation ≤ 4·|a|·h^{order}, |a| measured at steps h "
             f"and 2h on {sample.size} sampled entries; rounding "
-            f"{'' if order == 2 else '2·'}8ε|f|/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
+            f"{'' if order == 2 else '2·'}{ROUNDING_ULPS:g}ε|f|/h "
+            f"(ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
         )
     skipped = np.flatnonzero(crossed)
     reasons = tuple(
@@ -290,7 +294,7 @@ def _scipy(p: _Problem, step: float | None) -> Estimate:
     error = (rounding + h * _curvature(p, h))[:, None]
     model = (
         f"scipy.optimize.approx_fprime (forward, h = {h.flat[0]:.2e}): truncation ≤ 4·|f''|h/2 "
-        "with |f''| measured on sampled entries; rounding 2·8ε|f|/h"
+        f"with |f''| measured on sampled entries; rounding 2·{ROUNDING_ULPS:g}ε|f|/h"
     )
     return Estimate("scipy", value, error, h, p.evaluations, model)
 
@@ -338,7 +342,9 @@ def numerical_gradient(
         Takes a point shaped like `x` and returns a scalar. With ``batched=True`` (or a
         true ``f.batched`` attribute) it takes a batch: every array gets a leading axis
         of size `k`, and it returns `k` values. An object with an ``along_axes(x, name,
-        index, delta)`` method (see `NetworkLoss`) is evaluated through it.
+        index, delta)`` method (see `NetworkLoss`) is evaluated through it, and a
+        function declaring ``f.network = (X, Y, kind)`` (the notes' network loss, as
+        the catalog's truth of ``backward`` may) is evaluated by `NetworkLoss`.
     x : array or mapping of str to array
         The point: one array of any shape, or named blocks (``{"W_1": ..., "b_1": ...}``).
     method : {"central", "forward", "richardson", "complex", "scipy"}

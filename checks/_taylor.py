@@ -69,8 +69,8 @@ def taylor_test(
     `r(h) = |h ⟨∇f - grad, u⟩ + h²/2 uᵀ∇²f u + O(h³)|`: when `grad` is right the first
     term vanishes and `r` halves twice per halving of `h`; otherwise it eventually halves
     once. The order is the median of `log2(r(h) / r(h/2))` over the three smallest pairs
-    of steps whose remainders lie above the rounding floor `100·8ε|f|` and cross no kink:
-    no tolerance on the gradient is involved, and a kink at a distance from `x` only
+    of steps whose remainders lie above the rounding floor `100·ROUNDING_ULPS·ε|f|` and
+    cross no kink: no tolerance on the gradient is involved, and a kink at a distance from `x` only
     spoils the largest steps, which are not used.
     """
     if not isinstance(steps, int) or steps < 3:
