@@ -227,13 +227,17 @@ def _table() -> dict[int, tuple[int, int, int, str]]:
 def kill_tree(process: subprocess.Popen[bytes], pid: int, *, namespace: bool) -> None:
     """SIGKILL the worker's init and everything below it, its session and its group.
 
-    In a PID namespace, killing its init (`pid`) kills every process in it. Otherwise
-    the init (`process`, a child subreaper) is killed last: until then, whatever is
-    orphaned is re-parented to it, so stays in the tree that is searched.
+    In a PID namespace, `process` is util-linux ``unshare`` and is killed first: its
+    ``--kill-child`` kills the namespace's init (`pid`), and with it every process in
+    the namespace. (Killed the other way round, ``unshare`` would outlive the init and,
+    failing to re-raise SIGKILL on itself, print "sigprocmask unblock failed" into the
+    submission's stderr, on some runs and not others.) Otherwise the init (`process`,
+    a child subreaper) is killed last: until then, whatever is orphaned is re-parented
+    to it, so stays in the tree that is searched.
     """
-    if namespace and pid != process.pid:
+    if namespace:
         with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+            process.kill()
     root = process.pid
     for _ in range(500):
         table = _table()
