@@ -40,6 +40,10 @@ RLIMIT_AS (`memory_mb`), RLIMIT_CPU, RLIMIT_FSIZE (output), and RLIMIT_NPROC as
 ``namespaces`` isolation forks with a ``preexec_fn``); as ``nobody`` without namespaces
 they share that user, so one worker could signal another's.
 
+Reproducible: messages, tracebacks and output name the worker's copy of the submission
+by the path as given, and the sandbox's random folder as ``<sandbox>`` (numpy's frames
+as ``<sandbox>/lib/numpy/...``), so the same submission gets the same words every time.
+
 Trust: the parent reads back only length-prefixed frames holding JSON and `.npy` bytes,
 parsed without pickle, every array checked to have a numeric dtype; nothing the worker
 says is unpickled or called.
@@ -235,6 +239,16 @@ class Sandbox:
         self._home.chmod(0o711)  # the worker may traverse it to its run/ directory, no more
         self._run = self._home / "run"
         self._run.mkdir(mode=0o755)
+        self._copy = self._run / ("submission" + Path(self.submission).suffix.lower())
+        # What the worker says names its copy of the submission and the files under
+        # `run` (numpy in run/lib...) by paths that differ from sandbox to sandbox: the
+        # copy becomes the submission as given, `run` becomes `<sandbox>`, so the same
+        # submission gets the same messages every time.
+        self._paths = [
+            (str(where), shown)
+            for path, shown in ((self._copy, self.submission), (self._run, "<sandbox>"))
+            for where in dict.fromkeys([path, path.resolve()])
+        ]
         self._out = [
             os.open(self._home / n, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             for n in ("stdout", "stderr")
@@ -302,7 +316,7 @@ class Sandbox:
         try:
             mutated = _wire.indices(reply_header.get("mutated", []), len(args))
             status = reply_header["status"]
-            message = _wire.text(reply_header.get("message", ""), 4000)
+            message = self._text(reply_header.get("message", ""), 4000)
             if status == "ok":
                 value = _wire.decode(reply_header["value"], reply_blobs)
                 return Outcome("ok", value, mutated=mutated, seconds=seconds)
@@ -315,7 +329,7 @@ class Sandbox:
             )
         if reply_header.get("memory") is True:
             message += f" (the memory limit is {self.memory_mb} MiB)"
-        tb = _wire.text(reply_header.get("traceback"), 20000) or None
+        tb = self._text(reply_header.get("traceback"), 20000) or None
         return Outcome(status, message=message, traceback=tb, mutated=mutated, seconds=seconds)
 
     def close(self) -> None:
@@ -348,7 +362,7 @@ class Sandbox:
             self._source = self._source or read_source(file)
         except (OSError, ValueError) as error:
             return Loaded((), LoadError(file, None, str(error)))
-        copy = self._run / ("submission" + Path(file).suffix.lower())
+        copy = self._copy
         shutil.copyfile(file, copy)
         copy.chmod(0o644)
         self._start()
@@ -364,7 +378,7 @@ class Sandbox:
                 return Loaded(tuple(_wire.names(header["names"])))
             where = header.get("where") or [None, None]
             cell_name, line = str(where[0]), where[1] if isinstance(where[1], int) else None
-            message = _wire.text(header.get("message", "error"), 4000)
+            message = self._text(header.get("message", "error"), 4000)
         except (_wire.Malformed, KeyError, TypeError, IndexError) as error:
             self._stop()
             return Loaded((), LoadError(file, None, f"the worker's reply was malformed: {error}"))
@@ -515,7 +529,17 @@ class Sandbox:
         except OSError:
             return ""
         cut = "\n[output truncated]" if len(data) > self.output_cap else ""
-        return data[: self.output_cap].decode("utf-8", "replace") + cut
+        return self._own_paths(data[: self.output_cap].decode("utf-8", "replace")) + cut
+
+    def _own_paths(self, text: str) -> str:
+        """`text` with the sandbox's paths made the same from sandbox to sandbox."""
+        for path, shown in self._paths:
+            text = text.replace(path, shown)
+        return text
+
+    def _text(self, value: Any, limit: int) -> str:
+        """A text of the worker's (`_wire.text`), its paths made stable, then cut."""
+        return _wire.text(self._own_paths(value) if type(value) is str else value, limit)
 
 
 class _StartFailed(Exception):
