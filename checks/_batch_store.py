@@ -60,6 +60,7 @@ def manifest(config: Config, seed: int) -> dict[str, Any]:
     settings["names"] = dict(sorted(config.names.items()))
     settings["points"] = dict(sorted(config.points.items()))
     settings.pop("seed")  # the seed in force is `seed`
+    settings.pop("path")  # where the settings were read from is not one of them
     return {"checker": "backprop-check", "version": _version(), "seed": seed, "config": settings}
 
 
