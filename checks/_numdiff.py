@@ -191,14 +191,13 @@ def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:
     if method == "scipy":
         return _scipy(p, step)
     h = _steps(p, method, step)
-    rounding = ROUNDING_ULPS * p.eps * max(p.scale, p.eps)
     if method == "richardson":
         value, trunc, used, crossed = _with_kink_retries(_richardson, p, h)
         # r2 = (4 D(h/4) - D(h/2)) / 3 carries (4·4 + 2)/3 = 6 times the rounding/h.
-        error = 2 * trunc + 6 * rounding / used[:, None]
+        error = 2 * trunc + 6 * _rounding(p, value) / used[:, None]
         model = (
             "Richardson (steps h, h/2, h/4): 2·|r1 - r2|/15 per entry, plus rounding "
-            f"6·{ROUNDING_ULPS:g}ε|f|/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
+            f"6·{ROUNDING_ULPS:g}ε(|f| + |x_i f'_i|)/h (ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
         )
     else:
         diff = _central if method == "central" else _forward
@@ -221,12 +220,12 @@ def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:
                 if inside.any():
                     coef[sl] = a[inside].max()
         trunc = 4 * coef * used**order
-        rounding_each = (1 if method == "central" else 2) * rounding / used
-        error = np.broadcast_to((trunc + rounding_each)[:, None], value.shape).copy()
+        rounding_each = (1 if method == "central" else 2) * _rounding(p, value) / used[:, None]
+        error = trunc[:, None] + rounding_each
         model = (
             f"{method} differences: truncation ≤ 4·|a|·h^{order}, |a| measured at steps h "
             f"and 2h on {sample.size} sampled entries; rounding "
-            f"{'' if order == 2 else '2·'}{ROUNDING_ULPS:g}ε|f|/h "
+            f"{'' if order == 2 else '2·'}{ROUNDING_ULPS:g}ε(|f| + |x_i f'_i|)/h "
             f"(ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
         )
     skipped = np.flatnonzero(crossed)
@@ -234,6 +233,18 @@ def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:
         f"every step tried (down to h/{int(KINK_RETRIES[-1])}) crossed a kink" for _ in skipped
     )
     return Estimate(method, value, error, used, p.evaluations, model, skipped, reasons)
+
+
+def _rounding(p: _Problem, value: Array) -> Array:
+    """The rounding error of one evaluation of `f` near `x`, per entry: `ulps·ε·(|f| + |x_i f'_i|)`.
+
+    `|f|` alone is not enough: `f` may be a sum whose terms cancel, and the term that a
+    step in `x_i` perturbs is about `x_i f'_i`, rounded to its own ulps at each of the
+    two evaluations however small `f` is (a vector-Jacobian product `⟨v, g(x)⟩` is such
+    a sum). The bound is relative to the larger of the two.
+    """
+    term = np.abs(p.x.astype(np.float64))[:, None] * np.abs(value)
+    return ROUNDING_ULPS * p.eps * np.maximum(max(p.scale, p.eps), term)
 
 
 def _complex(p: _Problem, step: float | None) -> Estimate:
