@@ -243,8 +243,9 @@ def _rounding(p: _Problem, value: Array) -> Array:
     two evaluations however small `f` is (a vector-Jacobian product `⟨v, g(x)⟩` is such
     a sum). The bound is relative to the larger of the two.
     """
-    term = np.abs(p.x.astype(np.float64))[:, None] * np.abs(value)
-    return ROUNDING_ULPS * p.eps * np.maximum(max(p.scale, p.eps), term)
+    term: Array = np.abs(p.x.astype(np.float64))[:, None] * np.abs(value)
+    bound: Array = ROUNDING_ULPS * p.eps * np.maximum(max(p.scale, p.eps), term)
+    return bound
 
 
 def _complex(p: _Problem, step: float | None) -> Estimate:
