@@ -208,13 +208,14 @@ def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:
         # block, at their first step (smaller steps after a kink magnify the rounding),
         # and its largest value, times a safety factor of 4, bounds the truncation
         # everywhere in the block.
-        sample = _sample(p, value, ~crossed & (used > h / 2))
+        finite = np.all(np.isfinite(value), axis=1)
+        sample = _sample(p, value, ~crossed & finite & (used > h / 2))
         coef = np.zeros(p.layout.size)
         if sample.size:
             d2, _, _, c2 = diff(p, sample, 2 * used[sample])
             change = np.abs(d2 - value[sample]).max(axis=1)
             a = change / ((2**order - 1) * used[sample] ** order)
-            a[c2] = 0.0
+            a[c2 | ~np.isfinite(a)] = 0.0  # a kink or a pole at 2h: no measure there
             for _, sl, _ in p.layout.blocks():
                 inside = (sample >= sl.start) & (sample < sl.stop)
                 if inside.any():
@@ -228,9 +229,14 @@ def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:
             f"{'' if order == 2 else '2·'}{ROUNDING_ULPS:g}ε(|f| + |x_i f'_i|)/h "
             f"(ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
         )
-    skipped = np.flatnonzero(crossed)
+    not_finite = ~crossed & ~np.all(np.isfinite(value), axis=1)
+    value[not_finite] = np.nan
+    skipped = np.flatnonzero(crossed | not_finite)
     reasons = tuple(
-        f"every step tried (down to h/{int(KINK_RETRIES[-1])}) crossed a kink" for _ in skipped
+        "`f` is not finite at x ± h"
+        if not_finite[i]
+        else f"every step tried (down to h/{int(KINK_RETRIES[-1])}) crossed a kink"
+        for i in skipped
     )
     return Estimate(method, value, error, used, p.evaluations, model, skipped, reasons)
 

@@ -142,7 +142,6 @@ class GradientReport:
             shown_skips = ", ".join(w for w, _ in self.skipped[:4])
             more = f" and {len(self.skipped) - 4} more" if len(self.skipped) > 4 else ""
             lines.append(
-                f"  skipped {len(self.skipped)} at kinks ({self.skipped[0][1]}): "
-                f"{shown_skips}{more}"
+                f"  skipped {len(self.skipped)} ({self.skipped[0][1]}): {shown_skips}{more}"
             )
         return "\n".join(lines)

@@ -275,3 +275,14 @@ def test_a_declared_network_loss_gets_the_network_engine(point: Any) -> None:
     report = check_gradient(loss, dict(grads, W_1=M * grads["W_1"]), param_blocks(params))
     rows = {b.name: b for b in report.blocks}
     assert [x.id for x in rows["W_1"].findings] == ["factor-m"]  # m and kinks came with it
+
+
+def test_entries_where_f_is_not_finite_are_skipped_with_why() -> None:
+    x = np.array([1e-6 + 1e-9, 1.0])  # f is infinite below 1e-6: x[0] - h is there
+
+    def fun(v: np.ndarray) -> Any:
+        return np.sum(np.where(v < 1e-6, np.inf, v**2))
+
+    report = check_gradient(fun, 2 * x, x)
+    assert report.ok and report.skipped == (("x[0]", "`f` is not finite at x ± h"),)
+    assert "skipped 1 (`f` is not finite at x ± h): x[0]" in str(report)
