@@ -374,6 +374,8 @@ def numerical_gradient(
         the pre-activations). A difference whose evaluations see another pattern than
         `x`'s crossed a kink: it is retried with steps `h/8` and `h/64`, then skipped
         (NaN) and reported in the `Estimate`.
+        By default ``f.kinks`` when `f` has one. ``method="scipy"`` (scipy's own loop)
+        does not look at kinks.
     full_output : bool
         Also return the `Estimate`, with the error bound of every entry.
 

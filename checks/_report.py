@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from checks._fingerprint import Finding
 
@@ -76,6 +77,13 @@ class GradientReport:
     findings: tuple[Finding, ...] = ()
     scipy: Mapping[str, float] = field(default_factory=dict)
     directional: tuple[tuple[float, float, float], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain Python values (for JSON): nested dicts, tuples and floats.
+
+        Unmeasured figures are NaN, which `json.dumps` writes as ``NaN``.
+        """
+        return asdict(self)
 
     def __str__(self) -> str:
         head = "gradient check passed" if self.ok else "gradient check FAILED"

@@ -286,3 +286,15 @@ def test_entries_where_f_is_not_finite_are_skipped_with_why() -> None:
     report = check_gradient(fun, 2 * x, x)
     assert report.ok and report.skipped == (("x[0]", "`f` is not finite at x ± h"),)
     assert "skipped 1 (`f` is not finite at x ± h): x[0]" in str(report)
+
+
+def test_a_report_becomes_plain_json(point: Any) -> None:
+    import json
+
+    params, X, Y = point
+    grads = grad_blocks(params, X, Y)
+    report = check_gradient(NetworkLoss(X, Y), dict(grads, W_2=-grads["W_2"]), param_blocks(params))
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["ok"] is False and data["method"] == "central"
+    rows = {row["name"]: row for row in data["blocks"]}
+    assert rows["W_2"]["findings"][0]["id"] == "sign" and rows["W_1"]["ok"] is True
