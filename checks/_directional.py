@@ -40,19 +40,19 @@ def directional_report(
     nan = float("nan")
     if not all(r.ok for r in rows):
         return GradientReport(
-            False,
-            method,
-            "directional",
-            nan,
-            nan,
-            nan,
-            "-",
-            "-",
-            nan,
-            "not compared: a block has the wrong shape",
-            nan,
-            p.evaluations,
-            time.perf_counter() - start,
+            ok=False,
+            method=method,
+            mode="directional",
+            max_abs_error=nan,
+            max_rel_error=nan,
+            norm_rel_error=nan,
+            where_abs="-",
+            where_rel="-",
+            tolerance=nan,
+            tolerance_source="not compared: a block has the wrong shape",
+            step=nan,
+            evaluations=p.evaluations,
+            seconds=time.perf_counter() - start,
             blocks=tuple(rows),
         )
     g_flat = np.concatenate(
@@ -83,7 +83,7 @@ def directional_report(
             tol = err + 8 * eps_g * float(np.abs(g_flat) @ np.abs(v_eff))
         results.append((analytic, numerical, tol))
     errs = [abs(a - n) for a, n, _ in results]
-    ok = all(e <= t for e, (_, _, t) in zip(errs, results, strict=True))
+    ok = bool(results) and all(e <= t for e, (_, _, t) in zip(errs, results, strict=True))
     worst = int(np.argmax(errs)) if errs else 0
     rels = [
         e / max(abs(a), abs(n), np.finfo(float).tiny)
@@ -100,22 +100,21 @@ def directional_report(
             f"(ε = {p.eps:.1e}, |f| = {p.scale:.3g})"
         )
     )
+    norm = float(np.linalg.norm([n for _, n, _ in results])) if results else nan
     return GradientReport(
-        ok,
-        method,
-        "directional",
-        max(errs, default=nan),
-        max(rels, default=nan),
-        float(np.linalg.norm(errs)) / max(float(np.linalg.norm([n for _, n, _ in results])), 1e-300)
-        if results
-        else nan,
-        f"direction {worst}",
-        f"direction {int(np.argmax(rels)) if rels else 0}",
-        max((t for _, _, t in results), default=nan),
-        source,
-        h0,
-        p.evaluations,
-        time.perf_counter() - start,
+        ok=ok,
+        method=method,
+        mode="directional",
+        max_abs_error=max(errs, default=nan),
+        max_rel_error=max(rels, default=nan),
+        norm_rel_error=float(np.linalg.norm(errs)) / max(norm, 1e-300) if results else nan,
+        where_abs=f"direction {worst}",
+        where_rel=f"direction {int(np.argmax(rels)) if rels else 0}",
+        tolerance=max((t for _, _, t in results), default=nan),
+        tolerance_source=source,
+        step=h0,
+        evaluations=p.evaluations,
+        seconds=time.perf_counter() - start,
         skipped=tuple(skips),
         blocks=tuple(rows),
         directional=tuple(results),
