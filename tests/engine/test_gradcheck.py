@@ -298,3 +298,9 @@ def test_a_report_becomes_plain_json(point: Any) -> None:
     assert data["ok"] is False and data["method"] == "central"
     rows = {row["name"]: row for row in data["blocks"]}
     assert rows["W_2"]["findings"][0]["id"] == "sign" and rows["W_1"]["ok"] is True
+
+
+def test_a_check_where_every_entry_is_skipped_does_not_pass() -> None:
+    z = np.zeros((2, 2))  # every entry at the ReLU's kink
+    report = check_gradient(lambda v: np.sum(f.relu(v)), f.relu_mask(z), z, kinks=lambda v: v > 0)
+    assert not report.ok and len(report.skipped) == 4
