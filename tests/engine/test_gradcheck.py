@@ -304,3 +304,19 @@ def test_a_check_where_every_entry_is_skipped_does_not_pass() -> None:
     z = np.zeros((2, 2))  # every entry at the ReLU's kink
     report = check_gradient(lambda v: np.sum(f.relu(v)), f.relu_mask(z), z, kinks=lambda v: v > 0)
     assert not report.ok and len(report.skipped) == 4
+
+
+def test_an_entry_curving_more_than_the_sampled_ones_is_re_estimated_not_failed() -> None:
+    x = np.linspace(1.0, 2.0, 10)
+    x[5] = 0.01  # a small gradient: the error model samples the largest and the ends
+
+    def fun(v: np.ndarray) -> Any:
+        return np.sum(v**2) + 500 * (v[5] - 0.01) ** 3  # f''' = 3000 at entry 5 only
+
+    # truncation at entry 5: h²/6·3000 ≈ 2e-8, far above the block's sampled bound
+    report = check_gradient(fun, 2 * x, x)
+    assert report.ok, str(report)
+    assert "1 entries over it re-estimated by Richardson" in report.tolerance_source
+    wrong = 2 * x
+    wrong[5] *= 1.01
+    assert not check_gradient(fun, wrong, x).ok
