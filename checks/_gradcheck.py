@@ -196,9 +196,9 @@ def _full_report(
         if bad.any() and est.method in ("central", "forward"):
             # before calling an entry wrong, give it its own error estimate
             flat = sl.start + np.flatnonzero(bad.ravel())
-            value, error, crossed = refine(p, est, flat)
-            D_all[flat[~crossed]], err_all[flat[~crossed]] = value[~crossed, 0], error[~crossed, 0]
-            refined += int(np.count_nonzero(~crossed))
+            value, error, used = refine(p, est, flat)
+            D_all[flat[used]], err_all[flat[used]] = value[used, 0], error[used, 0]
+            refined += int(np.count_nonzero(used))
             D = D_all[sl].reshape(shape)
             tol = _tolerance(D, err_all[sl].reshape(shape), g.dtype, rtol, atol)
             diff = np.abs(g.astype(np.float64) - D)
@@ -264,7 +264,7 @@ def _full_report(
     source = est.model if rtol is None and atol is None else f"given: atol={atol}, rtol={rtol}"
     if refined:
         source += (
-            f"; {refined} entries over it re-estimated by Richardson from steps h and h/2, "
+            f"; {refined} entries over it re-estimated by Richardson from steps h and 2h, "
             "each with its own error estimate"
         )
     return GradientReport(

@@ -257,25 +257,31 @@ def _rounding(p: _Problem, value: Array, idx: Array | None = None) -> Array:
 
 
 def refine(p: _Problem, est: Estimate, idx: Array) -> tuple[Array, Array, Array]:
-    """Entries `idx` again, by Richardson extrapolation from central steps `h` and `h/2`.
+    """Entries `idx` again, where their own truncation shows: Richardson from `h` and `2h`.
 
     For the entries of a ``"central"`` or ``"forward"`` estimate that an analytic value
     seems to contradict: the block-wide truncation bound of those methods comes from a
     few sampled entries, and an entry with a larger third derivative than theirs could
-    fail wrongly. Here each entry gets its own error estimate, `|D(h) - D(h/2)|/3` (the
-    truncation of `D(h/2)`, a bound for the extrapolation) plus the rounding of
-    `(4 D(h/2) - D(h))/3`, `3·ROUNDING_ULPS·ε(|f| + |x_i f'_i|)/h`. Returns the values
-    `(k, out)`, their errors, and which entries crossed a kink at `h/2` (left as they were).
+    fail wrongly. With `D(h)` and `D(2h)` central differences, `Δ = |D(2h) - D(h)|` is
+    three times the entry's truncation at `h` plus at most `1.5·r/h` of rounding (`r`
+    the rounding bound of one evaluation). Where `Δ` exceeds twice that rounding, the
+    truncation is real and measured: the entry becomes `(4 D(h) - D(2h))/3` with the
+    error `Δ/3 + 1.5·r/h`. Elsewhere (rounding dominates, or `2h` crosses a kink) the
+    entry is left as it was: no truncation explains the mismatch. Returns the values
+    `(k, out)`, their errors and which entries were re-estimated.
     """
     if est.method == "central":
         d1, u = est.value[idx], est.step[idx]
         crossed = np.zeros(len(idx), dtype=bool)
     else:
         d1, _, u, crossed = _central(p, idx, default_step("central", p.x[idx], p.dtype))
-    d2, _, _, c2 = _central(p, idx, u / 2)
-    value = (4 * d2 - d1) / 3
-    error = np.abs(d1 - d2) / 3 + 3 * _rounding(p, value, idx) / u[:, None]
-    return value, error, crossed | c2
+    d2, _, _, c2 = _central(p, idx, 2 * u)
+    noise = 1.5 * _rounding(p, d1, idx) / u[:, None]
+    change = np.abs(d2 - d1)
+    value = (4 * d1 - d2) / 3
+    error = change / 3 + noise
+    used = ~(crossed | c2) & np.all(change > 2 * noise, axis=1)
+    return value, error, used
 
 
 def _complex(p: _Problem, step: float | None) -> Estimate:
