@@ -34,9 +34,11 @@ def main() -> int:
             print(proc.stderr, file=sys.stderr)
             return 2
     quartiles = statistics.quantiles(times, n=4)
-    print(f"{args.runs} runs of `backprop-check {Path(args.submission).name}`: median "
-          f"{statistics.median(times):.2f} s, quartiles {quartiles[0]:.2f}-{quartiles[2]:.2f} s, "
-          f"max {max(times):.2f} s")
+    print(
+        f"{args.runs} runs of `backprop-check {Path(args.submission).name}`: median "
+        f"{statistics.median(times):.2f} s, quartiles {quartiles[0]:.2f}-{quartiles[2]:.2f} s, "
+        f"max {max(times):.2f} s"
+    )
     return 0
 
 
