@@ -139,16 +139,7 @@ def _judge_result(formula: Formula, args: Args, got: Any, kind: str) -> Judgemen
         expected = np.asarray(formula.reference(args, kind))
         got_arr = np.asarray(got, dtype=float)
         if got_arr.shape != expected.shape:
-            error, how = _aligned_error(got_arr, expected)
-            return Judgement(
-                False,
-                "shape",
-                error,
-                args,
-                got,
-                _shape_detail("result", got_arr.shape, expected.shape, error, how),
-                "shape contract",
-            )
+            return _shape_failure("result", got_arr, expected, args, got)
         error = float(np.max(np.abs(got_arr - expected), initial=0.0))
         tolerance = _FORWARD_RTOL * max(1.0, float(np.max(np.abs(expected), initial=0.0)))
         ok = bool(np.all(np.isfinite(got_arr)) and error <= tolerance)
@@ -163,29 +154,20 @@ def _judge_result(formula: Formula, args: Args, got: Any, kind: str) -> Judgemen
         )
     got_blocks, expected_shapes = _as_blocks(formula, args, got)
     for name, shape in expected_shapes.items():
-        actual_shape = np.shape(np.asarray(got_blocks.get(name)))
-        if actual_shape != shape:
-            truth = _numerical(formula, args, kind)
-            error, how = _aligned_error(np.asarray(got_blocks.get(name)), np.asarray(truth[name]))
-            return Judgement(
-                False,
-                "shape",
-                error,
-                args,
-                got,
-                _shape_detail(name, actual_shape, shape, error, how),
-                "shape contract",
-            )
+        block = np.asarray(got_blocks.get(name))
+        if block.shape != shape:
+            truth = np.asarray(_numerical(formula, args, kind)[name])
+            return _shape_failure(name, block, truth, args, got)
     return _check_numerically(formula, args, got, got_blocks, kind)
 
 
-def _shape_detail(
-    name: str, got: tuple[int, ...], expected: tuple[int, ...], error: float, how: str
-) -> str:
-    text = f"`{name}` has shape {got}, expected {expected}"
+def _shape_failure(name: str, block: Any, expected: Any, args: Args, got: Any) -> Judgement:
+    """A result of the wrong shape, with how far its values are once laid out right."""
+    error, how = _aligned_error(block, expected)
+    detail = f"`{name}` has shape {np.shape(block)}, expected {np.shape(expected)}"
     if how:
-        text += f"; once {how}, its values differ from the numerical truth by {error:.2g}"
-    return text
+        detail += f"; once {how}, its values differ from the numerical truth by {error:.2g}"
+    return Judgement(False, "shape", error, args, got, detail, "shape contract")
 
 
 def _as_blocks(
