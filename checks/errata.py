@@ -216,10 +216,16 @@ def _check_numerically(
         grad = got_blocks.get("result", got_blocks)
         reports = [check_gradient(truth.f, grad, truth.x, kinks=truth.kinks)]
     error = max(r.max_abs_error for r in reports)
-    failed = [r for r in reports if not r.ok]
+    failed = [(k, r) for k, r in enumerate(reports) if not r.ok]
     method = reports[0].method
     if failed:
-        return Judgement(False, "values", error, args, got, str(failed[0]), method)
+        row, worst = failed[0]
+        where = f"row {row}, column {worst.where_abs}" if truth.jacobian else worst.where_abs
+        summary = (
+            f"values differ from the numerical truth by up to {worst.max_abs_error:.3g} "
+            f"at {where} (tolerance {worst.tolerance:.2g})"
+        )
+        return Judgement(False, "values", error, args, got, f"{summary}\n{worst}", method)
     return Judgement(True, "", error, args, got, "", method)
 
 
