@@ -125,3 +125,22 @@ def test_backward_is_the_gradient_of_the_loss_in_all_parameters(
         blocks[f"W_{l}"], blocks[f"b_{l}"] = dW, db
     report = check_gradient(t.f, blocks, t.x, kinks=t.kinks)
     assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_vjp_checks_pass_where_the_pairing_cancels(seed: int) -> None:
+    # Once failing (pinned): a correct dL_dz failed its check where <dL_da, relu(z)> is a
+    # sum of terms that cancel, because the engine bounded rounding by |f| alone.
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(4, 8)) * 1.3
+    z[np.abs(z) < 0.05] = 0.5  # away from the kinks
+    dL_da = rng.normal(size=z.shape) * 0.1
+    active = z > 0
+    dL_da[active] -= (dL_da[active] * z[active]).sum() / (z[active] ** 2).sum() * z[active]
+    truth = FORMULAS["dL_dz"].truth
+    assert truth is not None
+    t = truth({"dL_da": dL_da, "z": z}, "notes")
+    terms = np.abs(dL_da * backprop.relu(z)).sum()
+    assert abs(float(t.f(z))) < 1e-12 * terms  # the pairing cancels entirely
+    report = check_gradient(t.f, backprop.dL_dz(dL_da, z), t.x, kinks=t.kinks)
+    assert report.ok, str(report)
