@@ -37,6 +37,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from checks.grader._procs import process_table  # noqa: E402
 from tests.cli._class import HOSTILE, write_class  # noqa: E402
 
 # Runs the command in a child Python and writes its resource usage to the file in argv[1].
@@ -63,15 +64,8 @@ def _env() -> dict[str, str]:
 
 
 def _tree(root: int) -> list[int]:
-    """`root` and every live descendant, from /proc."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    """`root` and every live descendant, from the process table the sandbox reads."""
+    parents = {pid: ppid for pid, (ppid, *_) in process_table().items()}
     found, frontier = [root], [root]
     while frontier:
         parent = frontier.pop()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["describe_exit", "kill_tree", "launch", "ns_init_pid"]
+__all__ = ["describe_exit", "kill_tree", "launch", "ns_init_pid", "process_table"]
 
 _PACKAGES = ("numpy", "scipy")  # all a submission may import beyond the stdlib
 _CHECKER = ("checks", "backprop")
@@ -206,11 +206,11 @@ def ns_init_pid(pid: int) -> int | None:
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
-        children = [str(p) for p, (parent, *_) in _table().items() if parent == pid]
+        children = [str(p) for p, (parent, *_) in process_table().items() if parent == pid]
     return int(children[0]) if children else None
 
 
-def _table() -> dict[int, tuple[int, int, int, str]]:
+def process_table() -> dict[int, tuple[int, int, int, str]]:
     """Every live process: pid -> (ppid, pgid, sid, state), from /proc."""
     table = {}
     for entry in os.listdir("/proc"):
@@ -240,7 +240,7 @@ def kill_tree(process: subprocess.Popen[bytes], pid: int, *, namespace: bool) ->
             process.kill()
     root = process.pid
     for _ in range(500):
-        table = _table()
+        table = process_table()
         victims = {p for p, (_, pgid, sid, _) in table.items() if root in (pgid, sid)}
         frontier = [root, pid]
         while frontier:
