@@ -31,7 +31,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -40,7 +39,7 @@ from checks import _points
 from checks import _strategy_bounds as bounds
 from checks import _strategy_draws as draws
 from checks._strategy_bounds import KINDS
-from checks._strategy_draws import EXP_OVERFLOW
+from checks._strategy_draws import EXP_OVERFLOW, FloatArray, Params
 
 __all__ = [
     "EXP_OVERFLOW",
@@ -54,9 +53,6 @@ __all__ = [
     "pre_activations_with_zeros",
     "test_points",
 ]
-
-FloatArray = npt.NDArray[np.float64]
-Params = list[tuple[FloatArray, FloatArray]]
 
 BOTH_KINDS = st.sampled_from(KINDS)
 

@@ -153,3 +153,11 @@ def test_the_shared_options_take_the_plugins_spelling_too() -> None:
     short = parser.parse_args(["x.py", "--seed", "3", "--config", "c.toml"])
     prefixed = parser.parse_args(["x.py", "--backprop-seed", "3", "--backprop-config", "c.toml"])
     assert (short.seed, short.config) == (prefixed.seed, prefixed.config) == (3, "c.toml")
+
+
+def test_the_parser_offers_exactly_the_formats_the_grader_writes() -> None:
+    # checks.cli names them without importing the grader (kept out of start-up): the two
+    # lists must not drift apart.
+    from checks import _cli_grade, cli
+
+    assert set(cli.FORMATS) == set(_cli_grade.FORMATS) == set(_cli_grade.FILES)
