@@ -78,6 +78,9 @@ class Truth:
     x: Array | Mapping[str, Array]
     kinks: Callable[[Any], Array] | None = None
     jacobian: bool = False
+    #: For the loss of the notes' network: its inputs, labels and loss kind, so that a
+    #: checker may evaluate `f` by a faster path of its own (`checks.NetworkLoss`).
+    network: tuple[Array, Array, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -293,10 +296,7 @@ def _truth_backward(args: Args, kind: str) -> Truth:
         cache = net.forward_cache(params_from_blocks(blocks), X)
         return np.concatenate([_sign_pattern(z).ravel() for z in cache.z])
 
-    # Tells the checks' engine which network this is: it then evaluates the loss by its
-    # fast per-layer path (`checks.NetworkLoss`), without `backprop` importing `checks`.
-    setattr(loss, "network", (X, Y, kind))  # noqa: B010
-    return Truth(loss, param_blocks(args["params"]), kinks=kinks)
+    return Truth(loss, param_blocks(args["params"]), kinks=kinks, network=(X, Y, kind))
 
 
 def _backward_using(using: Mapping[str, Callable[..., Any]]) -> Callable[..., Any]:

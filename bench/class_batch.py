@@ -37,7 +37,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from checks.grader._procs import process_table  # noqa: E402
+from checks.grader.sandbox._procs import process_table  # noqa: E402
 from tests.cli._class import HOSTILE, write_class  # noqa: E402
 
 # Runs the command in a child Python and writes its resource usage to the file in argv[1].

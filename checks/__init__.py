@@ -1,9 +1,14 @@
 """Numerical checks of gradients, Hypothesis strategies, and the grader of submissions.
 
-The numerical-gradient engine: `numerical_gradient`, `numerical_jacobian`,
-`check_gradient` (-> `GradientReport`), `assert_gradient_close`, `taylor_test`, and
-`fingerprint` for the shape of a difference. `NetworkLoss` is the notes' network as a
-function of its named parameter blocks, with its kinks and a fast per-layer evaluation.
+The numerical-gradient engine (`checks.engine`): `numerical_gradient`,
+`numerical_jacobian`, `check_gradient` (-> `GradientReport`), `assert_gradient_close`,
+`taylor_test`; `fingerprint` (`checks.findings`) for the shape of a difference.
+`NetworkLoss` (`checks.network`) is the notes' network as a function of its named
+parameter blocks, with its kinks and a fast per-layer evaluation.
+
+The other subsystems are packages of their own: `checks.strategies` (Hypothesis),
+`checks.errata` (verdicts on the notes), `checks.grader` (grading submissions),
+`checks.formats` (report writers), `checks.cli` (the command), `checks.pytest_plugin`.
 
 The names are imported on first use, so that importing `checks` (as pytest does for the
 plugin `checks.pytest_plugin`, once the package is installed) costs nothing.
@@ -11,28 +16,49 @@ plugin `checks.pytest_plugin`, once the package is installed) costs nothing.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from checks._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from checks._fingerprint import Finding, fingerprint
-    from checks._gradcheck import (
+    from checks.engine import (
         BlockRow,
-        EntryError,
-        GradientReport,
-        assert_gradient_close,
-        check_gradient,
-    )
-    from checks._network import NetworkLoss, batched_loss, network_check
-    from checks._numdiff import (
         ComplexStepError,
+        EntryError,
         Estimate,
         FunctionError,
+        GradientReport,
+        TaylorResult,
+        assert_gradient_close,
+        check_gradient,
         default_step,
         numerical_gradient,
         numerical_jacobian,
+        taylor_test,
     )
-    from checks._taylor import TaylorResult, taylor_test
+    from checks.findings import Finding, fingerprint
+    from checks.network import NetworkLoss, batched_loss, network_check
+
+_ENGINE = (
+    "BlockRow",
+    "ComplexStepError",
+    "EntryError",
+    "Estimate",
+    "FunctionError",
+    "GradientReport",
+    "TaylorResult",
+    "assert_gradient_close",
+    "check_gradient",
+    "default_step",
+    "numerical_gradient",
+    "numerical_jacobian",
+    "taylor_test",
+)
+_WHERE = {
+    **dict.fromkeys(_ENGINE, "checks.engine"),
+    **dict.fromkeys(("Finding", "fingerprint"), "checks.findings"),
+    **dict.fromkeys(("NetworkLoss", "batched_loss", "network_check"), "checks.network"),
+}
 
 __all__ = [
     "BlockRow",
@@ -55,18 +81,4 @@ __all__ = [
     "taylor_test",
 ]
 
-_MODULES = ("_fingerprint", "_gradcheck", "_network", "_numdiff", "_taylor")
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        for module in _MODULES:
-            found = getattr(importlib.import_module(f"checks.{module}"), name, None)
-            if found is not None:
-                globals()[name] = found
-                return found
-    raise AttributeError(f"module 'checks' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis.errors import NoSuchExample
 
 from backprop import as_written
-from backprop.catalog import FORMULAS, Formula, Point, param_blocks
+from backprop.catalog import FORMULAS, Formula, Point, Truth, param_blocks
 
 __all__ = ["Counterexample", "Judgement", "Verdict", "check_formula", "check_notes", "judge"]
 
@@ -184,12 +184,23 @@ def _as_blocks(
     return {"result": np.asarray(got)}, {"result": tuple(formula.out_shape(args))}
 
 
+def _truth(formula: Formula, args: Args, kind: str) -> Truth:
+    """The formula's truth at `args`, the notes' network loss on its fast path."""
+    assert formula.truth is not None
+    truth = formula.truth(args, kind)
+    if truth.network is None:
+        return truth
+    from checks.network import NetworkLoss
+
+    X, Y, loss_kind = truth.network
+    return replace(truth, f=NetworkLoss(X, Y, kind=loss_kind))
+
+
 def _numerical(formula: Formula, args: Args, kind: str) -> dict[str, Any]:
     """The numerical truth itself, as named blocks (for a counterexample's `expected`)."""
     from checks import numerical_gradient, numerical_jacobian
 
-    assert formula.truth is not None
-    truth = formula.truth(args, kind)
+    truth = _truth(formula, args, kind)
     if truth.jacobian:
         value = numerical_jacobian(truth.f, truth.x)
     else:
@@ -204,8 +215,7 @@ def _check_numerically(
 ) -> Judgement:
     from checks import check_gradient
 
-    assert formula.truth is not None
-    truth = formula.truth(args, kind)
+    truth = _truth(formula, args, kind)
     if truth.jacobian:
         rows = np.asarray(got_blocks["result"])
         reports = [

@@ -2,10 +2,10 @@
 
 Each test fails with the checker's verdict and feedback as its failure message. The
 submission is graded once per session, on the first test that runs, exactly as
-``backprop-check FILE`` grades it (`checks._batch`: in a grading process of its own,
+``backprop-check FILE`` grades it (`checks.grader.batch`: in a grading process of its own,
 whose sandbox runs the submission; nothing of the submission is imported into pytest's
 process). The options are the command's, prefixed (`--backprop-config`,
-`--backprop-seed`, `checks._options`), and the seed is shown in the header.
+`--backprop-seed`, `checks.cli._options`), and the seed is shown in the header.
 
 Registered as a `pytest11` entry point, so importing it must stay cheap: the grader is
 imported inside the hooks, and only when `--submission` is given.
@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from checks import _options
+from checks.cli import _options
 
 if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
     from _pytest.terminal import TerminalReporter
 
     from checks.formats import FunctionResult, Report
-    from checks.grader._config import Config
+    from checks.grader.config import Config
 
 __all__ = [
     "SubmissionFile",
@@ -52,7 +52,7 @@ class _Grading:
 
     def report(self) -> Report:
         if self._report is None:
-            from checks._batch import Submission, grade_all
+            from checks.grader.batch import Submission, grade_all
 
             submission = Submission(self.path, self.name, self.path.name)
             self._report = grade_all([submission], self.config, seed=self.seed, jobs=1)[
@@ -86,7 +86,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"`--submission` must be a .py file or an .ipynb notebook, got `{given}`"
         )
-    from checks.grader._config import Config, ConfigError, load_config
+    from checks.grader.config import Config, ConfigError, load_config
 
     config_file = config.getoption(_options.CONFIG.dest)
     try:
@@ -140,7 +140,7 @@ def pytest_terminal_summary(
     report = grading.graded if grading is not None else None
     if grading is None or report is None:
         return
-    from checks.formats._escape import number, printable
+    from checks.formats import number, printable
 
     terminalreporter.write_sep("-", "backprop-check")
     score = f"{number(report['score'])} / {number(report['max_score'])}"
@@ -196,7 +196,7 @@ class _Verdict(Exception):
 
 
 def _failure_text(name: str, result: FunctionResult) -> str:
-    from checks.formats._escape import number, printable
+    from checks.formats import number, printable
 
     points = f"{number(result['points'])} / {number(result['max_points'])} points"
     head = f"{result['verdict'].upper()} {name} ({points})"

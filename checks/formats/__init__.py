@@ -5,16 +5,17 @@ Each writer is a pure function from reports (the contract's JSON report, typed a
 (`to_json`), Gradescope's `results.json` (`to_gradescope`, `gradescope_failure`), JUnit
 XML (`to_junit`), Markdown for a CI job summary (`to_markdown`), a gradebook in CSV
 (`to_csv`) and a self-contained HTML class report (`to_html`). `summarize` gives the
-class at a glance as plain data. Text from submissions is treated as hostile by all.
+class at a glance as plain data. The report model they render is the grader's
+(`checks.grader.report`), re-exported here. Text from submissions is treated as hostile by all.
 """
 
 from checks.formats._csv import to_csv
 from checks.formats._diagnoses import DIAGNOSES
+from checks.formats._escape import number, printable
 from checks.formats._gradescope import Visibility, gradescope_failure, to_gradescope
 from checks.formats._html import to_html
 from checks.formats._junit import to_junit
 from checks.formats._markdown import to_markdown
-from checks.formats._model import VERDICTS, FunctionResult, Report, Verdict, check_report
 from checks.formats._summary import (
     DiagnosisSummary,
     FunctionSummary,
@@ -23,6 +24,7 @@ from checks.formats._summary import (
     summarize,
 )
 from checks.formats._text import to_json, to_text, to_text_summary
+from checks.grader.report import VERDICTS, FunctionResult, Report, Verdict, check_report
 
 __all__ = [
     "DIAGNOSES",
@@ -37,6 +39,8 @@ __all__ = [
     "Visibility",
     "check_report",
     "gradescope_failure",
+    "number",
+    "printable",
     "summarize",
     "to_csv",
     "to_gradescope",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from checks.formats._escape import exact_number, one_line
-from checks.formats._model import Report, check_reports, function_names
+from checks.grader.report import Report, check_reports, function_names
 
 __all__ = ["to_csv"]
 

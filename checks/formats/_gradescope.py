@@ -8,7 +8,7 @@ from typing import Any, Final, Literal, get_args
 from checks.formats._diagnoses import explain
 from checks.formats._escape import number, printable
 from checks.formats._markdown import code_block, code_span
-from checks.formats._model import FunctionResult, Report, check_report
+from checks.grader.report import FunctionResult, Report, check_report
 
 __all__ = ["Visibility", "gradescope_failure", "to_gradescope"]
 

@@ -10,8 +10,8 @@ from typing import Final
 
 from checks.formats._diagnoses import explain
 from checks.formats._escape import number, printable
-from checks.formats._model import VERDICTS, FunctionResult, Report, check_reports
 from checks.formats._summary import Summary, summarize
+from checks.grader.report import VERDICTS, FunctionResult, Report, check_reports
 
 __all__ = ["to_html"]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from checks.formats._escape import number, printable
-from checks.formats._model import FunctionResult, Report, check_reports
+from checks.grader.report import FunctionResult, Report, check_reports
 
 __all__ = ["to_junit"]
 

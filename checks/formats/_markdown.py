@@ -9,8 +9,8 @@ from typing import Final
 
 from checks.formats._diagnoses import explain
 from checks.formats._escape import number, printable
-from checks.formats._model import Report, check_reports, function_names
 from checks.formats._summary import summarize
+from checks.grader.report import Report, check_reports, function_names
 
 __all__ = ["code_block", "code_span", "inline", "to_markdown"]
 

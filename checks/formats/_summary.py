@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TypedDict
 
-from checks.formats._model import VERDICTS, Report, Verdict, check_reports, function_names
+from checks.grader.report import VERDICTS, Report, Verdict, check_reports, function_names
 
 __all__ = ["DiagnosisSummary", "FunctionSummary", "StudentSummary", "Summary", "summarize"]
 

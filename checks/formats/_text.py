@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from typing import Final
 
 from checks.formats._escape import number, one_line, printable
-from checks.formats._model import Report, Verdict, check_report, check_reports
 from checks.formats._summary import summarize
+from checks.grader.report import Report, Verdict, check_report, check_reports
 
 __all__ = ["to_json", "to_text", "to_text_summary"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-import checks._batch
-import checks.grader._grade
+import checks.grader.batch._run
+import checks.grader.judge
 from checks.cli import main
 from checks.formats import summarize, to_csv
 
@@ -60,14 +60,14 @@ def test_output_holds_each_report_the_summary_and_the_format(
 
 def _count_gradings(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
     """Log each submission graded (in the grading process, which inherits the patch)."""
-    grade = checks._batch.grade_guarded
+    grade = checks.grader.batch._run.grade_guarded
 
     def logged(path: Path, config: Any, *, seed: int, name: str) -> Any:
         with log.open("a", encoding="utf-8") as stream:
             stream.write(Path(name).name + "\n")
         return grade(path, config, seed=seed, name=name)
 
-    monkeypatch.setattr(checks._batch, "grade_guarded", logged)
+    monkeypatch.setattr(checks.grader.batch._run, "grade_guarded", logged)
 
 
 def test_resume_grades_only_the_submissions_without_a_report(
@@ -120,14 +120,14 @@ def test_an_output_folder_of_someone_else_is_never_emptied(examples: Path, tmp_p
 
 def _break_grading(monkeypatch: pytest.MonkeyPatch, how: Callable[[], None]) -> None:
     """Grading `buggy.py` does `how()`; the others are graded as usual."""
-    grade = checks.grader._grade.grade_submission
+    grade = checks.grader.judge.grade_submission
 
     def broken(path: Any, config: Any, **kwargs: Any) -> Any:
         if Path(path).name == "buggy.py":
             how()
         return grade(path, config, **kwargs)
 
-    monkeypatch.setattr(checks.grader._grade, "grade_submission", broken)
+    monkeypatch.setattr(checks.grader.judge, "grade_submission", broken)
 
 
 def _raise() -> None:
@@ -173,7 +173,7 @@ def test_a_grading_that_never_ends_is_stopped(
 ) -> None:
     config = tmp_path / "quick.toml"
     config.write_text("[limits]\ntotal_timeout = 0.25\n", encoding="utf-8")
-    monkeypatch.setattr(checks._batch, "_GRACE_SECONDS", 0.5)  # guard: 2 × 0.25 + 0.5 s
+    monkeypatch.setattr(checks.grader.batch._run, "_GRACE_SECONDS", 0.5)  # guard: 2 × 0.25 + 0.5 s
     _break_grading(monkeypatch, lambda: time.sleep(60))
     started = time.monotonic()
     assert main([str(examples / "buggy.py"), "--format", "json", "--config", str(config)]) == 1
@@ -251,7 +251,7 @@ def test_a_process_with_threads_grades_through_a_fork_server(
     waiter = threading.Thread(target=stop.wait)
     waiter.start()  # forking a threaded process is unsafe: the batch must not
     try:
-        assert checks._batch._context().get_start_method() == "forkserver"
+        assert checks.grader.batch._run._context().get_start_method() == "forkserver"
         assert main([str(examples), "--format", "json"]) == 1
     finally:
         stop.set()

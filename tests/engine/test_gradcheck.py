@@ -261,17 +261,12 @@ def test_relu_sum_at_exact_zero_is_reported_as_a_kink() -> None:
     assert report.ok and [w for w, _ in report.skipped] == ["x[0, 0]"]
 
 
-def test_a_declared_network_loss_gets_the_network_engine(point: Any) -> None:
-    from backprop import network as net
-    from backprop.catalog import params_from_blocks
+def test_the_network_loss_brings_its_m_and_kinks_to_the_check(point: Any) -> None:
+    from checks import NetworkLoss
 
     params, X, Y = point
-
-    def loss(blocks: Any) -> Any:
-        return net.network_loss(params_from_blocks(blocks), X, Y)
-
-    loss.network = (X, Y, "notes")  # type: ignore[attr-defined]
     grads = grad_blocks(params, X, Y)
+    loss = NetworkLoss(X, Y, kind="notes")
     report = check_gradient(loss, dict(grads, W_1=M * grads["W_1"]), param_blocks(params))
     rows = {b.name: b for b in report.blocks}
     assert [x.id for x in rows["W_1"].findings] == ["factor-m"]  # m and kinks came with it

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from backprop.catalog import ERRATA, FORMULAS
-from checks._cli_errata import disagreements
+from checks.cli._errata import disagreements
 from checks.errata import Verdict, check_formula, check_notes
 
 SEED = 0

@@ -23,7 +23,7 @@ from backprop import as_written as notes
 from backprop import formulas as f
 from backprop import network as net
 from backprop.catalog import FORMULAS, Point
-from checks.grader._diagnose import DIAGNOSES, Diagnosis, diagnose, fit_factor, tolerance
+from checks.grader.judge._diagnose import DIAGNOSES, Diagnosis, diagnose, fit_factor, tolerance
 from checks.strategies import test_points
 from tests import oracle
 

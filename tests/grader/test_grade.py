@@ -18,9 +18,9 @@ from backprop import CONTRACT
 from backprop.catalog import FORMULAS
 from checks.formats import Report, check_report
 from checks.grader import Sandbox
-from checks.grader._config import Config, ConfigError, load_config
-from checks.grader._grade import draw_points, grade_submission
-from checks.grader._judge import Case, judge_function, special_cases
+from checks.grader.config import Config, ConfigError, load_config
+from checks.grader.judge._grade import draw_points, grade_submission
+from checks.grader.judge._judge import Case, judge_function, special_cases
 
 REPO = Path(__file__).resolve().parents[2]
 SOLUTION = (REPO / "examples" / "solution.py").read_text()

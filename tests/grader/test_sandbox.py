@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from checks.grader import Loaded, LoadError, Sandbox, SandboxError, _procs, _sandbox
+from checks.grader.sandbox import Loaded, LoadError, Sandbox, SandboxError, _procs, _sandbox
 
 HOSTILE = Path(__file__).parent / "hostile"
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from checks.grader._source import SKIP_TAGS, Cell, read_source
+from checks.grader.sandbox._source import SKIP_TAGS, Cell, read_source
 
 
 def notebook(tmp_path: Path, *cells: dict[str, Any]) -> Path:

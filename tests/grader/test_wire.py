@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.grader import _wire
+from checks.grader.sandbox import _wire
 
 
 def npy(array: np.ndarray[Any, Any]) -> bytes:

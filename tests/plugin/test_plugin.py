@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-import checks._batch
+import checks.grader.batch._run
 from backprop import CONTRACT
 from checks.cli import main
 
@@ -166,7 +166,7 @@ def test_importing_the_plugin_imports_no_grader() -> None:
     code = (
         "import sys, checks.pytest_plugin\n"
         "print(sorted(m for m in sys.modules if m.startswith("
-        "('checks.grader', 'checks._batch', 'checks.formats', 'hypothesis'))))"
+        "('checks.grader', 'checks.grader.batch._run', 'checks.formats', 'hypothesis'))))"
     )
     imported = subprocess.run(
         [sys.executable, "-c", code],
@@ -211,7 +211,7 @@ def test_graded_once_per_session_and_hostile_text_is_made_inert(
         }
         return {submissions[0].key: report}
 
-    monkeypatch.setattr(checks._batch, "grade_all", fake_grade_all)
+    monkeypatch.setattr(checks.grader.batch, "grade_all", fake_grade_all)
     result = pytester.runpytest(*PLUGIN, "--submission", str(EXAMPLES / "solution.py"))
     result.assert_outcomes(passed=13, failed=1)
     assert calls == [["solution.py"]]

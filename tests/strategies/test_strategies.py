@@ -1,7 +1,7 @@
 """The strategies reach the properties they promise, check their bounds, and shrink.
 
 Every property is asserted on every drawn example, with numpy written here (not the
-strategies' own gate, `checks._points.defects`); `hypothesis.find` shows that the far
+strategies' own gate, `checks.strategies._points.defects`); `hypothesis.find` shows that the far
 ends of the bounds and the special values are reached, and that the minimal example is
 the smallest network.
 """
@@ -23,10 +23,10 @@ from hypothesis.errors import InvalidArgument
 
 import backprop
 from backprop.catalog import Point
-from checks import _points
 from checks.strategies import (
     EXP_OVERFLOW,
     EXP_UNDERFLOW,
+    _points,
     columns_with_ties,
     inputs,
     large_logits,

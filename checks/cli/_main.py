@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from checks import _cli_errata, _options
+from checks.cli import _errata as _cli_errata
+from checks.cli import _options
 
 # The formats the grader writes; the grader itself is imported only to grade.
 FORMATS = ("csv", "gradescope", "html", "json", "junit", "markdown", "text")
@@ -92,6 +93,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.seed is None:
             args.seed = 0
         return _cli_errata.run(args)
-    from checks import _cli_grade
+    from checks.cli import _grade as _cli_grade
 
     return _cli_grade.run(args)

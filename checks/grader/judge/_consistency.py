@@ -17,8 +17,8 @@ import numpy as np
 
 from backprop.catalog import param_blocks, params_from_blocks
 from checks import check_gradient
-from checks.grader._config import Config
-from checks.grader._judge import Caller, FunctionGrade
+from checks.grader.config import Config
+from checks.grader.judge._judge import Caller, FunctionGrade
 
 __all__ = ["consistency"]
 

@@ -4,7 +4,7 @@ A template is what a known mistake returns at the same arguments: a wrong mask, 
 softmax over rows, the other loss, and the notes' formulas as written
 (`backprop.as_written`, errata E1-E5). For `backward`, a template is the reference pass
 with one or two of its steps replaced (the catalog's ``compose``), so that a wrong pass is
-traced to the step that makes it wrong. `checks.grader._diagnose` matches a result
+traced to the step that makes it wrong. `checks.grader.judge._diagnose` matches a result
 against them; each `what` is a noun phrase read as "your <function> is <what>".
 """
 

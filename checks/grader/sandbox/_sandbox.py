@@ -66,9 +66,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from checks.grader import _wire
-from checks.grader._procs import describe_exit, kill_tree, launch, ns_init_pid
-from checks.grader._source import Source, read_source
+from checks.grader.sandbox import _wire
+from checks.grader.sandbox._procs import describe_exit, kill_tree, launch, ns_init_pid
+from checks.grader.sandbox._source import Source, read_source
 
 __all__ = ["LoadError", "Loaded", "Outcome", "Sandbox", "SandboxError"]
 
@@ -164,7 +164,7 @@ class Sandbox:
     Parameters
     ----------
     submission : str or Path
-        A `.py` file or a `.ipynb` notebook (see `checks.grader._source`).
+        A `.py` file or a `.ipynb` notebook (see `checks.grader.sandbox._source`).
     call_timeout : float
         Wall-clock limit of one call, in seconds; loading the submission is one call.
     total_timeout : float

@@ -1,6 +1,6 @@
 """Numerical derivatives: steps, methods, error estimates, kink detection.
 
-Every method differentiates a `_Problem` (see `checks._problem`): `f` near `x`, flat.
+Every method differentiates a `Problem` (see `checks.engine._problem`): `f` near `x`, flat.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from checks._problem import (
+from checks.engine._problem import (
     ROUNDING_ULPS,
     Array,
     ComplexStepError,
     FunctionError,
     Point,
-    _Problem,
+    Problem,
 )
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Estimate",
     "FunctionError",
     "default_step",
+    "estimate",
     "numerical_gradient",
     "numerical_jacobian",
     "refine",
@@ -96,10 +97,10 @@ class Estimate:
     skip_reasons: tuple[str, ...] = ()
 
 
-Diff = Callable[["_Problem", Array, Array], tuple[Array, Array, Array, Array]]
+Diff = Callable[["Problem", Array, Array], tuple[Array, Array, Array, Array]]
 
 
-def _central(p: _Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
+def _central(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
     """Central differences at `idx`, steps `h`: values `(k, out)`, 0, steps, crossed."""
     x = p.x[idx]
     up = (x + h).astype(p.layout.dtype) - x  # the steps actually taken, after rounding
@@ -110,7 +111,7 @@ def _central(p: _Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Ar
     return d, np.zeros(d.shape), (up + down) / 2, c[:k] | c[k:]
 
 
-def _forward(p: _Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
+def _forward(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
     x = p.x[idx]
     up = (x + h).astype(p.layout.dtype) - x
     v, c = p.along_axes(idx, up)
@@ -118,7 +119,7 @@ def _forward(p: _Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Ar
     return d, np.zeros(d.shape), up, c
 
 
-def _richardson(p: _Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
+def _richardson(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
     """Central differences at `h`, `h/2`, `h/4`, extrapolated twice; error estimate."""
     d1, _, u, c1 = _central(p, idx, h)
     d2, _, _, c2 = _central(p, idx, h / 2)
@@ -129,7 +130,7 @@ def _richardson(p: _Problem, idx: Array, h: Array) -> tuple[Array, Array, Array,
     return r2, np.abs(r1 - r2) / 15, u, c1 | c2 | c3
 
 
-def _with_kink_retries(diff: Diff, p: _Problem, h: Array) -> tuple[Array, Array, Array, Array]:
+def _with_kink_retries(diff: Diff, p: Problem, h: Array) -> tuple[Array, Array, Array, Array]:
     """`diff` at every entry; where it crossed a kink, again with smaller steps."""
     idx = np.arange(p.layout.size)
     value, aux, used, crossed = diff(p, idx, h)
@@ -143,7 +144,7 @@ def _with_kink_retries(diff: Diff, p: _Problem, h: Array) -> tuple[Array, Array,
     return value, aux, used, crossed
 
 
-def _sample(p: _Problem, value: Array, ok: Array, per_block: int = 4) -> Array:
+def _sample(p: Problem, value: Array, ok: Array, per_block: int = 4) -> Array:
     """A few entries per block for the error model: the largest values, and spread ones."""
     chosen: list[int] = []
     mag = np.abs(np.where(np.isnan(value), 0.0, value)).max(axis=1)
@@ -157,24 +158,7 @@ def _sample(p: _Problem, value: Array, ok: Array, per_block: int = 4) -> Array:
     return np.array(sorted(set(chosen)), dtype=int)
 
 
-def estimate(
-    f: Callable[..., Any],
-    x: object,
-    *,
-    method: str = "central",
-    step: float | None = None,
-    kinks: Callable[[Any], Any] | None = None,
-    batched: bool | None = None,
-    scalar: bool = True,
-) -> Estimate:
-    """The numerical derivative of `f` at `x` with an error bound (see `numerical_gradient`)."""
-    if method not in METHODS:
-        raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
-    p = _Problem(f, x, kinks=kinks, batched=batched, scalar=scalar)
-    return _estimate(p, method, step)
-
-
-def _steps(p: _Problem, method: str, step: float | None) -> Array:
+def _steps(p: Problem, method: str, step: float | None) -> Array:
     if step is None:
         return default_step(method, p.x, p.dtype)
     try:
@@ -186,7 +170,7 @@ def _steps(p: _Problem, method: str, step: float | None) -> Array:
     return np.full(p.x.shape, value)
 
 
-def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:
+def estimate(p: Problem, method: str, step: float | None) -> Estimate:
     if method == "complex":
         return _complex(p, step)
     if method == "scipy":
@@ -242,7 +226,7 @@ def _estimate(p: _Problem, method: str, step: float | None) -> Estimate:
     return Estimate(method, value, error, used, p.evaluations, model, skipped, reasons)
 
 
-def _rounding(p: _Problem, value: Array, idx: Array | None = None) -> Array:
+def _rounding(p: Problem, value: Array, idx: Array | None = None) -> Array:
     """The rounding error of one evaluation of `f` near `x`, per entry: `ulps·ε·(|f| + |x_i f'_i|)`.
 
     `|f|` alone is not enough: `f` may be a sum whose terms cancel, and the term that a
@@ -256,7 +240,7 @@ def _rounding(p: _Problem, value: Array, idx: Array | None = None) -> Array:
     return bound
 
 
-def refine(p: _Problem, est: Estimate, idx: Array) -> tuple[Array, Array, Array]:
+def refine(p: Problem, est: Estimate, idx: Array) -> tuple[Array, Array, Array]:
     """Entries `idx` again, where their own truncation shows: Richardson from `h` and `2h`.
 
     For the entries of a ``"central"`` or ``"forward"`` estimate that an analytic value
@@ -284,7 +268,7 @@ def refine(p: _Problem, est: Estimate, idx: Array) -> tuple[Array, Array, Array]
     return value, error, used
 
 
-def _complex(p: _Problem, step: float | None) -> Estimate:
+def _complex(p: Problem, step: float | None) -> Estimate:
     h = _steps(p, "complex", step)
     _probe_complex_safety(p)
     idx = np.arange(p.layout.size)
@@ -302,7 +286,7 @@ def _complex(p: _Problem, step: float | None) -> Estimate:
     return Estimate("complex", value, error, h, p.evaluations, model)
 
 
-def _probe_complex_safety(p: _Problem) -> None:
+def _probe_complex_safety(p: Problem) -> None:
     """Compare the complex step with central differences along one random direction."""
     rng = np.random.default_rng(0)
     u = rng.standard_normal(p.layout.size)
@@ -326,7 +310,7 @@ def _probe_complex_safety(p: _Problem) -> None:
         )
 
 
-def _scipy(p: _Problem, step: float | None) -> Estimate:
+def _scipy(p: Problem, step: float | None) -> Estimate:
     from scipy.optimize import approx_fprime
 
     if p.out_shape != () and int(np.prod(p.out_shape)) != 1:
@@ -347,7 +331,7 @@ def _scipy(p: _Problem, step: float | None) -> Estimate:
     return Estimate("scipy", value, error, h, p.evaluations, model)
 
 
-def _curvature(p: _Problem, h: Array) -> Array:
+def _curvature(p: Problem, h: Array) -> Array:
     """4·max|f''|/2 per entry's block, from second differences on sampled entries."""
     ok = np.ones(p.layout.size, dtype=bool)
     sample = _sample(p, np.zeros((p.layout.size, 1)), ok)
@@ -363,7 +347,7 @@ def _curvature(p: _Problem, h: Array) -> Array:
     return out
 
 
-def _shaped(p: _Problem, flat: Array, jacobian: bool) -> Point:
+def _shaped(p: Problem, flat: Array, jacobian: bool) -> Point:
     """A flat `(P, out)` result as arrays shaped `out_shape + block shape`."""
     flat = flat.T
     out = p.out_shape if jacobian else ()
@@ -390,9 +374,7 @@ def numerical_gradient(
         Takes a point shaped like `x` and returns a scalar. With ``batched=True`` (or a
         true ``f.batched`` attribute) it takes a batch: every array gets a leading axis
         of size `k`, and it returns `k` values. An object with an ``along_axes(x, name,
-        index, delta)`` method (see `NetworkLoss`) is evaluated through it, and a
-        function declaring ``f.network = (X, Y, kind)`` (the notes' network loss, as
-        the catalog's truth of ``backward`` may) is evaluated by `NetworkLoss`.
+        index, delta)`` method (see `NetworkLoss`) is evaluated through it.
     x : array or mapping of str to array
         The point: one array of any shape, or named blocks (``{"W_1": ..., "b_1": ...}``).
     method : {"central", "forward", "richardson", "complex", "scipy"}
@@ -422,10 +404,10 @@ def numerical_gradient(
         `f` raised; `ComplexStepError` when ``method="complex"`` and `f` is not
         complex-safe.
     """
-    p = _Problem(f, x, kinks=kinks, batched=batched, scalar=True)
+    p = Problem(f, x, kinks=kinks, batched=batched, scalar=True)
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
-    est = _estimate(p, method, step)
+    est = estimate(p, method, step)
     grad = _shaped(p, est.value.astype(p.dtype), jacobian=False)
     return (grad, est) if full_output else grad
 
@@ -450,7 +432,7 @@ def numerical_jacobian(
         raise ValueError("`method='scipy'` is for gradients; use another method for a Jacobian")
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
-    p = _Problem(f, x, kinks=kinks, batched=batched, scalar=False)
-    est = _estimate(p, method, step)
+    p = Problem(f, x, kinks=kinks, batched=batched, scalar=False)
+    est = estimate(p, method, step)
     jac = _shaped(p, est.value.astype(p.dtype), jacobian=True)
     return (jac, est) if full_output else jac

@@ -35,11 +35,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from backprop.catalog import Point
-from checks import _points
-from checks import _strategy_bounds as bounds
-from checks import _strategy_draws as draws
-from checks._strategy_bounds import KINDS
-from checks._strategy_draws import EXP_OVERFLOW, FloatArray, Params
+from checks.strategies import _bounds as bounds
+from checks.strategies import _draws as draws
+from checks.strategies import _points
+from checks.strategies._bounds import KINDS
+from checks.strategies._draws import EXP_OVERFLOW, FloatArray, Params
 
 __all__ = [
     "EXP_OVERFLOW",
@@ -251,10 +251,10 @@ def test_points(
 
     *The margin.* Pre-activations have unit scale (the last layer's, less), so
     `margin` is relative to that scale. A central difference in one parameter `θ`
-    steps `h = ε^(1/3) max(1, |θ|) ≈ 6e-6 max(1, |θ|)` (`checks._numdiff`); it moves
+    steps `h = ε^(1/3) max(1, |θ|) ≈ 6e-6 max(1, |θ|)` (`checks.engine._numdiff`); it moves
     `z_l` by about `h |∂z_l/∂θ|`: `h |a_{l-1}|` for `θ` in `W_l` (activations of a few
     units), `h` for `b_l`, and that times the weights of the layers in between for
-    earlier layers. Weights are kept within 4 (`checks._points.MAX_WEIGHT`) for this.
+    earlier layers. Weights are kept within 4 (`checks.strategies._points.MAX_WEIGHT`) for this.
     Measured over 5000 points of depth 1 to 4, one step moved a `z` by at most 5e-4
     (median 3e-5): the default `margin = 1e-2` is 20 times that, and the tests check,
     on every drawn point, that a step 10 times the engine's moves no `z` by `margin`.

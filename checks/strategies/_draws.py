@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from backprop.catalog import Point
-from checks import _points
-from checks import _strategy_bounds as bounds
+from checks.strategies import _bounds as bounds
+from checks.strategies import _points
 
 __all__ = [
     "EXP_OVERFLOW",

@@ -21,13 +21,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from backprop import network as net
 from backprop.catalog import param_blocks, params_from_blocks
-from checks._gradcheck import GradientReport, check_gradient
-from checks._problem import Array
+from checks.engine import GradientReport, check_gradient
 
 __all__ = ["NetworkLoss", "network_check"]
+
+Array = npt.NDArray[Any]
 
 _CHUNK = 1 << 18  # entries of the largest batched activation, to bound memory
 

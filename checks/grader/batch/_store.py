@@ -23,9 +23,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from checks._batch import Submission
-from checks.formats._model import Report, check_report
-from checks.grader._config import Config
+from checks.grader.batch._run import Submission
+from checks.grader.config import Config
+from checks.grader.report import Report, check_report
 
 __all__ = ["BatchError", "Store", "manifest", "write_atomic"]
 

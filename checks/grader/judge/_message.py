@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from backprop.catalog import FORMULAS
-from checks.grader._diagnose import Diagnosis
-from checks.grader._judge import CaseResult
+from checks.grader.judge._diagnose import Diagnosis
+from checks.grader.judge._judge import CaseResult
 
 __all__ = ["failure_message", "python_literal", "snippet"]
 

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from backprop import network as net
 from backprop.catalog import FORMULAS
-from checks.grader._diagnose_templates import Template, backward_templates, templates
+from checks.grader.judge._templates import Template, backward_templates, templates
 
 __all__ = ["DIAGNOSES", "Diagnosis", "diagnose", "fit_factor", "rel_diff", "tolerance"]
 

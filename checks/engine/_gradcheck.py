@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from checks._directional import directional_report
-from checks._fingerprint import Finding, fingerprint
-from checks._numdiff import METHODS, Estimate, _estimate, refine
-from checks._problem import Array, _Problem
-from checks._report import BlockRow, EntryError, GradientReport
+from checks.engine._directional import directional_report
+from checks.engine._numdiff import METHODS, Estimate, estimate, refine
+from checks.engine._problem import Array, Problem
+from checks.engine._report import BlockRow, EntryError, GradientReport
+from checks.findings import Finding, fingerprint
 
 __all__ = [
     "MODES",
@@ -44,7 +44,7 @@ def _validate(method: str, mode: str, rtol: float | None, atol: float | None) ->
             raise ValueError(f"`{name}` must be a non-negative number or None, got {value!r}")
 
 
-def _grad_blocks(p: _Problem, grad: object) -> dict[str, Array | None]:
+def _grad_blocks(p: Problem, grad: object) -> dict[str, Array | None]:
     """`grad` as one array (or None where missing or not numeric) per block of `x`."""
     names = p.layout.names
     if names is None:
@@ -136,13 +136,13 @@ def check_gradient(
     if not isinstance(directions, int | np.integer) or directions < 1:
         raise ValueError(f"`directions` must be a positive integer, got {directions!r}")
     start = time.perf_counter()
-    p = _Problem(f, x, kinks=kinks, batched=batched, base=mode == "full")
+    p = Problem(f, x, kinks=kinks, batched=batched, base=mode == "full")
     if m is None:
         m = getattr(p.f, "m", None)
     grads = _grad_blocks(p, grad)
     if mode == "directional":
         return directional_report(p, grads, method, rtol, atol, rng, directions, m, start)
-    est = _estimate(p, method, step)
+    est = estimate(p, method, step)
     scipy_figures = _check_grad(p, grads) if method == "scipy" else {}
     return _full_report(p, grads, est, rtol, atol, m, start, scipy_figures)
 
@@ -158,7 +158,7 @@ def _tolerance(
 
 
 def _full_report(
-    p: _Problem,
+    p: Problem,
     grads: Mapping[str, Array | None],
     est: Estimate,
     rtol: float | None,
@@ -285,7 +285,7 @@ def _full_report(
     )
 
 
-def _where(p: _Problem, flat: int) -> str:
+def _where(p: Problem, flat: int) -> str:
     name, idx = p.layout.where(flat)
     return (
         f"{name}[{', '.join(map(str, idx))}]"
@@ -319,7 +319,7 @@ def _summary(rows: list[BlockRow], entries: list[EntryError]) -> dict[str, Any]:
     )
 
 
-def _check_grad(p: _Problem, grads: Mapping[str, Array | None]) -> dict[str, float]:
+def _check_grad(p: Problem, grads: Mapping[str, Array | None]) -> dict[str, float]:
     """`scipy.optimize.check_grad`'s figure, all directions and one random direction."""
     from scipy.optimize import check_grad
 

@@ -42,10 +42,9 @@ from pathlib import Path
 from types import FrameType
 from typing import NamedTuple
 
-from checks.formats._model import FunctionResult, Report, check_report
-
 # The grader is imported only to grade (`grade_guarded`), so the plugin stays cheap.
-from checks.grader._config import Config
+from checks.grader.config import Config
+from checks.grader.report import FunctionResult, Report, check_report
 
 __all__ = ["Submission", "default_jobs", "error_report", "grade_all", "grade_guarded"]
 
@@ -113,7 +112,7 @@ def grade_guarded(path: Path, config: Config, *, seed: int, name: str) -> Report
     The traceback goes to stderr, for whoever runs the checker.
     """
     try:
-        from checks.grader._grade import grade_submission
+        from checks.grader.judge import grade_submission
 
         report = grade_submission(path, config, seed=seed, display_name=name)
         # What is not plain JSON data would fail later, when it is written.
@@ -166,7 +165,7 @@ def grade_all(
     keys = [s.key for s in submissions]
     if len(set(keys)) != len(keys):
         raise ValueError("`submissions` must have distinct keys")
-    import checks.grader._grade  # noqa: F401  (imported once here, not in every child)
+    import checks.grader.judge  # noqa: F401  (imported once here, not in every child)
 
     context = _context()
     guard = 2 * config.total_timeout + _GRACE_SECONDS
@@ -206,7 +205,7 @@ def _context() -> BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         forkserver = multiprocessing.get_context("forkserver")
-        forkserver.set_forkserver_preload(["checks._batch", "checks.grader._grade"])
+        forkserver.set_forkserver_preload(["checks.grader.batch", "checks.grader.judge"])
         return forkserver
     return multiprocessing.get_context("spawn")
 

@@ -1,6 +1,6 @@
 """The worker: a fresh interpreter that loads one submission and runs its functions.
 
-Run by `checks.grader._sandbox` as ``python -s -S -P _worker.py --init UID GID
+Run by `checks.grader.sandbox._sandbox` as ``python -s -S -P _worker.py --init UID GID
 REQ_FD RESP_FD MEMORY_MB CPU_SECONDS OUTPUT_CAP PROCESSES LIBDIR``; it imports nothing
 of the checker (neither `checks` nor `backprop`), only the standard library and, from
 LIBDIR, numpy.
@@ -130,7 +130,7 @@ def _notebook_builtins(module: types.ModuleType) -> dict[str, Any]:
     """What Jupyter gives a notebook, for one exported as a script (`jupyter nbconvert`).
 
     ``get_ipython()`` answers with magics and shell escapes that do nothing, except
-    the cell magics whose body is Python (`checks.grader._source`), whose body runs;
+    the cell magics whose body is Python (`checks.grader.sandbox._source`), whose body runs;
     ``display(x)`` prints ``repr(x)``. Builtins, so they are not among the names the
     submission defines.
     """

@@ -1,6 +1,6 @@
 """Judging one contract function of a submission from the plain results of its calls.
 
-The submission runs elsewhere (`checks.grader._sandbox`); this module only sees a
+The submission runs elsewhere (`checks.grader.sandbox._sandbox`); this module only sees a
 `Caller` that sends arguments and gets back plain data. Each function gets one verdict:
 `pass`, `fail`, `error`, `timeout` or `missing`, from positive evidence only: it passes
 when every one of its results came back and was judged right.
@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from backprop.catalog import FORMULAS, Formula, Point
-from checks.grader._compare import Comparison, compare, compare_pairs, same_result
+from checks.grader.judge._compare import Comparison, compare, compare_pairs, same_result
 
 __all__ = ["Caller", "Case", "FunctionGrade", "Outcome", "judge_function", "special_cases"]
 

@@ -7,16 +7,16 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from checks._fingerprint import Finding
-from checks._numdiff import KINK_RETRIES, ROUNDING_ULPS
-from checks._problem import Array, ComplexStepError, _Problem
-from checks._report import BlockRow, GradientReport
+from checks.engine._numdiff import KINK_RETRIES, ROUNDING_ULPS
+from checks.engine._problem import Array, ComplexStepError, Problem
+from checks.engine._report import BlockRow, GradientReport
+from checks.findings import Finding
 
 __all__ = ["directional_report"]
 
 
 def directional_report(
-    p: _Problem,
+    p: Problem,
     grads: Mapping[str, Array | None],
     method: str,
     rtol: float | None,
@@ -121,7 +121,7 @@ def directional_report(
     )
 
 
-def _along(p: _Problem, u: Array, h0: float, method: str) -> tuple[Array, float, float] | None:
+def _along(p: Problem, u: Array, h0: float, method: str) -> tuple[Array, float, float] | None:
     """The derivative along `u`: the effective direction, its value and error bound.
 
     The points are rounded to the dtype of `x`, so the direction actually taken is

@@ -2,7 +2,7 @@
 
 A point `x` is one array or a mapping of named arrays (blocks, e.g. ``"W_1"``,
 ``"b_1"``); `f` takes the same structure. Every numerical method is built on one
-primitive, `_Problem.along_axes`: the values of `f` at `x + δ_k e_{i_k}` for a batch of
+primitive, `Problem.along_axes`: the values of `f` at `x + δ_k e_{i_k}` for a batch of
 entries `i_k` and steps `δ_k`. A function may supply that primitive itself (an
 ``along_axes(x, name, index, delta)`` method returning the values and which of them
 crossed a kink, as `checks.NetworkLoss` does), accept a batch of points (a true
@@ -20,7 +20,15 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ROUNDING_ULPS", "Array", "ComplexStepError", "FunctionError", "Point", "layout_of"]
+__all__ = [
+    "ROUNDING_ULPS",
+    "Array",
+    "ComplexStepError",
+    "FunctionError",
+    "Point",
+    "Problem",
+    "layout_of",
+]
 
 Array: TypeAlias = npt.NDArray[Any]
 Point: TypeAlias = Array | Mapping[str, Array]
@@ -124,7 +132,7 @@ def layout_of(x: object) -> tuple[_Layout, Array]:
     return layout, flat
 
 
-class _Problem:
+class Problem:
     """`f` near `x`, flattened, with its evaluations counted and its kinks watched."""
 
     def __init__(
@@ -141,13 +149,6 @@ class _Problem:
             raise TypeError(f"`f` must be callable, got {type(f).__name__}")
         if kinks is not None and not callable(kinks):
             raise TypeError(f"`kinks` must be callable or None, got {type(kinks).__name__}")
-        spec = getattr(f, "network", None)
-        if spec is not None and getattr(f, "along_axes", None) is None:
-            # the notes' network loss, declared as `f.network = (X, Y, kind)`: evaluated
-            # by `NetworkLoss`, which reuses what a perturbation leaves unchanged
-            from checks._network import NetworkLoss
-
-            f = NetworkLoss(spec[0], spec[1], kind=spec[2])
         self.f = f
         self.layout, self.x = layout_of(x)
         self.kinks = kinks if kinks is not None else getattr(f, "kinks", None)

@@ -19,13 +19,13 @@ from hypothesis.errors import NoSuchExample
 
 from backprop import CONTRACT
 from backprop.catalog import FORMULAS, Point
-from checks.formats._model import FunctionResult, Report
-from checks.grader._config import Config
-from checks.grader._consistency import consistency
-from checks.grader._diagnose import diagnose
-from checks.grader._judge import Case, FunctionGrade, judge_function, special_cases
-from checks.grader._message import failure_message
-from checks.grader._sandbox import Sandbox
+from checks.grader.config import Config
+from checks.grader.judge._consistency import consistency
+from checks.grader.judge._diagnose import diagnose
+from checks.grader.judge._judge import Case, FunctionGrade, judge_function, special_cases
+from checks.grader.judge._message import failure_message
+from checks.grader.report import FunctionResult, Report
+from checks.grader.sandbox import Sandbox
 from checks.strategies import test_points
 
 __all__ = ["draw_points", "grade_submission"]

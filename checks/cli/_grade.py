@@ -1,7 +1,7 @@
 """`backprop-check SUBMISSION`: grade a submission, or a folder of them, into one report.
 
-A folder is graded `--jobs` submissions at a time (`checks._batch`); with `--output DIR`
-each report is written as soon as it is known (`checks._batch_store`), and `--resume`
+A folder is graded `--jobs` submissions at a time (`checks.grader.batch._run`); with `--output DIR`
+each report is written as soon as it is known (`checks.grader.batch._store`), and `--resume`
 grades only the submissions without one.
 """
 
@@ -16,9 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from checks._batch import Submission, default_jobs, grade_all
-from checks._batch_store import BatchError, Store, manifest
-from checks._options import resolve_seed
+from checks.cli._options import resolve_seed
 from checks.formats import (
     Report,
     summarize,
@@ -31,7 +29,8 @@ from checks.formats import (
     to_text,
     to_text_summary,
 )
-from checks.grader._config import Config, ConfigError, load_config
+from checks.grader.batch import BatchError, Store, Submission, default_jobs, grade_all, manifest
+from checks.grader.config import Config, ConfigError, load_config
 
 __all__ = ["FILES", "FORMATS", "find_submissions", "run"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from checks._problem import ROUNDING_ULPS, Array, _Problem
+from checks.engine._problem import ROUNDING_ULPS, Array, Problem
 
 __all__ = ["TaylorResult", "taylor_test"]
 
@@ -77,7 +77,7 @@ def taylor_test(
         raise ValueError(f"`steps` must be an integer ≥ 3, got {steps!r}")
     if not np.isfinite(largest) or largest <= 0:
         raise ValueError(f"`largest` must be a positive number, got {largest!r}")
-    p = _Problem(f, x, kinks=kinks)
+    p = Problem(f, x, kinks=kinks)
     g = _flat_grad(p, grad)
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
     u = gen.standard_normal(p.layout.size)
@@ -97,7 +97,7 @@ def taylor_test(
     return TaylorResult(order, bool(order > 1.5), h, r, used, floor)
 
 
-def _flat_grad(p: _Problem, grad: object) -> Array:
+def _flat_grad(p: Problem, grad: object) -> Array:
     if p.layout.names is None:
         parts = [np.asarray(grad, dtype=np.float64)]
     else:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from checks._fingerprint import Finding
+from checks.findings import Finding
 
 __all__ = ["BlockRow", "EntryError", "GradientReport"]
 
