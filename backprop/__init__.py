@@ -1,7 +1,7 @@
 """The reference implementation of the notes' formulas, correct.
 
 `import backprop` exposes every function of the submission contract
-(`shared/contract/SUBMISSION.md`) with the contract's names and signatures, under the
+(docs/contract.md) with the contract's names and signatures, under the
 notes' loss by default, so the reference can be graded like a student's file. The
 formulas as the notes write them are in `backprop.as_written`; the catalog pairing the
 two, with the errata, is `backprop.catalog`.

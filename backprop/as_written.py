@@ -1,7 +1,7 @@
 """The notes' formulas exactly as the notes write them, errata included.
 
 Nothing here is correct by intent: each function transcribes a line of
-`seed-notes.txt`, and its docstring says which erratum of FORMULAS.md it carries, if
+`seed-notes.txt`, and its docstring says which erratum of docs/formulas.md it carries, if
 any. The correct forms are in `backprop.formulas`; the catalog (`backprop.catalog`)
 pairs the two. Arguments are validated as in the correct forms, so that both fail the
 same way on bad input and differ only where the notes do.

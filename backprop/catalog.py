@@ -38,7 +38,7 @@ Args = dict[str, Any]
 
 @dataclass(frozen=True)
 class Erratum:
-    """A known error of the notes, as listed in FORMULAS.md."""
+    """A known error of the notes, as listed in docs/formulas.md."""
 
     id: str
     formula: str

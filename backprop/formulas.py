@@ -1,4 +1,4 @@
-"""The notes' formulas, correct: one function per formula id of FORMULAS.md.
+"""The notes' formulas, correct: one function per formula id of docs/formulas.md.
 
 Shapes follow the notes: columns are examples, so `z`, `a`, `y_hat` and `y` are
 `(n_l, m)`. Each function validates its arguments first. The forms the notes actually

@@ -1,7 +1,7 @@
 """The property suite's power: does it fail on every typical mistake?
 
 Each mutant is one source-level change to the reference (`backprop/`), of the kind
-MISTAKES.md lists. For each, a copy of the repository gets the change and
+docs/diagnoses.md lists. For each, a copy of the repository gets the change and
 `pytest tests/properties` runs on it; the mutant is *killed* when the suite fails.
 Results go to stdout as a Markdown table (docs/mutation.md keeps the last run's).
 

@@ -1,6 +1,6 @@
 """The shape of a difference: how an analytic result `G` differs from the truth `R`.
 
-Findings use the diagnosis identifiers of SUBMISSION.md (`factor-m`, `scaled`, `sign`,
+Findings use the diagnosis identifiers of docs/contract.md (`factor-m`, `scaled`, `sign`,
 `transposed`, `wrong-shape`, `bias-shape`, `not-finite`) and one more, `zero-pattern`:
 `G` and `R` agree except where one of them is exactly zero (a ReLU mask missing, or
 applied on the wrong entries). They are listed most specific first.
@@ -44,7 +44,7 @@ def fingerprint(
     rtol: float = 1e-6,
     atol: float = 0.0,
 ) -> list[Finding]:
-    """How `actual` (`G`) differs from `expected` (`R`), in SUBMISSION.md's vocabulary.
+    """How `actual` (`G`) differs from `expected` (`R`), in docs/contract.md's vocabulary.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """The report of one graded submission, as the grader hands it to every writer.
 
-The shape is the contract's JSON report (`shared/contract/SUBMISSION.md`, "The command
-and its JSON report") plus a few optional fields. Writers only read it; they accept any
+The shape is the contract's JSON report (docs/contract.md, "The JSON
+report") plus a few optional fields. Writers only read it; they accept any
 mapping of this shape and ignore fields they do not know.
 """
 

@@ -1,8 +1,8 @@
 """Hypothesis strategies for the notes' network: widths, parameters, inputs, labels, points.
 
 `test_points` is the one to use for a numerical check of a formula: every point it
-draws exposes mistakes instead of hiding them (see `shared/reference/MISTAKES.md`,
-"Choose the test point on purpose"). The others are building blocks, and the special
+draws exposes mistakes instead of hiding them (see docs/contract.md,
+"What the checker promises"). The others are building blocks, and the special
 inputs a careful point avoids but a careful test needs on purpose: exact zeros in `z`
 (`pre_activations_with_zeros`), softmax overflow (`large_logits`), ties (`columns_with_ties`).
 
@@ -203,7 +203,7 @@ def test_points(
         Bounds on every width `n_0, ..., n_L` (at least 2: softmax over one class is 1).
     min_m, max_m : int
         Bounds on the number of examples `m` (at least 2, for a unit to be active on
-        some and inactive on others; 3 by default, see MISTAKES.md).
+        some and inactive on others; 3 by default, see docs/contract.md).
     kind : str or SearchStrategy[str]
         The loss, ``"notes"`` or ``"categorical"``, or a strategy of them (both, by
         default).

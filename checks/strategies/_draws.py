@@ -92,7 +92,7 @@ def layer_widths(
 
 
 def factors(n_0: int, n_L: int, m: int) -> list[Fraction]:
-    """The factors by which typical mistakes scale a gradient (MISTAKES.md), and 1."""
+    """The factors by which typical mistakes scale a gradient (docs/diagnoses.md), and 1."""
     base = [Fraction(m), Fraction(m * m), Fraction(n_L), Fraction(m, n_0), Fraction(2)]
     return [Fraction(1), Fraction(-1), *base, *(1 / x for x in base)]
 

@@ -1,4 +1,4 @@
-"""`fingerprint`: the shape of a difference in SUBMISSION.md's vocabulary."""
+"""`fingerprint`: the shape of a difference in docs/contract.md's vocabulary."""
 
 from __future__ import annotations
 

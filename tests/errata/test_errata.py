@@ -70,7 +70,7 @@ def test_E2_the_notes_shortcut_holds_under_the_categorical_loss() -> None:
 
 
 def test_E2_the_gap_is_large_on_the_FORMULAS_case(rng: np.random.Generator) -> None:
-    # FORMULAS.md: on a random 5-class, 4-example case the largest entry differs by ~0.076.
+    # docs/formulas.md, E2: on a random 5-class, 4-example case the largest entry differs by ~0.076
     from backprop import as_written, dL_daL, softmax
 
     y_hat = softmax(rng.normal(size=(5, 4)))

@@ -1,7 +1,7 @@
 """The diagnoses: every identifier recognised on the mistake it names, none on a right result.
 
 Each case of `MISTAKES` applies a submission-like wrong function to the reference's own
-arguments at a test point chosen as MISTAKES.md says (float64, m = 7, widths 4, 6, 5, 3:
+arguments at a test point chosen as docs/contract.md says (float64, m = 7, widths 4, 6, 5, 3:
 all distinct, so every candidate factor and every wrong operand's shape is distinct), and
 asserts the identifier and a key phrase of its explanation, in float64 and again with the
 result rounded to float32 (graded with float32's thresholds).
@@ -34,7 +34,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "diagnoses.md"
 
 @cache
 def point() -> Point:
-    """The first seeded network that is a test point as MISTAKES.md asks."""
+    """The first seeded network that is a test point as docs/contract.md asks."""
     for seed in range(1000):
         params, X, Y = oracle.network(np.random.default_rng(seed), WIDTHS, M)
         p = Point(params, X, Y)

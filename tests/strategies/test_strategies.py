@@ -63,7 +63,7 @@ def reach(strategy: st.SearchStrategy[Any], condition: Callable[[Any], bool]) ->
 
 
 def typical_factors(n_0: int, n_L: int, m: int) -> list[Fraction]:
-    """The factors of MISTAKES.md's signatures (and 1): each must name one mistake."""
+    """The factors of docs/diagnoses.md's signatures (and 1): each must name one mistake."""
     base = [Fraction(m), Fraction(m * m), Fraction(n_L), Fraction(m, n_0), Fraction(2)]
     return [Fraction(1), Fraction(-1), *base, *(1 / x for x in base)]
 

@@ -2,7 +2,7 @@
 
 `diagnose(fid, args, expected, got)` compares a submission's result `G` for the contract
 function `fid` with the reference `R` and returns every known mistake whose signature
-(`shared/reference/MISTAKES.md`) the difference fits. Three kinds of evidence:
+(docs/diagnoses.md) the difference fits. Three kinds of evidence:
 
 - a constant factor: `c = ⟨G, R⟩/⟨R, R⟩` with `‖G - cR‖` tiny (``factor-m``, ``sign``,
   ``scaled``), also once `G` is transposed or reshaped to the contract's shape;
@@ -36,7 +36,7 @@ Array = npt.NDArray[Any]
 Finding = tuple[str, str]  # (id, detail); the detail follows "your <name> "
 Finding3 = tuple[str, str, str]  # (id, subject, detail)
 
-#: Every diagnosis identifier with its general explanation: SUBMISSION.md's, then ours.
+#: Every diagnosis identifier with its general explanation: docs/contract.md's, then ours.
 DIAGNOSES: Final[dict[str, str]] = {
     "factor-m": "off by exactly a factor m or 1/m (the mean over the m examples)",
     "scaled": "off by another constant factor (the report says which)",
@@ -84,7 +84,7 @@ def tolerance(dtype: np.dtype[Any]) -> float:
     -----
     A correct computation in precision `eps` is off by a modest multiple of `eps` in
     norm (`1e3 eps` covers a few layers with cancellation), while every mistake of
-    MISTAKES.md changes the result by O(1) at a well-chosen point. `sqrt(eps)` (1.5e-8
+    docs/diagnoses.md changes the result by O(1) at a well-chosen point. `sqrt(eps)` (1.5e-8
     in float64, 3.5e-4 in float32) lies far from both. Integers and booleans are exact:
     float64's.
     """

@@ -190,7 +190,7 @@ def _shrunk(
 
 
 def special_cases(fid: str, rng: np.random.Generator) -> list[Case]:
-    """The special inputs of MISTAKES.md for one function, beside the random test points.
+    """The special inputs of docs/contract.md for one function, beside the random test points.
 
     Exact zeros in `z` (the notes' mask is 0 there), large `|a|` (a softmax that does not
     subtract the maximum overflows), and ties (every maximum gets 1 in the decision).
