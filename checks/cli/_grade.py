@@ -1,53 +1,36 @@
-"""`backprop-check SUBMISSION`: grade a submission, or a folder of them, into one report.
+"""`backprop-check grade SUBMISSION`: grade a submission, or a folder of them, into one report.
 
-A folder is graded `--jobs` submissions at a time (`checks.grader.batch._run`); with `--output DIR`
-each report is written as soon as it is known (`checks.grader.batch._store`), and `--resume`
-grades only the submissions without one.
+A folder is graded `--jobs` submissions at a time (`checks.grader.batch`); with `--output
+DIR` each report is written as soon as it is known, and `--resume` grades only the
+submissions without one. The grader and the writers are imported only to grade, so that
+building the command's parser (`--help`, `errata`) stays cheap.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from checks.cli._options import resolve_seed
-from checks.formats import (
-    Report,
-    summarize,
-    to_csv,
-    to_gradescope,
-    to_html,
-    to_json,
-    to_junit,
-    to_markdown,
-    to_text,
-    to_text_summary,
-)
-from checks.grader.batch import BatchError, Store, Submission, default_jobs, grade_all, manifest
-from checks.grader.config import Config, ConfigError, load_config
+from checks.cli import _options
+from checks.cli._errors import FAILED, OK, UsageError
 
-__all__ = ["FILES", "FORMATS", "find_submissions", "run"]
+if TYPE_CHECKING:
+    from checks.formats import Report
+    from checks.grader.batch import Store, Submission
+
+__all__ = ["FILES", "FORMAT_NAMES", "add_arguments", "find_submissions", "render", "run"]
 
 SUFFIXES = (".py", ".ipynb")
 
-FORMATS: dict[str, Callable[[list[Report], bool], str]] = {
-    "text": lambda reports, color: (
-        "\n".join(to_text(r, color=color) for r in reports)
-        + (to_text_summary(reports, color=color) if len(reports) > 1 else "")
-    ),
-    "json": lambda reports, color: to_json(reports),
-    "junit": lambda reports, color: to_junit(reports),
-    "markdown": lambda reports, color: to_markdown(reports),
-    "csv": lambda reports, color: to_csv(reports),
-    "html": lambda reports, color: to_html(reports),
-    "gradescope": lambda reports, color: to_gradescope(reports[0]),
-}
+FORMAT_NAMES = ("csv", "gradescope", "html", "json", "junit", "markdown", "text")
 
 FILES = {
     "text": "report.txt",
@@ -61,12 +44,97 @@ FILES = {
 """The file `--output DIR` writes the chosen format to, in DIR."""
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The grading options: one `add_argument` each, checked by this parser only."""
+    parser.add_argument(
+        "submission", help="a student's .py file, .ipynb notebook, or a folder of them"
+    )
+    _options.add_to_argparse(parser, (_options.CONFIG, _options.SEED))
+    parser.add_argument(
+        "--format",
+        choices=FORMAT_NAMES,
+        default="text",
+        help="the report's format (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--examples",
+        type=_at_least_1,
+        default=None,
+        metavar="N",
+        help="random test points per function (default: the configuration's `examples`, else 12)",
+    )
+    parser.add_argument(
+        "--title",
+        default=None,
+        help="the HTML report's title (default: `backprop-check: class report`)",
+    )
+    batch = parser.add_argument_group("grading a folder (a class)")
+    batch.add_argument(
+        "--jobs",
+        "-j",
+        type=_at_least_1,
+        default=None,
+        metavar="N",
+        help="grade N submissions at once (default: the machine's cores)",
+    )
+    batch.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="write each submission's JSON report to DIR/reports/ as soon as it is graded, "
+        "then DIR/summary.json and the chosen format's file (grades.csv, report.html, ...); "
+        "stdout then gets the class summary only (as JSON with --format json)",
+    )
+    batch.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --output: grade only the submissions without a report in DIR, then write "
+        "the output of all of them",
+    )
+
+
+def _at_least_1(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got `{text}`")
+    return number
+
+
+def color_wanted(stream: TextIO) -> bool:
+    """Colour on a terminal, unless `NO_COLOR` is set to anything (no-color.org)."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def render(form: str, reports: list[Report], *, color: bool, title: str | None = None) -> str:
+    """`reports` in the format `form` (one of `FORMAT_NAMES`)."""
+    from checks import formats
+
+    writers: dict[str, Callable[[], str]] = {
+        "text": lambda: (
+            "\n".join(formats.to_text(r, color=color) for r in reports)
+            + (formats.to_text_summary(reports, color=color) if len(reports) > 1 else "")
+        ),
+        "json": lambda: formats.to_json(reports),
+        "junit": lambda: formats.to_junit(reports),
+        "markdown": lambda: formats.to_markdown(reports),
+        "csv": lambda: formats.to_csv(reports),
+        "html": lambda: formats.to_html(reports, **({"title": title} if title else {})),
+        "gradescope": lambda: formats.to_gradescope(reports[0]),
+    }
+    return writers[form]()
+
+
 def find_submissions(path: Path) -> list[Submission]:
     """The submissions under `path`, each with the name it is reported under.
 
     A file is one submission. A folder holds one per `.py`/`.ipynb` file, and one per
     subfolder holding exactly one such file (named after the subfolder: the student).
     """
+    from checks.grader.batch import Submission
+
     if path.is_file():
         return [Submission(path, str(path), path.name)]
     found = []
@@ -79,39 +147,40 @@ def find_submissions(path: Path) -> list[Submission]:
                 found.append(Submission(inside[0], str(child), child.name))
             elif inside:
                 names = ", ".join(p.name for p in inside)
-                raise SystemExit(
-                    f"backprop-check: `{child}` holds several submissions ({names}); keep one"
-                )
+                raise UsageError(f"`{child}` holds several submissions ({names}); keep one")
     return found
 
 
 def run(args: argparse.Namespace) -> int:
     """Grade; exit 0 only when every function of every submission passes."""
+    from checks.grader.batch import BatchError, Store, default_jobs, grade_all, manifest
+    from checks.grader.config import Config, ConfigError, load_config
+
     path = Path(args.submission)
     if not path.exists():
-        raise SystemExit(f"backprop-check: no such file or folder: `{path}`")
+        raise UsageError(f"no such file or folder: `{path}`")
     if path.is_file() and path.suffix not in SUFFIXES:
-        raise SystemExit(
-            f"backprop-check: a submission is a .py file or an .ipynb notebook, got `{path}`"
-        )
+        raise UsageError(f"a submission is a .py file or an .ipynb notebook, got `{path}`")
     if args.resume and args.output is None:
-        raise SystemExit("backprop-check: `--resume` needs `--output DIR`, the reports to resume")
+        raise UsageError("`--resume` needs `--output DIR`, the reports to resume")
     try:
         config = load_config(args.config) if args.config else Config()
     except ConfigError as exc:
-        raise SystemExit(f"backprop-check: {exc}") from exc
-    seed = resolve_seed(args.seed, config.seed)
+        raise UsageError(str(exc)) from exc
+    if args.examples is not None:
+        config = replace(config, examples=args.examples)
+    seed = _options.resolve_seed(args.seed, config.seed)
     submissions = find_submissions(path)
     if not submissions:
-        raise SystemExit(f"backprop-check: no .py or .ipynb submission in `{path}`")
+        raise UsageError(f"no .py or .ipynb submission in `{path}`")
     if args.format == "gradescope" and len(submissions) != 1:
-        raise SystemExit("backprop-check: `--format gradescope` grades exactly one submission")
+        raise UsageError("`--format gradescope` grades exactly one submission")
     store = None
     if args.output is not None:
         try:
             store = Store.open(args.output, manifest(config, seed), resume=args.resume)
         except (BatchError, OSError) as exc:
-            raise SystemExit(f"backprop-check: {exc}") from exc
+            raise UsageError(str(exc)) from exc
     kept = {s.key: r for s in submissions if store and args.resume and (r := store.load(s))}
     todo = [s for s in submissions if s.key not in kept]
     progress = _Progress(len(submissions), len(kept), sys.stderr) if sys.stderr.isatty() else None
@@ -138,24 +207,28 @@ def run(args: argparse.Namespace) -> int:
         return 130
     reports = sorted({**kept, **graded}.values(), key=lambda r: r["submission"])
     if store is None:
-        color = args.format == "text" and sys.stdout.isatty()
-        sys.stdout.write(FORMATS[args.format](reports, color))
+        color = args.format == "text" and color_wanted(sys.stdout)
+        sys.stdout.write(render(args.format, reports, color=color, title=args.title))
     else:
-        _write_output(store, reports, args.format, submissions)
+        _write_output(store, reports, args, submissions)
     everything_passes = all(
         result["verdict"] == "pass" for report in reports for result in report["functions"].values()
     )
-    return 0 if everything_passes else 1
+    return OK if everything_passes else FAILED
 
 
-def _write_output(store: Store, reports: list[Report], form: str, subs: list[Submission]) -> None:
+def _write_output(
+    store: Store, reports: list[Report], args: argparse.Namespace, subs: list[Submission]
+) -> None:
+    from checks.formats import summarize, to_text_summary
+
+    form = args.format
     summary = store.write("summary.json", json.dumps(summarize(reports), indent=2) + "\n")
-    chosen = store.write(FILES[form], FORMATS[form](reports, False))
+    chosen = store.write(FILES[form], render(form, reports, color=False, title=args.title))
     if form == "json":
         sys.stdout.write(json.dumps(summarize(reports)) + "\n")
         return
-    color = sys.stdout.isatty()
-    sys.stdout.write(to_text_summary(reports, color=color))
+    sys.stdout.write(to_text_summary(reports, color=color_wanted(sys.stdout)))
     sys.stdout.write(f"reports in {store.reports}/, summary in {summary}, {form} in {chosen}\n")
     strays = store.strays(subs)
     if strays:

@@ -1,98 +1,165 @@
-"""The `backprop-check` command.
+"""The `backprop-check` command: `main(argv) -> int`, with a subcommand per task.
 
-With no argument, it checks every formula of the notes as written and says which hold
-and which are errata, with the evidence. With a submission (a `.py` file, a notebook or
-a folder of them), it grades it against the submission contract; a folder is a class,
-graded several submissions at once, each report written as soon as it is known.
+- `backprop-check grade SUBMISSION ...` grades a submission (a `.py` file, a notebook
+  or a folder of them: a class), `checks.cli._grade`;
+- `backprop-check errata ...` checks every formula of the notes as written and says
+  which hold and which are errata, with the evidence, `checks.cli._errata`.
+
+The bare forms of earlier versions keep working: `backprop-check` alone (or with only
+options) is `errata`, `backprop-check FILE ...` is `grade FILE ...`. Each subcommand's
+parser checks its own options, so an option is accepted only where it means something.
+Every usage or configuration error is a `UsageError`, printed once, exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from checks.cli import _errata as _cli_errata
+from checks.cli import _grade as _cli_grade
 from checks.cli import _options
+from checks.cli._errors import FAILED, OK, USAGE, Parser, UsageError
 
-# The formats the grader writes; the grader itself is imported only to grade.
-FORMATS = ("csv", "gradescope", "html", "json", "junit", "markdown", "text")
+__all__ = ["COMMANDS", "FORMATS", "build_parser", "main", "version"]
 
-__all__ = ["build_parser", "main"]
+FORMATS = _cli_grade.FORMAT_NAMES
+"""The formats the grader writes (the grader itself is imported only to grade)."""
+
+COMMANDS = ("grade", "errata")
+
+_STATUSES = f"""\
+exit status:
+  {OK}    every graded function of every submission passes
+  {FAILED}    some function of some submission does not pass
+  {USAGE}    usage or configuration error (an unknown option, no such file, a bad
+       configuration, an output folder that cannot be used): nothing was graded
+  130  interrupted (with --output, the reports graded so far are kept)
+"""
+
+_ERRATA_STATUSES = f"""\
+exit status:
+  {OK}    the computed verdicts agree with the catalog of errata
+  {FAILED}    they disagree: a new erratum, or a known one that no longer reproduces
+  {USAGE}    usage error
+"""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def version() -> str:
+    """The installed package's version, as `--version` prints it."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("backprop-check")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def build_parser() -> Parser:
+    """The command's parser: one subparser per command, each with only its own options."""
+    parser = Parser(
         prog="backprop-check",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Check the backpropagation formulas of the course's notes. With no SUBMISSION, "
-            "check every formula as the notes write it and report which are errata (exit "
-            "status 1 when the computed verdicts disagree with the catalog of errata). With "
-            "a SUBMISSION, grade it against the submission contract (exit status 0 only when "
-            "every function passes); a folder of submissions is a class, graded in parallel."
+            "Check the backpropagation formulas of the course's notes, and grade students'\n"
+            "implementations of them against the submission contract (docs/contract.md)."
+        ),
+        epilog=(
+            "`backprop-check` alone is `backprop-check errata`; `backprop-check FILE ...` is\n"
+            "`backprop-check grade FILE ...`. `backprop-check COMMAND --help` lists a\n"
+            "command's options.\n\n"
+            + _STATUSES
+            + "  (errata: 0 when the verdicts agree with the catalog of errata, 1 when not)\n"
         ),
     )
     parser.add_argument(
-        "submission", nargs="?", help="a student's .py file, .ipynb notebook, or a folder of them"
+        "--version", action="version", version=f"%(prog)s {version()}", help="print the version"
     )
-    _options.add_to_argparse(parser, (_options.SEED,))
-    parser.add_argument(
+    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    grade = commands.add_parser(
+        "grade",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="grade a submission (.py, .ipynb) or a folder of them (a class)",
+        description=(
+            "Grade a submission against the submission contract (docs/contract.md): a\n"
+            "verdict and points per function. A folder of submissions is a class, graded\n"
+            "several at once."
+        ),
+        epilog=_STATUSES,
+    )
+    _cli_grade.add_arguments(grade)
+    grade.set_defaults(run=_cli_grade.run)
+    errata = commands.add_parser(
+        "errata",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="check every formula of the notes as written: which hold, which are errata",
+        description=(
+            "Check every formula of the notes as written against numerical derivatives\n"
+            "and report which hold and which are errata, with the smallest counterexample\n"
+            "(docs/formulas.md)."
+        ),
+        epilog=_ERRATA_STATUSES,
+    )
+    _options.add_to_argparse(errata, (_options.SEED,))
+    errata.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=("text", "json"),
         default="text",
-        help="the report's format (default: %(default)s); the errata report takes text or json",
+        help="the report's format (default: %(default)s)",
     )
-    _options.add_to_argparse(parser, (_options.CONFIG,))
-    batch = parser.add_argument_group("grading a folder (a class)")
-    batch.add_argument(
-        "--jobs",
-        "-j",
-        type=_jobs,
-        default=None,
-        metavar="N",
-        help="grade N submissions at once (default: the machine's cores)",
-    )
-    batch.add_argument(
-        "--output",
-        "-o",
-        metavar="DIR",
-        help="write each submission's JSON report to DIR/reports/ as soon as it is graded, "
-        "then DIR/summary.json and the chosen format's file (grades.csv, report.html, ...); "
-        "stdout then gets the class summary only (as JSON with --format json)",
-    )
-    batch.add_argument(
-        "--resume",
-        action="store_true",
-        help="with --output: grade only the submissions without a report in DIR, then write "
-        "the output of all of them",
-    )
-    _cli_errata.add_arguments(parser)
+    _cli_errata.add_arguments(errata)
+    errata.set_defaults(run=_run_errata)
+    parser.commands = {"grade": grade, "errata": errata}
     return parser
 
 
-def _jobs(text: str) -> int:
-    try:
-        jobs = int(text)
-    except ValueError:
-        jobs = 0
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got `{text}`")
-    return jobs
+def _run_errata(args: argparse.Namespace) -> int:
+    if args.examples < 1:
+        raise UsageError(f"`--examples` must be at least 1, got {args.examples}", args.prog)
+    if args.seed is None:
+        args.seed = 0
+    return _cli_errata.run(args)
+
+
+def _with_command(argv: list[str], parser: Parser) -> tuple[list[str], bool]:
+    """`argv` with its command made explicit, and whether it was implied (a bare form)."""
+    if not argv or argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version"):
+        return (argv or ["errata"]), not argv
+    taking_values = {
+        flag
+        for sub in parser.commands.values()
+        for action in sub._actions
+        if action.nargs != 0
+        for flag in action.option_strings
+    }
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--" or not token.startswith("-"):
+            return ["grade", *argv], True
+        if token in taking_values:
+            next(tokens, None)
+    return ["errata", *argv], True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with `argv` (default: `sys.argv[1:]`) and return its exit status."""
+    given = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.submission is None:
-        if args.format not in ("text", "json"):
-            parser.error(f"the errata report is text or json, not {args.format}")
-        for option in ("config", "jobs", "output"):
-            if getattr(args, option) is not None:
-                parser.error(f"`--{option}` is for grading a submission")
-        if args.resume:
-            parser.error("`--resume` is for grading a submission")
-        if args.seed is None:
-            args.seed = 0
-        return _cli_errata.run(args)
-    from checks.cli import _grade as _cli_grade
-
-    return _cli_grade.run(args)
+    explicit, implied = _with_command(given, parser)
+    try:
+        try:
+            args = parser.parse_args(explicit)
+        except SystemExit as exit_:  # --help, --version: printed, nothing else to do
+            return exit_.code if isinstance(exit_.code, int) else OK
+        args.prog = parser.commands[args.command].prog
+        return int(args.run(args))
+    except UsageError as error:
+        print(f"{error.prog}: error: {error.message}", file=sys.stderr)
+        if implied:
+            form = "with a submission" if explicit[0] == "grade" else "without a submission"
+            command = f"backprop-check {explicit[0]}"
+            hint = f"(`backprop-check` {form} is `{command}`; see `{command} --help`)"
+            print(hint, file=sys.stderr)
+        return USAGE

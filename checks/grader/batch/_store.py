@@ -42,6 +42,9 @@ def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` whole or not at all: a temporary file beside it, then a rename."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_PARTIAL)
     try:
+        # mkstemp makes the file 0600; the result is an ordinary file, which TAs sharing
+        # the folder read: the permissions `open()` would give it, the umask's.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
             stream.flush()
@@ -51,6 +54,17 @@ def write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux says it (`/proc`)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # elsewhere: set and restore, the only portable way
+    os.umask(mask)
+    return mask
 
 
 def manifest(config: Config, seed: int) -> dict[str, Any]:
