@@ -31,8 +31,9 @@ __all__ = [
     "SubmissionFile",
     "SubmissionFunction",
     "pytest_addoption",
-    "pytest_collection_modifyitems",
+    "pytest_collect_file",
     "pytest_configure",
+    "pytest_pycollect_makemodule",
     "pytest_report_header",
     "pytest_terminal_summary",
 ]
@@ -103,6 +104,25 @@ def pytest_configure(config: pytest.Config) -> None:
         else "the default"
     )
     config.stash[_GRADING] = _Grading(path, given, grading_config, seed, seed_from)
+    _collect_the_submission(config, path)
+
+
+def _collect_the_submission(config: pytest.Config, path: Path) -> None:
+    """Make the submission a path of the run, so that pytest collects it like a file.
+
+    Its tests then have ordinary node ids (`my_backprop.py::relu`), which `-k` and node
+    ids on the command line select. Without paths on the command line, the submission is
+    the only one: `pytest --submission FILE` runs the submission's tests alone, even
+    inside a project with a suite of its own (whose `testpaths` would otherwise be
+    collected too); with paths, it is added to them.
+    """
+    base = config.invocation_params.dir
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [str(path)]
+        return
+    named = {(base / arg.split("::", 1)[0]).resolve() for arg in config.args}
+    if path.resolve() not in named:
+        config.args.append(str(path))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -116,21 +136,24 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-k` and `-m` deselect, so that they apply
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    grading = config.stash.get(_GRADING, None)
-    if grading is None:
-        return
-    submission = SubmissionFile.from_parent(session, path=grading.path, grading=grading)
-    functions = submission.collect()
-    collected: list[pytest.Item | pytest.Collector] = list(functions)
-    # Reported like any collection, so that "collected N items" and --collect-only count them.
-    config.hook.pytest_collectreport(
-        report=pytest.CollectReport(submission.nodeid, "passed", None, collected)
-    )
-    items.extend(functions)
+def _submission_file(path: Path, parent: pytest.Collector) -> SubmissionFile | None:
+    grading = parent.config.stash.get(_GRADING, None)
+    if grading is None or path.resolve() != grading.path.resolve():
+        return None
+    return SubmissionFile.from_parent(parent, path=path, grading=grading)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> Any:
+    """The submission, a `.py` file, is never imported by pytest: it is graded instead."""
+    return _submission_file(module_path, parent)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SubmissionFile | None:
+    """A notebook submission (a `.py` one comes through `pytest_pycollect_makemodule`)."""
+    if file_path.suffix != ".ipynb":
+        return None
+    return _submission_file(file_path, parent)
 
 
 def pytest_terminal_summary(

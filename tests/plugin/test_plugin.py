@@ -217,3 +217,32 @@ def test_graded_once_per_session_and_hostile_text_is_made_inert(
     assert calls == [["solution.py"]]
     result.stdout.fnmatch_lines(["ERROR relu (0 / 2 points)", "", "boom \\x1b[2J\\u202eevil"])
     assert "\x1b[2J" not in result.stdout.str() and "\u202e" not in result.stdout.str()
+
+
+def test_node_ids_are_the_files_and_select_like_any_test(pytester: pytest.Pytester) -> None:
+    solution = pytester.path / "hw.py"
+    shutil.copy(EXAMPLES / "solution.py", solution)
+    listed = pytester.runpytest(*PLUGIN, "--submission", "hw.py", "--collect-only", "-q")
+    ids = [line for line in listed.outlines if "::" in line]
+    assert ids == [f"hw.py::{fid}" for fid in CONTRACT]
+    # A node id on the command line selects, as for any test file: `hw.py` is graded, never
+    # imported by pytest (it is not a test module).
+    result = pytester.runpytest(*PLUGIN, "--submission", "hw.py", "hw.py::dL_db", "-q")
+    result.assert_outcomes(passed=1)
+    result = pytester.runpytest(*PLUGIN, "--submission", "hw.py", "-k", "relu and not mask")
+    result.assert_outcomes(passed=1, deselected=13)
+
+
+def test_inside_a_project_only_the_submissions_tests_run_unless_paths_are_given(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\ntestpaths = tests\n")
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "test_project.py").write_text(
+        "def test_project():\n    assert True\n", encoding="utf-8"
+    )
+    shutil.copy(EXAMPLES / "solution.py", pytester.path / "hw.py")
+    alone = pytester.runpytest(*PLUGIN, "--submission", "hw.py", "--collect-only", "-q")
+    alone.stdout.fnmatch_lines(["14 tests collected*"])
+    both = pytester.runpytest(*PLUGIN, "--submission", "hw.py", "tests", "--collect-only", "-q")
+    both.stdout.fnmatch_lines(["15 tests collected*"])
