@@ -101,7 +101,10 @@ def to_markdown(reports: Iterable[Report]) -> str:
     lines = [f"## backprop-check: {summary['submissions']} submissions", ""]
     lines += ["| submission | score | not passed |", "|---|--:|---|"]
     for student in summary["students"]:
-        failed = ", ".join(f"{code_span(name)}" for name in student["failed"])
+        failed = "; ".join(
+            f"{verdict}: " + ", ".join(code_span(name) for name in names)
+            for verdict, names in student["not_passed"].items()
+        )
         if student["error"]:
             failed = "grading failed"
         score = f"{number(student['score'])} / {number(student['max_score'])}"

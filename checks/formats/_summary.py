@@ -19,6 +19,9 @@ class StudentSummary(TypedDict):
     max_score: float
     failed: list[str]
     """Functions whose verdict is not `pass`, in the report's order."""
+    not_passed: dict[Verdict, list[str]]
+    """The same functions by verdict (`fail`, `error`, `timeout`, `missing`: only those
+    present), so that a wrong result, a crash, a hang and an absence read apart."""
     error: str | None
     """Why grading itself failed, if it did."""
 
@@ -96,6 +99,7 @@ def summarize(reports: Iterable[Report]) -> Summary:
                 score=report["score"],
                 max_score=report["max_score"],
                 failed=[n for n, r in report["functions"].items() if r["verdict"] != "pass"],
+                not_passed=_by_verdict(report),
                 error=report.get("error"),
             )
         )
@@ -121,3 +125,11 @@ def summarize(reports: Iterable[Report]) -> Summary:
             for d in order
         },
     )
+
+
+def _by_verdict(report: Report) -> dict[Verdict, list[str]]:
+    found: dict[Verdict, list[str]] = {}
+    for name, result in report["functions"].items():
+        if result["verdict"] != "pass":
+            found.setdefault(result["verdict"], []).append(name)
+    return {v: found[v] for v in VERDICTS if v in found}

@@ -105,8 +105,11 @@ def to_text_summary(reports: Iterable[Report], *, color: bool) -> str:
         line = f"  {one_line(student['submission']):<{width}}  {score:>9}"
         if student["error"]:
             line += "  " + _paint(f"grading failed: {one_line(student['error'])}", "error", color)
-        elif student["failed"]:
-            line += "  failed: " + ", ".join(student["failed"])
+        else:
+            line += "".join(
+                f"  {verdict}: " + ", ".join(names)
+                for verdict, names in student["not_passed"].items()
+            )
         lines.append(line)
     if summary["functions"]:
         lines.append(_paint("per function: pass rate, most common diagnoses", "bold", color))

@@ -75,7 +75,11 @@ def test_markdown_for_a_class_summarizes_then_details_each_submission() -> None:
     markdown = to_markdown(CLASS)
     students = _table(markdown, "| submission | score")
     assert len(students) == len(CLASS)
-    assert students[1] == ["bob/solution.py", "2.5 / 7", "`dL_daL`, `dL_dW`, `dL_db`, `backward`"]
+    assert students[1] == [
+        "bob/solution.py",
+        "2.5 / 7",
+        "fail: `dL_daL`, `dL_dW`, `dL_db`; error: `backward`",
+    ]
     assert students[4][2] == "grading failed"
     functions = {r[0]: r for r in _table(markdown, "| function | passed")}
     assert functions["`dL_dW`"] == [

@@ -71,6 +71,11 @@ def test_summary_counts_per_student_function_and_diagnosis() -> None:
     students = {s["submission"]: s for s in summary["students"]}
     assert students["alice.py"]["failed"] == []
     assert students["bob/solution.py"]["failed"] == ["dL_daL", "dL_dW", "dL_db", "backward"]
+    assert students["bob/solution.py"]["not_passed"] == {
+        "fail": ["dL_daL", "dL_dW", "dL_db"],
+        "error": ["backward"],
+    }
+    assert students["alice.py"]["not_passed"] == {}
     assert students["bob/solution.py"]["score"] == 2.5
     assert students["dave.py"]["error"] == BROKEN["error"]
     assert students[MALLORY["submission"]]["failed"] == ["relu", "softmax"]
