@@ -23,7 +23,7 @@ from checks.cli import _options
 from checks.cli._errors import FAILED, OK, UsageError
 
 if TYPE_CHECKING:
-    from checks.formats import Report
+    from checks.formats import Report, Student
     from checks.grader.batch import Store, Submission
 
 __all__ = ["FILES", "FORMAT_NAMES", "add_arguments", "find_submissions", "render", "run"]
@@ -31,6 +31,7 @@ __all__ = ["FILES", "FORMAT_NAMES", "add_arguments", "find_submissions", "render
 SUFFIXES = (".py", ".ipynb")
 
 FORMAT_NAMES = ("csv", "gradescope", "html", "json", "junit", "markdown", "text")
+LMS_NAMES = ("canvas", "gradescope", "moodle")  # checks.formats.LMS, without importing it
 
 FILES = {
     "text": "report.txt",
@@ -70,6 +71,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     batch = parser.add_argument_group("grading a folder (a class)")
     batch.add_argument(
+        "--file",
+        metavar="NAME",
+        help="in each student folder, grade the file NAME (e.g. backprop_hw.py), whatever "
+        "else the folder holds (default: its one .py or .ipynb file)",
+    )
+    batch.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="the class list (columns student_id, name, email, submission): the csv format "
+        "is then one row per student (with --output: DIR/gradebook.csv too)",
+    )
+    batch.add_argument(
+        "--lms",
+        choices=LMS_NAMES,
+        help="with --roster: the gradebook's columns for that LMS's grade import",
+    )
+    batch.add_argument(
         "--jobs",
         "-j",
         type=_at_least_1,
@@ -108,9 +126,20 @@ def color_wanted(stream: TextIO) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
-def render(form: str, reports: list[Report], *, color: bool, title: str | None = None) -> str:
-    """`reports` in the format `form` (one of `FORMAT_NAMES`)."""
+def render(
+    form: str,
+    reports: list[Report],
+    *,
+    color: bool,
+    title: str | None = None,
+    roster: list[Student] | None = None,
+    lms: str | None = None,
+) -> str:
+    """`reports` in the format `form` (one of `FORMAT_NAMES`); csv by student with `roster`."""
     from checks import formats
+
+    if form == "csv" and roster is not None:
+        return formats.to_gradebook(reports, roster, lms=lms, assignment=title or "backprop-check")
 
     writers: dict[str, Callable[[], str]] = {
         "text": lambda: (
@@ -127,27 +156,47 @@ def render(form: str, reports: list[Report], *, color: bool, title: str | None =
     return writers[form]()
 
 
-def find_submissions(path: Path) -> list[Submission]:
+def find_submissions(
+    path: Path, file: str | None = None, roster: list[Student] | None = None
+) -> list[Submission]:
     """The submissions under `path`, each with the name it is reported under.
 
     A file is one submission. A folder holds one per `.py`/`.ipynb` file, and one per
-    subfolder holding exactly one such file (named after the subfolder: the student).
+    subfolder (a student's, named after it) holding the file to grade: `file` when
+    given, else the file the roster's `submission` names inside it (`hw3-alice/hw.py`),
+    else its one `.py`/`.ipynb` file. Hidden folders and files (`.git`, `.github`) are
+    never submissions.
     """
     from checks.grader.batch import Submission
 
     if path.is_file():
         return [Submission(path, str(path), path.name)]
+    named = {}
+    for student in roster or ():
+        parts = Path(student.submission).parts
+        if len(parts) > 1:
+            named[parts[0]] = Path(*parts[1:])
     found = []
     for child in sorted(path.iterdir()):
+        if child.name.startswith((".", "__")):
+            continue
         if child.is_file() and child.suffix in SUFFIXES:
             found.append(Submission(child, str(child), child.name))
-        elif child.is_dir() and not child.name.startswith((".", "__")):
+        elif child.is_dir():
+            chosen = Path(file) if file else named.get(child.name)
+            if chosen is not None:
+                if (child / chosen).is_file():
+                    found.append(Submission(child / chosen, str(child), child.name))
+                continue
             inside = sorted(p for p in child.iterdir() if p.is_file() and p.suffix in SUFFIXES)
             if len(inside) == 1:
                 found.append(Submission(inside[0], str(child), child.name))
             elif inside:
                 names = ", ".join(p.name for p in inside)
-                raise UsageError(f"`{child}` holds several submissions ({names}); keep one")
+                raise UsageError(
+                    f"`{child}` holds several submissions ({names}); name the one to grade "
+                    "with `--file NAME` or in the roster's `submission` column"
+                )
     return found
 
 
@@ -170,9 +219,12 @@ def run(args: argparse.Namespace) -> int:
     if args.examples is not None:
         config = replace(config, examples=args.examples)
     seed = _options.resolve_seed(args.seed, config.seed)
-    submissions = find_submissions(path)
+    roster = _read_roster(args)
+    submissions = find_submissions(path, args.file, roster)
     if not submissions:
         raise UsageError(f"no .py or .ipynb submission in `{path}`")
+    if roster is not None:
+        _check_roster(roster, submissions)
     if args.format == "gradescope" and len(submissions) != 1:
         raise UsageError("`--format gradescope` grades exactly one submission")
     store = None
@@ -208,23 +260,81 @@ def run(args: argparse.Namespace) -> int:
     reports = sorted({**kept, **graded}.values(), key=lambda r: r["submission"])
     if store is None:
         color = args.format == "text" and color_wanted(sys.stdout)
-        sys.stdout.write(render(args.format, reports, color=color, title=args.title))
+        text = render(
+            args.format, reports, color=color, title=args.title, roster=roster, lms=args.lms
+        )
+        sys.stdout.write(text)
     else:
-        _write_output(store, reports, args, submissions)
+        _write_output(store, reports, args, submissions, roster)
     everything_passes = all(
         result["verdict"] == "pass" for report in reports for result in report["functions"].values()
     )
     return OK if everything_passes else FAILED
 
 
+def _read_roster(args: argparse.Namespace) -> list[Student] | None:
+    if args.lms is not None and args.roster is None:
+        raise UsageError("`--lms` needs `--roster CSV`: an LMS imports grades by student")
+    if args.roster is None:
+        return None
+    if args.format != "csv" and args.output is None:
+        raise UsageError(
+            "`--roster` shapes the csv format; with another `--format`, add `--output DIR` "
+            "(the gradebook is then DIR/gradebook.csv)"
+        )
+    from checks.formats import RosterError, read_roster
+
+    try:
+        text = Path(args.roster).read_text(encoding="utf-8")
+        return read_roster(text, args.roster)
+    except OSError as exc:
+        raise UsageError(f"cannot read the roster `{args.roster}`: {exc.strerror}") from exc
+    except (RosterError, UnicodeDecodeError) as exc:
+        raise UsageError(f"`--roster`: {exc}") from exc
+
+
+def _check_roster(roster: list[Student], submissions: list[Submission]) -> None:
+    """Refuse a roster that claims a submission twice; say who has none, and whose is whose."""
+    from checks.formats import RosterError
+    from checks.formats._gradebook import match_roster
+
+    try:
+        _, absent, unclaimed = match_roster(roster, [s.name for s in submissions])
+    except RosterError as exc:
+        raise UsageError(f"`--roster`: {exc}") from exc
+    if absent:
+        who = ", ".join(s.id or s.name for s in absent[:5]) + (", ..." if len(absent) > 5 else "")
+        print(
+            f"backprop-check: {len(absent)} student(s) of the roster have no submission "
+            f"(empty grade): {who}",
+            file=sys.stderr,
+        )
+    if unclaimed:
+        print(
+            f"backprop-check: {len(unclaimed)} submission(s) belong to no student of the "
+            f"roster: {', '.join(unclaimed[:5])}",
+            file=sys.stderr,
+        )
+
+
 def _write_output(
-    store: Store, reports: list[Report], args: argparse.Namespace, subs: list[Submission]
+    store: Store,
+    reports: list[Report],
+    args: argparse.Namespace,
+    subs: list[Submission],
+    roster: list[Student] | None,
 ) -> None:
-    from checks.formats import summarize, to_text_summary
+    from checks.formats import summarize, to_gradebook, to_text_summary
 
     form = args.format
     summary = store.write("summary.json", json.dumps(summarize(reports), indent=2) + "\n")
-    chosen = store.write(FILES[form], render(form, reports, color=False, title=args.title))
+    text = render(form, reports, color=False, title=args.title, roster=roster, lms=args.lms)
+    chosen = store.write(FILES[form], text)
+    if roster is not None and form != "csv":
+        gradebook = to_gradebook(
+            reports, roster, lms=args.lms, assignment=args.title or "backprop-check"
+        )
+        store.write("gradebook.csv", gradebook)
     if form == "json":
         sys.stdout.write(json.dumps(summarize(reports)) + "\n")
         return

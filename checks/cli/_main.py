@@ -3,7 +3,9 @@
 - `backprop-check grade SUBMISSION ...` grades a submission (a `.py` file, a notebook
   or a folder of them: a class), `checks.cli._grade`;
 - `backprop-check errata ...` checks every formula of the notes as written and says
-  which hold and which are errata, with the evidence, `checks.cli._errata`.
+  which hold and which are errata, with the evidence, `checks.cli._errata`;
+- `backprop-check classroom-workflow ...` prints the GitHub Classroom workflow, its points from
+  the grading configuration, `checks.cli._classroom`.
 
 The bare forms of earlier versions keep working: `backprop-check` alone (or with only
 options) is `errata`, `backprop-check FILE ...` is `grade FILE ...`. Each subcommand's
@@ -17,6 +19,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from checks.cli import _classroom as _cli_classroom
 from checks.cli import _errata as _cli_errata
 from checks.cli import _grade as _cli_grade
 from checks.cli import _options
@@ -27,7 +30,7 @@ __all__ = ["COMMANDS", "FORMATS", "build_parser", "main", "version"]
 FORMATS = _cli_grade.FORMAT_NAMES
 """The formats the grader writes (the grader itself is imported only to grade)."""
 
-COMMANDS = ("grade", "errata")
+COMMANDS = ("grade", "errata", "classroom-workflow")
 
 _STATUSES = f"""\
 exit status:
@@ -111,7 +114,19 @@ def build_parser() -> Parser:
     )
     _cli_errata.add_arguments(errata)
     errata.set_defaults(run=_run_errata)
-    parser.commands = {"grade": grade, "errata": errata}
+    classroom = commands.add_parser(
+        "classroom-workflow",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="print the GitHub Classroom workflow, its points from the configuration's [points]",
+        description=(
+            "Print the GitHub Classroom workflow (docs/github-classroom.md): one graded step\n"
+            "per function, worth the grading configuration's points for it."
+        ),
+        epilog=f"exit status:\n  {OK}    printed\n  {USAGE}    usage or configuration error\n",
+    )
+    _cli_classroom.add_arguments(classroom)
+    classroom.set_defaults(run=_cli_classroom.run)
+    parser.commands = {"grade": grade, "errata": errata, "classroom-workflow": classroom}
     return parser
 
 

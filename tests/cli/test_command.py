@@ -23,14 +23,18 @@ Check the backpropagation formulas of the course's notes, and grade students'
 implementations of them against the submission contract (docs/contract.md).
 
 options:
-  -h, --help  show this help message and exit
-  --version   print the version
+  -h, --help          show this help message and exit
+  --version           print the version
 
 commands:
   COMMAND
-    grade     grade a submission (.py, .ipynb) or a folder of them (a class)
-    errata    check every formula of the notes as written: which hold, which
-              are errata
+    grade             grade a submission (.py, .ipynb) or a folder of them (a
+                      class)
+    errata            check every formula of the notes as written: which hold,
+                      which are errata
+    classroom-workflow
+                      print the GitHub Classroom workflow, its points from the
+                      configuration's [points]
 
 `backprop-check` alone is `backprop-check errata`; `backprop-check FILE ...` is
 `backprop-check grade FILE ...`. `backprop-check COMMAND --help` lists a
@@ -48,8 +52,9 @@ exit status:
 GRADE_HELP = """\
 usage: backprop-check grade [-h] [--config FILE] [--seed N]
                             [--format {csv,gradescope,html,json,junit,markdown,text}]
-                            [--examples N] [--title TITLE] [--jobs N]
-                            [--output DIR] [--resume]
+                            [--examples N] [--title TITLE] [--file NAME]
+                            [--roster CSV] [--lms {canvas,gradescope,moodle}]
+                            [--jobs N] [--output DIR] [--resume]
                             submission
 
 Grade a submission against the submission contract (docs/contract.md): a
@@ -75,6 +80,15 @@ options:
                         class report`)
 
 grading a folder (a class):
+  --file NAME           in each student folder, grade the file NAME (e.g.
+                        backprop_hw.py), whatever else the folder holds
+                        (default: its one .py or .ipynb file)
+  --roster CSV          the class list (columns student_id, name, email,
+                        submission): the csv format is then one row per
+                        student (with --output: DIR/gradebook.csv too)
+  --lms {canvas,gradescope,moodle}
+                        with --roster: the gradebook's columns for that LMS's
+                        grade import
   --jobs N, -j N        grade N submissions at once (default: the machine's
                         cores)
   --output DIR, -o DIR  write each submission's JSON report to DIR/reports/ as
