@@ -1,4 +1,4 @@
-"""`backprop-check classroom-workflow`: the GitHub Classroom workflow, from the grading configuration.
+"""`backprop-check classroom-workflow`: the Classroom workflow, from the configuration.
 
 Classroom gives points per *step* (`max-score`); the course's points are the grading
 configuration's `[points]`. This command writes the workflow from the configuration, so
