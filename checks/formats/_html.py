@@ -61,6 +61,20 @@ details.student[open] { background: #fcfcfd; }
 .fn-result { margin: .5rem 0 0; }
 .fn-result .v { padding: 0 .4rem; margin-right: .4rem; font-weight: 700; }
 .muted { color: #57606a; }
+.grid thead th.fn .pts { display: block; font: 400 .7rem system-ui, sans-serif; color: #57606a; }
+.grid thead button { font: inherit; background: none; border: 0; padding: 0; cursor: pointer;
+  color: inherit; }
+.grid thead button[aria-sort]::after { content: " ▲"; }
+.grid thead button[aria-sort=descending]::after { content: " ▼"; }
+.grid td.reason { text-align: left; padding: 0 .5rem; font-size: .85rem; }
+.grid td.reason a { display: inline; width: auto; font-weight: 400; }
+.controls { margin: .75rem 0; display: flex; gap: 1rem; flex-wrap: wrap; align-items: center; }
+.controls label { font-size: .85rem; color: #57606a; }
+.hist { display: flex; align-items: flex-end; gap: 4px; height: 8rem; margin: .5rem 0 1.5rem; }
+.hist .bin { width: 3.2rem; height: 100%; display: flex; flex-direction: column;
+  justify-content: flex-end; text-align: center; font-size: .75rem; }
+.hist .bin .fill { background: #0969da; min-height: 1px; }
+.hist .bin .lbl { color: #57606a; }
 """
 
 # Opens the feedback a grid link points to. Allowed by the page's Content-Security-Policy
@@ -75,6 +89,76 @@ function openTarget() {
 }
 window.addEventListener("hashchange", openTarget);
 window.addEventListener("DOMContentLoaded", openTarget);
+
+// Filter and sort the grid. The state also comes from the page's query string
+// (?student=bob&function=dL_dW&verdict=fail&sort=score&order=descending), so that a
+// link can share a view.
+var RANK = {fail: 0, error: 1, timeout: 2, missing: 3, pass: 4};
+function gridRows() {
+  return Array.prototype.slice.call(document.querySelectorAll("table.grid tbody tr"));
+}
+function pairs(row) {
+  return row.getAttribute("data-verdicts").split(" ").map(function (pair) {
+    var cut = pair.lastIndexOf("=");
+    return [pair.slice(0, cut), pair.slice(cut + 1)];
+  });
+}
+function verdictOf(row, fn) {
+  var found = pairs(row).filter(function (pair) { return pair[0] === fn; });
+  return found.length ? found[0][1] : "";
+}
+function applyFilter() {
+  var who = document.getElementById("f-student").value.toLowerCase();
+  var fn = document.getElementById("f-function").value;
+  var verdict = document.getElementById("f-verdict").value;
+  var rows = gridRows(), shown = 0;
+  rows.forEach(function (row) {
+    var keep = row.getAttribute("data-name").toLowerCase().indexOf(who) !== -1;
+    if (keep && verdict) {
+      keep = fn ? verdictOf(row, fn) === verdict
+                : pairs(row).some(function (pair) { return pair[1] === verdict; });
+    }
+    row.hidden = !keep;
+    if (keep) shown += 1;
+  });
+  document.getElementById("f-count").textContent = shown + " of " + rows.length + " shown";
+}
+function sortBy(key, order) {
+  var body = document.querySelector("table.grid tbody");
+  var sign = order === "descending" ? -1 : 1;
+  var keyOf = function (row) {
+    if (key === "submission") return row.getAttribute("data-name").toLowerCase();
+    if (key === "score") return parseFloat(row.getAttribute("data-score"));
+    var v = verdictOf(row, key);
+    return v in RANK ? RANK[v] : 5;
+  };
+  gridRows().sort(function (a, b) {
+    var x = keyOf(a), y = keyOf(b);
+    return sign * (x < y ? -1 : x > y ? 1 : 0);
+  }).forEach(function (row) { body.appendChild(row); });
+  Array.prototype.forEach.call(document.querySelectorAll("table.grid thead button"), function (b) {
+    if (b.getAttribute("data-sort") === key) b.setAttribute("aria-sort", order);
+    else b.removeAttribute("aria-sort");
+  });
+}
+window.addEventListener("DOMContentLoaded", function () {
+  if (!document.getElementById("f-student")) return;
+  var query = new URLSearchParams(location.search);
+  ["student", "function", "verdict"].forEach(function (name) {
+    var control = document.getElementById("f-" + name);
+    if (query.get(name)) control.value = query.get(name);
+    control.addEventListener("input", applyFilter);
+    control.addEventListener("change", applyFilter);
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("table.grid thead button"), function (b) {
+    b.addEventListener("click", function () {
+      var again = b.getAttribute("aria-sort") === "ascending";
+      sortBy(b.getAttribute("data-sort"), again ? "descending" : "ascending");
+    });
+  });
+  if (query.get("sort")) sortBy(query.get("sort"), query.get("order") || "ascending");
+  applyFilter();
+});
 """
 _JS_HASH: Final = base64.b64encode(hashlib.sha256(_JS.encode()).digest()).decode()
 _CSP: Final = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{_JS_HASH}'"
@@ -101,25 +185,110 @@ def _cell(student: int, column: int, name: str, result: FunctionResult | None) -
     )
 
 
+def _header(name: str, reports: list[Report]) -> str:
+    """A function's column header: its name, its points, and whether it is hidden."""
+    results = [r["functions"][name] for r in reports if name in r["functions"]]
+    points = sorted({r["max_points"] for r in results})
+    shown = "–".join(number(p) for p in (points[0], points[-1]) if points) if points else ""
+    if len(points) == 1:
+        shown = number(points[0])
+    label = f"{shown} pt" if shown else ""
+    hidden = any(r.get("hidden", False) for r in results)
+    label += " · hidden" if hidden else ""
+    title = f"{name}: {label}" if label else name
+    return (
+        f'<th class="fn" scope="col" title="{_e(title)}">'
+        f'<button type="button" data-sort="{_e(name)}">{_e(name)}</button>'
+        f'<span class="pts">{_e(label)}</span></th>'
+    )
+
+
+def _one_reason(report: Report) -> str | None:
+    """The one reason every function of `report` has, when a row is errors alone.
+
+    A submission that does not load (a syntax error) gets `error` on every function,
+    each with the same message: the grid shows that reason once instead of a row of E.
+    """
+    results = list(report["functions"].values())
+    if len(results) < 2 or any(r["verdict"] != "error" for r in results):
+        return None
+    messages = {r["message"] for r in results}
+    if len(messages) != 1:
+        return None
+    first = next(iter(messages)).strip().splitlines()
+    return first[0] if first else None
+
+
 def _grid(reports: list[Report], names: list[str], summary: Summary) -> list[str]:
-    out = ['<table class="grid">', "<thead><tr><th>submission</th><th>score</th>"]
-    out += [f'<th class="fn" scope="col">{_e(name)}</th>' for name in names]
+    out = [
+        '<table class="grid">',
+        '<thead><tr><th><button type="button" data-sort="submission">submission</button></th>'
+        '<th><button type="button" data-sort="score">score</button></th>',
+    ]
+    out += [_header(name, reports) for name in names]
     out.append("</tr></thead><tbody>")
     for i, report in enumerate(reports):
+        functions = report["functions"]
+        verdicts = " ".join(f"{name}={r['verdict']}" for name, r in functions.items())
+        fraction = report["score"] / report["max_score"] if report["max_score"] > 0 else 0.0
         out.append(
-            f'<tr><th scope="row" title="{_e(report["submission"])}">'
+            f'<tr data-name="{_e(report["submission"])}" data-score="{fraction!r}" '
+            f'data-verdicts="{_e(verdicts)}">'
+            f'<th scope="row" title="{_e(report["submission"])}">'
             f'<a href="#s{i}">{_e(report["submission"])}</a></th>'
             f'<td class="score num">{_points(report["score"], report["max_score"])}</td>'
         )
-        functions = report["functions"]
+        reason = _one_reason(report)
         if report.get("error") and not functions and names:
             out.append(f'<td class="ungraded" colspan="{len(names)}">grading failed</td>')
+        elif reason is not None and len(functions) == len(names):
+            out.append(
+                f'<td class="v error reason" colspan="{len(names)}" '
+                f'title="every function: error">E&nbsp;every function: '
+                f'<a href="#s{i}">{_e(reason)}</a></td>'
+            )
         else:
             out += [_cell(i, j, name, functions.get(name)) for j, name in enumerate(names)]
         out.append("</tr>")
     out.append('</tbody><tfoot><tr><th scope="row">pass rate</th><th></th>')
     out += [f"<th>{summary['functions'][name]['pass_rate']:.0%}</th>" for name in names]
     out.append("</tr></tfoot></table>")
+    return out
+
+
+def _controls(names: list[str]) -> list[str]:
+    functions = "".join(f'<option value="{_e(n)}">{_e(n)}</option>' for n in names)
+    verdicts = "".join(f'<option value="{v}">{v}</option>' for v in VERDICTS)
+    return [
+        '<div class="controls">',
+        '<label>student <input id="f-student" type="search" placeholder="name"></label>',
+        f'<label>function <select id="f-function"><option value="">any</option>{functions}'
+        "</select></label>",
+        f'<label>verdict <select id="f-verdict"><option value="">any</option>{verdicts}'
+        "</select></label>",
+        '<span id="f-count" class="muted" aria-live="polite"></span>',
+        '<span class="muted">Click a column\'s name to sort by it.</span>',
+        "</div>",
+    ]
+
+
+def _histogram(reports: list[Report]) -> list[str]:
+    """The scores, in ten bins of the maximum: 0-9%, ..., 90-100% (a full score in the last)."""
+    counts = [0] * 10
+    for report in reports:
+        if report["max_score"] > 0:
+            counts[min(9, int(10 * report["score"] / report["max_score"]))] += 1
+    tallest = max(counts) or 1
+    out = ["<h2>Scores</h2>", '<div class="hist" role="img" aria-label="score histogram">']
+    for k, count in enumerate(counts):
+        label = f"{10 * k}–{10 * k + 9 if k < 9 else 100}%"
+        out.append(
+            f'<div class="bin" title="{label}: {count}" data-count="{count}">'
+            f"<span>{count or ''}</span>"
+            f'<span class="fill" style="height: {100 * count / tallest:.1f}%"></span>'
+            f'<span class="lbl">{label}</span></div>'
+        )
+    out.append("</div>")
     return out
 
 
@@ -198,8 +367,12 @@ def to_html(reports: Iterable[Report], *, title: str = "backprop-check: class re
     """A self-contained HTML report of a class: the class at a glance, then each student.
 
     A students × functions grid of verdicts (coloured, and a letter in each cell, so it
-    reads without colour: P pass, F fail, E error, T timeout, M missing) with the pass
-    rate under each function; the pass rate, verdict counts and most common diagnoses
+    reads without colour: P pass, F fail, E error, T timeout, M missing) with each
+    function's points and whether it is hidden in its header, the pass rate under each
+    function, and one cell with the reason for a row of errors alone (a submission that
+    did not load); controls that filter the rows by student, function and verdict and
+    sort them by any column (also from the query string, `?verdict=fail&sort=score`); a
+    histogram of the scores; the pass rate, verdict counts and most common diagnoses
     per function; the most common mistakes with their meaning; and each student's
     feedback in a collapsed `<details>`, one click away from the grid.
 
@@ -236,7 +409,9 @@ def to_html(reports: Iterable[Report], *, title: str = "backprop-check: class re
         f"<h1>{_e(title)}</h1>",
         f'<p class="muted">{len(checked)} submissions, {len(names)} functions{mean}{note}.</p>',
         f'<p class="legend">{legend}</p>',
+        *_controls(names),
         *_grid(checked, names, summary),
+        *_histogram(checked),
         *_per_function(summary),
         *_mistakes(summary),
         "<h2>Feedback</h2>",

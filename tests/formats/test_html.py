@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from typing import Any
 
 import pytest
 
 from checks.formats import to_html
 from checks.formats._escape import printable
 from tests.formats._dom import Node, parse
-from tests.formats._reports import BOB, BROKEN, CLASS, FUNCTIONS, HOSTILE, MALLORY
+from tests.formats._reports import BOB, BROKEN, CLASS, FUNCTIONS, HOSTILE, MALLORY, fresh
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def _grid_rows(page: Node) -> list[list[Node]]:
 
 def test_grid_has_a_row_per_student_and_a_column_per_function(page: Node) -> None:
     grid = page.find("table", cls="grid")
-    header = [th.text for th in grid.find("thead").iter("th")]
+    header = [th.find("button").text for th in grid.find("thead").iter("th")]
     assert header == ["submission", "score", *FUNCTIONS]
     rows = _grid_rows(page)
     assert [row[0].text for row in rows] == [printable(r["submission"]) for r in CLASS]
@@ -126,3 +127,45 @@ def test_a_class_where_nothing_was_graded_still_makes_a_page() -> None:
     assert "grading failed" in page.find("details", id="s0").text.lower()
     with pytest.raises(TypeError, match="`title` must be str, got int"):
         to_html([BROKEN], title=3)  # type: ignore[arg-type]
+
+
+def test_the_header_gives_each_functions_points_and_whether_it_is_hidden(page: Node) -> None:
+    heads = list(page.find("table", cls="grid").find("thead").iter("th"))[2:]
+    labels = {th.find("button").text: th.find("span", cls="pts").text for th in heads}
+    assert labels["relu"] == "1 pt"
+    assert labels["backward"] == "2 pt"
+    assert labels["dL_db"] == "1 pt · hidden"  # hidden for bob
+
+
+def test_a_row_of_errors_with_one_cause_shows_the_cause_once() -> None:
+    reports: list[Any] = fresh()
+    message = "the submission did not load: SyntaxError: invalid syntax (hw.py, line 3)"
+    for result in reports[2]["functions"].values():
+        result.update(verdict="error", points=0.0, diagnosis=[], message=message)
+    page = parse(to_html(reports))
+    (cell,) = _grid_rows(page)[2][2:]
+    assert cell.attrs["colspan"] == str(len(FUNCTIONS))
+    assert "error" in cell.classes
+    assert cell.text == "E\xa0every function: " + message
+    # Errors of different causes keep their own cells.
+    reports[2]["functions"]["relu"]["message"] = "ZeroDivisionError"
+    assert len(_grid_rows(parse(to_html(reports)))[2][2:]) == len(FUNCTIONS)
+
+
+def test_the_histogram_counts_scores_in_tenths(page: Node) -> None:
+    hist = page.find("div", cls="hist")
+    bins = [int(b.attrs["data-count"]) for b in hist.iter("div") if "bin" in b.classes]
+    # 7/7, 2.5/7 (35%), 3/7 (42%), 5/7 (71%: MALLORY), 0/7 (the broken one)
+    expected = [0] * 10
+    for report in CLASS:
+        expected[min(9, int(10 * report["score"] / report["max_score"]))] += 1
+    assert bins == expected and sum(bins) == len(CLASS)
+
+
+def test_the_filters_offer_every_function_and_verdict(page: Node) -> None:
+    options = [o.attrs["value"] for o in page.find("select", id="f-function").iter("option")]
+    assert options == ["", *FUNCTIONS]
+    verdicts = [o.attrs["value"] for o in page.find("select", id="f-verdict").iter("option")]
+    assert verdicts == ["", "pass", "fail", "error", "timeout", "missing"]
+    rows = page.find("table", cls="grid").find("tbody").iter("tr")
+    assert next(rows).attrs["data-verdicts"] == " ".join(f"{f}=pass" for f in FUNCTIONS)

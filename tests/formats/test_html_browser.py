@@ -6,6 +6,7 @@ no Chromium binary is found, these tests are skipped and say so.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -92,3 +93,29 @@ def test_a_grid_link_opens_that_feedback_and_no_smuggled_script_runs(tmp_path: P
     # ... and the submission's did not: its text is still text.
     assert 'data-pwned="1"' not in dom
     assert "&lt;script&gt;document.body.setAttribute" in dom
+
+
+def _shown_rows(dom: str) -> list[str]:
+    """The grid's rows a reader sees, by name, in order (hidden rows left out)."""
+    body = dom[dom.index('<table class="grid">') :]
+    body = body[body.index("<tbody>") : body.index("</tbody>")]
+    return re.findall(r'<tr data-name="([^"]*)"(?![^>]*\bhidden\b)', body)
+
+
+def test_filtering_and_sorting_run_in_chromium(tmp_path: Path) -> None:
+    page = tmp_path / "class.html"
+    page.write_text(to_html(CLASS, title="Homework 3"), encoding="utf-8")
+    everyone = _shown_rows(_run(tmp_path, "--dump-dom", page.as_uri()).stdout)
+    assert len(everyone) == 5 and everyone[4] == "dave.py"  # [3] is MALLORY's hostile name
+    assert everyone[:3] == [r["submission"] for r in CLASS[:3]]
+
+    failing_dW = _run(tmp_path, "--dump-dom", page.as_uri() + "?function=dL_dW&verdict=fail")
+    assert _shown_rows(failing_dW.stdout) == ["bob/solution.py", "carol.ipynb"]
+    assert "2 of 5 shown" in failing_dW.stdout
+
+    any_timeout = _run(tmp_path, "--dump-dom", page.as_uri() + "?verdict=timeout&student=CAR")
+    assert _shown_rows(any_timeout.stdout) == ["carol.ipynb"]
+
+    by_score = _run(tmp_path, "--dump-dom", page.as_uri() + "?sort=score&order=descending")
+    assert _shown_rows(by_score.stdout)[:3] == ["alice.py", everyone[3], "carol.ipynb"]
+    assert 'data-sort="score" aria-sort="descending"' in by_score.stdout
