@@ -162,9 +162,9 @@ def find_submissions(
     """The submissions under `path`, each with the name it is reported under.
 
     A file is one submission. A folder holds one per `.py`/`.ipynb` file, and one per
-    subfolder (a student's, named after it) holding the file to grade: `file` when
-    given, else the file the roster's `submission` names inside it (`hw3-alice/hw.py`),
-    else its one `.py`/`.ipynb` file. Hidden folders and files (`.git`, `.github`) are
+    subfolder (a student's, named after it) holding the file to grade: the file the
+    roster's `submission` names inside it (`hw3-alice/hw.ipynb`), else `file` when
+    given, else its one `.py`/`.ipynb` file. Hidden folders and files (`.git`, `.github`) are
     never submissions.
     """
     from checks.grader.batch import Submission
@@ -183,7 +183,7 @@ def find_submissions(
         if child.is_file() and child.suffix in SUFFIXES:
             found.append(Submission(child, str(child), child.name))
         elif child.is_dir():
-            chosen = Path(file) if file else named.get(child.name)
+            chosen = named.get(child.name) or (Path(file) if file else None)
             if chosen is not None:
                 if (child / chosen).is_file():
                     found.append(Submission(child / chosen, str(child), child.name))
