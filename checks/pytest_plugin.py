@@ -13,6 +13,7 @@ imported inside the hooks, and only when `--submission` is given.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,9 @@ def pytest_configure(config: pytest.Config) -> None:
         grading_config = load_config(config_file) if config_file else Config()
     except ConfigError as exc:
         raise pytest.UsageError(f"`{_options.CONFIG.flag}`: {exc}") from exc
+    examples = config.getoption(_options.EXAMPLES.dest)
+    if examples is not None:
+        grading_config = replace(grading_config, examples=examples)
     seed_given = config.getoption(_options.SEED.dest)
     seed = _options.resolve_seed(seed_given, grading_config.seed)
     seed_from = (

@@ -57,13 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="text",
         help="the report's format (default: %(default)s)",
     )
-    parser.add_argument(
-        "--examples",
-        type=_at_least_1,
-        default=None,
-        metavar="N",
-        help="random test points per function (default: the configuration's `examples`, else 12)",
-    )
+    _options.add_to_argparse(parser, (_options.EXAMPLES,))
     parser.add_argument(
         "--title",
         default=None,
@@ -90,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     batch.add_argument(
         "--jobs",
         "-j",
-        type=_at_least_1,
+        type=_options.at_least_1,
         default=None,
         metavar="N",
         help="grade N submissions at once (default: the machine's cores)",
@@ -109,16 +103,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --output: grade only the submissions without a report in DIR, then write "
         "the output of all of them",
     )
-
-
-def _at_least_1(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got `{text}`")
-    return number
 
 
 def color_wanted(stream: TextIO) -> bool:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 __all__ = [
     "CONFIG",
+    "EXAMPLES",
     "PLUGIN_GROUP",
     "PREFIX",
     "SEED",
@@ -27,6 +28,7 @@ __all__ = [
     "Option",
     "add_to_argparse",
     "add_to_pytest",
+    "at_least_1",
     "resolve_seed",
 ]
 
@@ -79,7 +81,25 @@ SEED = Option(
     "N",
     type=_seed,
 )
-SHARED = (CONFIG, SEED)
+
+
+def at_least_1(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got `{text}`")
+    return number
+
+
+EXAMPLES = Option(
+    "examples",
+    "random test points per function (default: the configuration's `examples`, else 12)",
+    "N",
+    type=at_least_1,
+)
+SHARED = (CONFIG, SEED, EXAMPLES)
 """The options of the command that the plugin has too (the plugin also has SUBMISSION)."""
 
 

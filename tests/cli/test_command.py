@@ -74,7 +74,8 @@ options:
                         configuration's, else 0)
   --format {csv,gradescope,html,json,junit,markdown,text}
                         the report's format (default: text)
-  --examples N          random test points per function (default: the
+  --examples N, --backprop-examples N
+                        random test points per function (default: the
                         configuration's `examples`, else 12)
   --title TITLE         the HTML report's title (default: `backprop-check:
                         class report`)
@@ -319,9 +320,12 @@ def test_color_only_on_a_terminal_and_never_under_NO_COLOR(
 
 def test_the_shared_options_take_the_plugins_spelling_too() -> None:
     grade = build_parser().commands["grade"]
-    short = grade.parse_args(["x.py", "--seed", "3", "--config", "c.toml"])
-    prefixed = grade.parse_args(["x.py", "--backprop-seed", "3", "--backprop-config", "c.toml"])
-    assert (short.seed, short.config) == (prefixed.seed, prefixed.config) == (3, "c.toml")
+    short = grade.parse_args(["x.py", "--seed", "3", "--config", "c.toml", "--examples", "4"])
+    prefixed = grade.parse_args(
+        ["x.py", "--backprop-seed", "3", "--backprop-config", "c.toml", "--backprop-examples", "4"]
+    )
+    assert (short.seed, short.config, short.examples) == (3, "c.toml", 4)
+    assert (prefixed.seed, prefixed.config, prefixed.examples) == (3, "c.toml", 4)
 
 
 def test_the_parser_offers_exactly_the_formats_the_grader_writes() -> None:

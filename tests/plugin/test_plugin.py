@@ -246,3 +246,16 @@ def test_inside_a_project_only_the_submissions_tests_run_unless_paths_are_given(
     alone.stdout.fnmatch_lines(["14 tests collected*"])
     both = pytester.runpytest(*PLUGIN, "--submission", "hw.py", "tests", "--collect-only", "-q")
     both.stdout.fnmatch_lines(["15 tests collected*"])
+
+
+def test_examples_is_the_commands_option_and_sets_the_test_points(
+    pytester: pytest.Pytester,
+) -> None:
+    import checks.pytest_plugin as plugin
+
+    shutil.copy(EXAMPLES / "solution.py", pytester.path / "hw.py")
+    config = pytester.parseconfigure(*PLUGIN, "--submission", "hw.py", "--backprop-examples", "2")
+    assert config.stash[plugin._GRADING].config.examples == 2
+    result = pytester.runpytest(*PLUGIN, "--submission", "hw.py", "--backprop-examples", "0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--backprop-examples*must be an integer ≥ 1*"])
