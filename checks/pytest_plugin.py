@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from checks.cli import _options
+from checks.grader import SUBMISSION_SUFFIXES
 
 if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
@@ -82,7 +83,7 @@ def pytest_configure(config: pytest.Config) -> None:
             f"`--submission` must be a student's .py file or .ipynb notebook, got {what}: "
             f"`{given}` (grade a folder of them with `backprop-check FOLDER`)"
         )
-    if path.suffix not in (".py", ".ipynb"):
+    if path.suffix not in SUBMISSION_SUFFIXES:
         raise pytest.UsageError(
             f"`--submission` must be a .py file or an .ipynb notebook, got `{given}`"
         )
