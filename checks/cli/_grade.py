@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from checks.cli._options import resolve_seed
+from checks.cli.options import resolve_seed
 from checks.formats import (
     Report,
     summarize,
