@@ -476,7 +476,8 @@ def diagnose(
     if fid not in FORMULAS:
         raise ValueError(f"`fid` must be a contract function, got {fid!r}")
     if kind not in LOSSES:
-        raise ValueError(f"`kind` must be one of {LOSSES}, got {kind!r}")
+        known = " or ".join(f"'{name}'" for name in LOSSES)
+        raise ValueError(f"`kind` must be {known}, got {kind!r}")
     with np.errstate(all="ignore"):
         if fid == "backward":
             return _merge(_backward(args, expected, got, kind))
