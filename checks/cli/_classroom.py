@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from checks.cli import _options
+from checks.cli import options
 from checks.cli._errors import OK, UsageError
 
 __all__ = ["add_arguments", "run", "workflow"]
@@ -118,7 +118,7 @@ _STEP = """\
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    _options.add_to_argparse(parser, (_options.CONFIG,))
+    options.add_to_argparse(parser, (options.CONFIG,))
     parser.add_argument(
         "--submission",
         default="backprop_hw.py",

@@ -19,8 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from checks.cli import _options
+from checks.cli import options
 from checks.cli._errors import FAILED, OK, UsageError
+from checks.grader import SUBMISSION_SUFFIXES
 
 if TYPE_CHECKING:
     from checks.formats import Report, Student
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FILES", "FORMAT_NAMES", "add_arguments", "find_submissions", "render", "run"]
 
-SUFFIXES = (".py", ".ipynb")
+SUFFIXES = SUBMISSION_SUFFIXES
 
 FORMAT_NAMES = ("csv", "gradescope", "html", "json", "junit", "markdown", "text")
 LMS_NAMES = ("canvas", "gradescope", "moodle")  # checks.formats.LMS, without importing it
@@ -50,14 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "submission", help="a student's .py file, .ipynb notebook, or a folder of them"
     )
-    _options.add_to_argparse(parser, (_options.CONFIG, _options.SEED))
+    options.add_to_argparse(parser, (options.CONFIG, options.SEED))
     parser.add_argument(
         "--format",
         choices=FORMAT_NAMES,
         default="text",
         help="the report's format (default: %(default)s)",
     )
-    _options.add_to_argparse(parser, (_options.EXAMPLES,))
+    options.add_to_argparse(parser, (options.EXAMPLES,))
     parser.add_argument(
         "--title",
         default=None,
@@ -84,7 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     batch.add_argument(
         "--jobs",
         "-j",
-        type=_options.at_least_1,
+        type=options.at_least_1,
         default=None,
         metavar="N",
         help="grade N submissions at once (default: the machine's cores)",
@@ -202,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     if args.examples is not None:
         config = replace(config, examples=args.examples)
-    seed = _options.resolve_seed(args.seed, config.seed)
+    seed = options.resolve_seed(args.seed, config.seed)
     roster = _read_roster(args)
     submissions = find_submissions(path, args.file, roster)
     if not submissions:
@@ -279,8 +280,7 @@ def _read_roster(args: argparse.Namespace) -> list[Student] | None:
 
 def _check_roster(roster: list[Student], submissions: list[Submission]) -> None:
     """Refuse a roster that claims a submission twice; say who has none, and whose is whose."""
-    from checks.formats import RosterError
-    from checks.formats._gradebook import match_roster
+    from checks.formats import RosterError, match_roster
 
     try:
         _, absent, unclaimed = match_roster(roster, [s.name for s in submissions])

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from checks.cli import _classroom as _cli_classroom
 from checks.cli import _errata as _cli_errata
 from checks.cli import _grade as _cli_grade
-from checks.cli import _options
+from checks.cli import options
 from checks.cli._errors import FAILED, OK, USAGE, Parser, UsageError
 
 __all__ = ["COMMANDS", "FORMATS", "build_parser", "main", "version"]
@@ -105,7 +105,7 @@ def build_parser() -> Parser:
         ),
         epilog=_ERRATA_STATUSES,
     )
-    _options.add_to_argparse(errata, (_options.SEED,))
+    options.add_to_argparse(errata, (options.SEED,))
     errata.add_argument(
         "--format",
         choices=("text", "json"),

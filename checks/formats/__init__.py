@@ -13,7 +13,14 @@ class at a glance as plain data. The report model they render is the grader's
 from checks.formats._csv import to_csv
 from checks.formats._diagnoses import DIAGNOSES
 from checks.formats._escape import number, printable
-from checks.formats._gradebook import LMS, RosterError, Student, read_roster, to_gradebook
+from checks.formats._gradebook import (
+    LMS,
+    RosterError,
+    Student,
+    match_roster,
+    read_roster,
+    to_gradebook,
+)
 from checks.formats._gradescope import Visibility, gradescope_failure, to_gradescope
 from checks.formats._html import to_html
 from checks.formats._junit import to_junit
@@ -44,6 +51,7 @@ __all__ = [
     "Visibility",
     "check_report",
     "gradescope_failure",
+    "match_roster",
     "number",
     "printable",
     "read_roster",

@@ -82,7 +82,7 @@ def test_every_relative_link_resolves_in_the_clone(page: Path) -> None:
 
 
 def test_every_diagnosis_is_documented_with_its_evidence() -> None:
-    from checks.formats._diagnoses import DIAGNOSES
+    from checks.findings import DIAGNOSES
 
     text = (ROOT / "docs" / "diagnoses.md").read_text(encoding="utf-8")
     sections = dict(re.findall(r"^## `([\w-]+)`\n(.*?)(?=^## |\Z)", text, re.M | re.S))
