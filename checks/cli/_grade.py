@@ -314,16 +314,19 @@ def _write_output(
     summary = store.write("summary.json", json.dumps(summarize(reports), indent=2) + "\n")
     text = render(form, reports, color=False, title=args.title, roster=roster, lms=args.lms)
     chosen = store.write(FILES[form], text)
+    gradebook = ""
     if roster is not None and form != "csv":
-        gradebook = to_gradebook(
+        text = to_gradebook(
             reports, roster, lms=args.lms, assignment=args.title or "backprop-check"
         )
-        store.write("gradebook.csv", gradebook)
+        gradebook = f", the roster's gradebook in {store.write('gradebook.csv', text)}"
     if form == "json":
         sys.stdout.write(json.dumps(summarize(reports)) + "\n")
         return
     sys.stdout.write(to_text_summary(reports, color=color_wanted(sys.stdout)))
-    sys.stdout.write(f"reports in {store.reports}/, summary in {summary}, {form} in {chosen}\n")
+    sys.stdout.write(
+        f"reports in {store.reports}/, summary in {summary}, {form} in {chosen}{gradebook}\n"
+    )
     strays = store.strays(subs)
     if strays:
         print(

@@ -197,6 +197,19 @@ def _usage(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "a grading format for the errata": (["errata", "--format", "csv"], "--format"),
         "grade without a submission": (["grade"], "submission"),
         "errata examples 0": (["--examples", "0"], "`--examples` must be at least 1"),
+        "lms without a roster": ([str(folder), "--lms", "canvas"], "`--lms` needs `--roster"),
+        "roster for html on stdout": (
+            [str(folder), "--roster", str(tmp_path / "notes.txt"), "--format", "html"],
+            "add `--output DIR`",
+        ),
+        "roster without its columns": (
+            [str(folder), "--roster", str(tmp_path / "notes.txt"), "--format", "csv"],
+            "no column `student_id`",
+        ),
+        "roster missing": (
+            [str(folder), "--roster", str(tmp_path / "no.csv"), "--format", "csv"],
+            "cannot read the roster",
+        ),
     }
 
 
@@ -220,6 +233,10 @@ _CASES = [
     "a grading format for the errata",
     "grade without a submission",
     "errata examples 0",
+    "lms without a roster",
+    "roster for html on stdout",
+    "roster without its columns",
+    "roster missing",
 ]
 
 
