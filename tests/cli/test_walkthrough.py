@@ -9,11 +9,14 @@ imports the gradebook into the LMS and opens the HTML report: both are checked h
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -89,25 +92,44 @@ def _documented_command() -> list[str]:
     return shlex.split(command)[1:]
 
 
-@pytest.mark.slow
-def test_a_classroom_of_30_graded_as_documented(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _, kinds = _class(tmp_path)
+@dataclass(frozen=True)
+class _Graded:
+    root: Path
+    kinds: dict[str, str]
+    status: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> _Graded:
+    """The class, graded once with the documented command, run in the class's folder."""
+    root = tmp_path_factory.mktemp("classroom")
+    _, kinds = _class(root)
     # The course's configuration; few test points keep this test quick. Not 1: the first
     # point Hypothesis draws is a one-layer network, where `dL_da` has no case at all.
-    (tmp_path / "grading.toml").write_text(
+    (root / "grading.toml").write_text(
         "examples = 3\n[points]\nbackward = 4.0\n[limits]\ncall_timeout = 5.0\n"
         "total_timeout = 60.0\n",
         encoding="utf-8",
     )
-    monkeypatch.chdir(tmp_path)
-    argv = _documented_command()
-    assert main(argv) == 1  # some students' functions fail
-    out, err = capsys.readouterr()
+    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
+    os.chdir(root)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main(_documented_command())
+    finally:
+        os.chdir(here)
+    return _Graded(root, kinds, status, out.getvalue(), err.getvalue())
+
+
+@pytest.mark.slow
+def test_a_classroom_of_30_graded_as_documented(graded: _Graded) -> None:
+    kinds, out, err = graded.kinds, graded.out, graded.err
+    assert graded.status == 1  # some students' functions fail
     assert "1 student(s) of the roster have no submission (empty grade): 99999" in err
     assert "belong to no student" not in err
-    results = tmp_path / "results"
+    results = graded.root / "results"
 
     # Every repository was graded, the file to grade only: 30 reports.
     reports = [json.loads(p.read_text()) for p in sorted((results / "reports").glob("*.json"))]
@@ -140,3 +162,23 @@ def test_a_classroom_of_30_graded_as_documented(
     # The summary on the terminal reads errors, failures and absences apart.
     assert re.search(r"hw3-student26 +0 / 17  error: relu, relu_mask", out)
     assert re.search(r"hw3-student28 +\d+ / 17  error: relu\b", out)
+
+
+@pytest.mark.slow
+def test_the_class_report_opens_in_chromium_and_filters_the_30(graded: _Graded) -> None:
+    from tests.formats.test_html_browser import _run, _shown_rows
+
+    reports = [
+        json.loads(p.read_text()) for p in sorted((graded.root / "results" / "reports").glob("*"))
+    ]
+    crashed = sorted(
+        r["submission"]
+        for r in reports
+        if any(f["verdict"] == "error" for f in r["functions"].values())
+    )
+    assert len(crashed) >= 4  # the four broken repositories at least
+    page = (graded.root / "results" / "report.html").as_uri()
+    shown = _shown_rows(_run(graded.root, "--dump-dom", page).stdout)
+    assert len(shown) == 30
+    errors = _shown_rows(_run(graded.root, "--dump-dom", page + "?verdict=error").stdout)
+    assert sorted(errors) == crashed
