@@ -1,9 +1,12 @@
 """The `backprop-check` command: `main(argv) -> int`.
 
 `_main` parses the command line and dispatches to one module per subcommand: `_errata`
-(the notes' verdict, the default with no argument) and `_grade` (grading a submission
-or a class). `options` holds the options shared with the pytest plugin; it imports
-nothing heavy, and neither does this package's face.
+(`backprop-check errata`, the notes' verdict, also the bare `backprop-check`), `_grade`
+(`backprop-check grade`, grading a submission or a class, also `backprop-check FILE`)
+and `_classroom` (`backprop-check classroom-workflow`). `_errors` holds the one error
+type of usage and configuration errors (exit status 2). `options` holds the options
+shared with the pytest plugin; it imports nothing heavy, and neither does this
+package's face. `python -m checks.cli` runs the command too.
 """
 
 from __future__ import annotations
