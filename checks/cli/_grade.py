@@ -208,6 +208,8 @@ def run(args: argparse.Namespace) -> int:
     submissions = find_submissions(path, args.file, roster)
     if not submissions:
         raise UsageError(f"no .py or .ipynb submission in `{path}`")
+    if path.is_dir():
+        _say_which_folders_hold_nothing(path, submissions)
     if roster is not None:
         _check_roster(roster, submissions)
     if args.format == "gradescope" and len(submissions) != 1:
@@ -276,6 +278,23 @@ def _read_roster(args: argparse.Namespace) -> list[Student] | None:
         raise UsageError(f"cannot read the roster `{args.roster}`: {exc.strerror}") from exc
     except (RosterError, UnicodeDecodeError) as exc:
         raise UsageError(f"`--roster`: {exc}") from exc
+
+
+def _say_which_folders_hold_nothing(path: Path, submissions: list[Submission]) -> None:
+    """Name the student folders with nothing to grade: a student must not vanish silently."""
+    graded = {s.key for s in submissions}
+    empty = sorted(
+        child.name
+        for child in path.iterdir()
+        if child.is_dir() and not child.name.startswith((".", "__")) and child.name not in graded
+    )
+    if empty:
+        shown = ", ".join(empty[:5]) + (", ..." if len(empty) > 5 else "")
+        print(
+            f"backprop-check: {len(empty)} folder(s) in `{path}` hold no submission to grade "
+            f"(no .py or .ipynb file, or not the one `--file` or the roster names): {shown}",
+            file=sys.stderr,
+        )
 
 
 def _check_roster(roster: list[Student], submissions: list[Submission]) -> None:

@@ -354,3 +354,19 @@ def test_the_parser_offers_exactly_the_formats_the_grader_writes() -> None:
     assert set(_main.FORMATS) == set(_cli_grade.FILES)
     for form in _main.FORMATS:
         assert hasattr(formats, "to_" + form)
+
+
+def test_a_student_folder_without_the_file_to_grade_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "class"
+    for student in ("ada", "bob"):
+        (folder / student).mkdir(parents=True)
+        (folder / student / "README.md").write_text("# hw\n", encoding="utf-8")
+    shutil.copy(Path(__file__).parents[2] / "examples" / "solution.py", folder / "ada" / "hw.py")
+    (folder / "bob" / "other.py").write_text("x = 1\n", encoding="utf-8")
+    argv = ["grade", str(folder), "--file", "hw.py", "--examples", "1", "--format", "json"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["submission"] for line in out.splitlines()] == [str(folder / "ada")]
+    assert "1 folder(s) in" in err and "hold no submission to grade" in err and ": bob" in err
