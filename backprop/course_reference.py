@@ -114,6 +114,12 @@ class CourseReference:
             )
         return Xc
 
+    def from_canonical(
+        self, params: Sequence[tuple[Array, Array]], X: Array, Y: Array
+    ) -> tuple[list[tuple[Array, Array]], Array, Array]:
+        """A point of the notes' conventions (columns, `(n, 1)`, one-hot) in the course's."""
+        return self.params_from_columns(params), self.from_columns(X), self.labels_from_one_hot(Y)
+
     def _data(self, params: Any, X: Any, Y: Any) -> tuple[list[tuple[Array, Array]], Array, Array]:
         P = self.params_to_columns(params)
         Xc = self.inputs(P, X)
@@ -238,7 +244,7 @@ class CourseReference:
                 for l, z in enumerate(zs, start=1)
                 if (l < L and relu_hidden) or (l == L and self.course.has_last_relu)
             ]
-            return np.concatenate([k.ravel() for k in keep])
+            return np.concatenate([k.ravel() for k in keep] or [np.zeros(0, bool)])
 
         return pattern
 
