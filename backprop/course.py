@@ -126,9 +126,10 @@ class Course:
                     "`layers` must be a list of at least 2 positive integers (n_0, ..., n_L), "
                     f"got {layers!r}"
                 )
-            if layers[-1] < 2 and self.output != "sigmoid":
+            if layers[-1] < 2:
                 raise CourseError(
-                    f"`layers` ends with {layers[-1]} output(s): a softmax needs at least 2"
+                    f"`layers` ends with {layers[-1]} output(s): at least 2 are needed (a "
+                    "softmax of one class is 1; one sigmoid output is not supported yet)"
                 )
             object.__setattr__(self, "layers", tuple(layers))
 
