@@ -89,7 +89,7 @@ def test_fixed_layers_fix_every_point() -> None:
 def test_course_cases_are_in_the_course_conventions() -> None:
     course = PRESETS["cs231n"]
     point = draw_points("notes", 1, seed=2)[0]
-    params, X, Y = in_course(course, point)
+    params, _, _ = in_course(course, point)
     [backward] = course_cases(course, "backward", point)
     assert backward["X"].shape == point.X.shape[::-1] and backward["Y"].dtype.kind == "i"
     assert [b.ndim for _, b in backward["params"]] == [1] * len(params)
