@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -70,16 +71,19 @@ def draw_points(
 
 
 def _shrinker(
-    kind: str, seed: int, layers: tuple[int, ...] | None = None
+    kind: str, seed: int, layers: tuple[int, ...] | None = None, loss: str | None = None
 ) -> Callable[[Callable[[Point], bool]], Point | None]:
+    """Shrinking to the smallest failing point; `loss` names a course's loss in its points."""
+
     def shrink(fails: Callable[[Point], bool]) -> Point | None:
         search = settings(
             _QUIET, max_examples=_SHRINK_EXAMPLES, phases=[Phase.generate, Phase.shrink]
         )
         try:
-            return find(_points(kind, layers), fails, settings=search, random=random.Random(seed))
+            found = find(_points(kind, layers), fails, settings=search, random=random.Random(seed))
         except NoSuchExample:
             return None
+        return found if loss is None else replace(found, kind=loss)
 
     return shrink
 
@@ -95,6 +99,8 @@ def grade_submission(
     notes = is_notes_network(course)
     kind = config.loss if notes else "notes"  # the points' kind: only the notes' use it
     points = draw_points(kind, config.examples, seed, course.layers)
+    if not notes:  # a failure's message names the course's loss
+        points = [replace(p, kind=course.loss) for p in points]
     rng = np.random.default_rng(seed)
     module = (
         Path(path).stem if Path(path).suffix == ".py" and Path(path).stem.isidentifier() else None
@@ -131,7 +137,7 @@ def grade_submission(
                     box,
                     cases,
                     kind,
-                    shrink=_shrinker(kind, seed, course.layers),
+                    shrink=_shrinker(kind, seed, course.layers, None if notes else course.loss),
                     course=None if notes else course,
                 )
             grades[fid] = grade
