@@ -90,7 +90,7 @@ def test_each_convention(key: str, value: object, point: Point) -> None:
 
 @given(courses(), points, st.data())
 def test_each_formula_is_a_derivative(course: Course, point: Point, data: st.DataObject) -> None:
-    """`relu_mask`, `softmax_jacobian`, `dL_dyhat`, `dL_daL` against their truths."""
+    """Every formula of a course against its numerical truth, in the course's layout."""
     ref = CourseReference(course)
     params, X, Y = in_course(course, point)
     p = ref.gradients(params, X, Y)
@@ -106,6 +106,29 @@ def test_each_formula_is_a_derivative(course: Course, point: Point, data: st.Dat
     ]:
         report = check_gradient(f, grad, x, kinks=kinks)
         assert report.ok, str(report)
+    # the linear steps, each the gradient of a pairing `⟨cotangent, step(x)⟩`, in the
+    # course's own layout and bias shape
+    layer = data.draw(st.integers(1, len(params)), label="layer")
+    dz = ref.from_columns(p.dz[layer - 1])
+    a_prev = ref.from_columns(p.a[layer - 1])
+    W, b = params[layer - 1]
+    C = ref.to_columns
+    for f, grad, x in [
+        (lambda a: np.sum(p.dz[layer - 1] * (C("W", W) @ C("a", a))), ref.dL_da(W, dz), a_prev),
+        (
+            lambda W: np.sum(p.dz[layer - 1] * (C("W", W) @ p.a[layer - 1])),
+            ref.dL_dW(dz, a_prev),
+            W,
+        ),
+        (lambda b: np.sum(p.dz[layer - 1] * np.reshape(b, (-1, 1))), ref.dL_db(dz), b),
+    ]:
+        report = check_gradient(f, grad, x)
+        assert report.ok, str(report)
+    dL_da = ref.from_columns(p.da[0])
+    report = check_gradient(
+        lambda z: np.sum(dL_da * ref.relu(z)), ref.dL_dz(dL_da, z), z, kinks=relu_kinks
+    )
+    assert report.ok, str(report)
     k = data.draw(st.integers(0, p.y_hat.shape[1] - 1), label="example")
     column = p.a_L[:, k]
     J = numerical_jacobian(
