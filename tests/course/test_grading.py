@@ -86,6 +86,14 @@ def test_fixed_layers_fix_every_point() -> None:
     assert {len(p.params) for p in draw_points("notes", 12, seed=1)} != {2}
 
 
+@pytest.mark.parametrize("widths", [[4], [4, 1], [4, 0, 3]])
+def test_fixed_points_refuse_widths_they_cannot_build(widths: list[int]) -> None:
+    from checks.strategies import fixed_points
+
+    with pytest.raises(ValueError, match="`widths` must be at least 2 positive widths"):
+        fixed_points(widths)
+
+
 def test_course_cases_are_in_the_course_conventions() -> None:
     course = PRESETS["cs231n"]
     point = draw_points("notes", 1, seed=2)[0]
