@@ -12,6 +12,18 @@ dL_dW = "grad_W"
 [points]                      # points per function (default 1.0 each)
 backward = 4.0
 
+[network]                     # the course's network and conventions (docs/courses.md)
+layout = "rows"               # or "columns", the notes'
+hidden = "relu"               # "leaky_relu", "sigmoid", "tanh"
+output = "softmax"            # "relu-softmax" (the notes'), "sigmoid"
+loss = "categorical"          # "notes", "binary", "mse" (or the top-level `loss`)
+reduction = "mean"            # or "sum"
+labels = "integers"           # or "one-hot"
+bias = "(n,)"                 # "(n, 1)" (the notes'), "(1, n)"; "flat" is "(n,)"
+l2 = 0.0                      # weight decay (l2/2)·Σ‖W‖² in backward's loss
+l2_biases = false             # decay the biases too
+layers = [784, 128, 10]       # optional: every test point has this architecture
+
 [limits]
 call_timeout = 10.0           # seconds of wall-clock time per call
 total_timeout = 120.0         # seconds for the whole submission
@@ -28,10 +40,11 @@ from pathlib import Path
 from typing import Any
 
 from backprop import CONTRACT, LOSSES
+from backprop.course import Course, CourseError
 
 __all__ = ["Config", "ConfigError", "load_config"]
 
-_TOP = {"loss", "examples", "seed", "hidden", "names", "points", "limits"}
+_TOP = {"loss", "examples", "seed", "hidden", "names", "points", "limits", "network"}
 _LIMITS = {"call_timeout", "total_timeout", "memory_mb"}
 
 
@@ -51,6 +64,7 @@ class Config:
     total_timeout: float = 120.0
     memory_mb: int = 1024
     path: Path | None = None  # the file it was read from: hidden from submissions
+    network: Course = field(default_factory=Course)  # the course: the notes' by default
 
     def name_of(self, function: str) -> str:
         """The name the submission defines for a contract function."""
@@ -67,7 +81,10 @@ class Config:
                 f"{source}: unknown key `{unknown[0]}` (known: {', '.join(sorted(_TOP))})"
             )
         loss = data.get("loss", "notes")
-        if loss not in LOSSES:
+        network = _network(data, source)
+        if network is not None:
+            loss = network.loss
+        elif loss not in LOSSES:
             known = " or ".join(f'"{name}"' for name in LOSSES)
             raise ConfigError(f"{source}: `loss` must be {known}, got {loss!r}")
         examples = _integer(data, "examples", 12, source, minimum=1)
@@ -111,6 +128,7 @@ class Config:
             call_timeout=_positive(limits, "call_timeout", 10.0, source),
             total_timeout=_positive(limits, "total_timeout", 120.0, source),
             memory_mb=_integer(limits, "memory_mb", 1024, source, minimum=64, prefix="limits."),
+            network=network if network is not None else Course(loss=loss),
         )
 
 
@@ -124,6 +142,26 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"`{path}` is not valid TOML: {exc}") from exc
     return replace(Config.from_mapping(data, source=str(path)), path=path.resolve())
+
+
+def _network(data: Mapping[str, Any], source: str) -> Course | None:
+    """The `[network]` table as a `Course`; a top-level `loss` is its loss unless it has one."""
+    if "network" not in data:
+        return None
+    table = dict(_table(data, "network", source))
+    if "loss" in data:
+        if "loss" in table and table["loss"] != data["loss"]:
+            raise ConfigError(
+                f"{source}: `loss` = {data['loss']!r} and `network.loss` = {table['loss']!r} "
+                "disagree; give the loss once, in [network]"
+            )
+        table["loss"] = data["loss"]
+    if isinstance(table.get("layers"), list):
+        table["layers"] = tuple(table["layers"])
+    try:
+        return Course.from_mapping(table, source="[network]")
+    except CourseError as exc:
+        raise ConfigError(f"{source}: {exc}".replace("`", "`network.", 1)) from None
 
 
 def _function(name: object, key: str, source: str) -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "EXP_OVERFLOW",
     "EXP_UNDERFLOW",
     "columns_with_ties",
+    "fixed_points",
     "inputs",
     "large_logits",
     "layer_widths",
@@ -285,6 +286,41 @@ def test_points(
 
 
 test_points.__test__ = False  # type: ignore[attr-defined]  # not a test, for pytest
+
+
+def fixed_points(
+    widths: Sequence[int], *, kind: str | st.SearchStrategy[str] = "notes", extra_m: int = 5
+) -> st.SearchStrategy[Point]:
+    """Test points of one fixed architecture `widths = (n_0, ..., n_L)`.
+
+    The guarantees of `test_points` (units active on some examples and not others,
+    `|z| > margin`, `ŷ` unsaturated, every class present) with the widths given: for a
+    course whose configuration fixes `layers`. `m` ranges over `n_L + 1 ..
+    n_L + 1 + extra_m` (at least 3).
+
+    Notes
+    -----
+    The softmax bound and the margin are derived from the widths as `test_points`
+    derives them from its bounds: `min_probability = min(1e-2, 1 / (2 n_L))`, and the
+    margin is a quarter of the largest one a cut is guaranteed for at the largest `m`
+    (`σ / (m - 1)`, `σ` the last layer's scale), capped at `1e-2`.
+    """
+    sizes = [int(n) for n in widths]
+    if len(sizes) < 2 or min(sizes) < 1 or sizes[-1] < 2:
+        raise bounds.BadBound(
+            f"`widths` must be at least 2 positive widths ending with n_L ≥ 2, got {widths!r}"
+        )
+    loss = bounds.check_kind(kind)
+    n_L = sizes[-1]
+    low = max(3, n_L + 1)
+    high = low + bounds.check_int("extra_m", extra_m, at_least=0)
+    p = min(1e-2, 1 / (2 * n_L))
+    gap = min(1e-2, _points.last_layer_scale(n_L, high, p) / (4 * (high - 1)))
+    shape = st.tuples(st.just(sizes), st.integers(low, high))
+    return draws.points(shape, loss, gap, p)
+
+
+fixed_points.__test__ = False  # type: ignore[attr-defined]
 
 
 # --- special inputs -------------------------------------------------------------------

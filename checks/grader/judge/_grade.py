@@ -10,23 +10,31 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from backprop import CONTRACT
 from backprop.catalog import FORMULAS, Point
 from checks.grader.config import Config
 from checks.grader.judge._consistency import consistency
+from checks.grader.judge._course import (
+    course_cases,
+    course_special,
+    diagnose_course,
+    is_notes_network,
+)
 from checks.grader.judge._diagnose import diagnose
 from checks.grader.judge._judge import Case, FunctionGrade, judge_function, special_cases
 from checks.grader.judge._message import failure_message
 from checks.grader.report import FunctionResult, Report
 from checks.grader.sandbox import Sandbox
-from checks.strategies import test_points
+from checks.strategies import fixed_points, test_points
 
 __all__ = ["draw_points", "grade_submission"]
 
@@ -39,13 +47,22 @@ _QUIET = settings(
 _SHRINK_EXAMPLES = 40  # points tried before shrinking starts; shrinking then runs to its end
 
 
-def draw_points(kind: str, count: int, seed: int) -> list[Point]:
-    """`count` test points from `checks.strategies.test_points`, drawn from `seed`."""
+def _points(kind: str, layers: tuple[int, ...] | None) -> st.SearchStrategy[Point]:
+    return test_points(kind=kind) if layers is None else fixed_points(layers, kind=kind)
+
+
+def draw_points(
+    kind: str, count: int, seed: int, layers: tuple[int, ...] | None = None
+) -> list[Point]:
+    """`count` test points from `checks.strategies.test_points`, drawn from `seed`.
+
+    With `layers`, a fixed architecture, every point has it (`fixed_points`).
+    """
     drawn: list[Point] = []
 
     @settings(_QUIET, max_examples=count)
     @hypothesis_seed(seed)
-    @given(test_points(kind=kind))
+    @given(_points(kind, layers))
     def collect(point: Point) -> None:
         drawn.append(point)
 
@@ -53,15 +70,20 @@ def draw_points(kind: str, count: int, seed: int) -> list[Point]:
     return drawn
 
 
-def _shrinker(kind: str, seed: int) -> Callable[[Callable[[Point], bool]], Point | None]:
+def _shrinker(
+    kind: str, seed: int, layers: tuple[int, ...] | None = None, loss: str | None = None
+) -> Callable[[Callable[[Point], bool]], Point | None]:
+    """Shrinking to the smallest failing point; `loss` names a course's loss in its points."""
+
     def shrink(fails: Callable[[Point], bool]) -> Point | None:
         search = settings(
             _QUIET, max_examples=_SHRINK_EXAMPLES, phases=[Phase.generate, Phase.shrink]
         )
         try:
-            return find(test_points(kind=kind), fails, settings=search, random=random.Random(seed))
+            found = find(_points(kind, layers), fails, settings=search, random=random.Random(seed))
         except NoSuchExample:
             return None
+        return found if loss is None else replace(found, kind=loss)
 
     return shrink
 
@@ -71,8 +93,14 @@ def grade_submission(
 ) -> Report:
     """Grade one submission file against the contract; never raises for the submission."""
     name = display_name if display_name is not None else str(path)
-    kind = config.loss
-    points = draw_points(kind, config.examples, seed)
+    course = config.network
+    # The notes' network keeps the notes' catalog, templates and errata; any other
+    # course is judged by its own reference (checks.grader.judge._course).
+    notes = is_notes_network(course)
+    kind = config.loss if notes else "notes"  # the points' kind: only the notes' use it
+    points = draw_points(kind, config.examples, seed, course.layers)
+    if not notes:  # a failure's message names the course's loss
+        points = [replace(p, kind=course.loss) for p in points]
     rng = np.random.default_rng(seed)
     module = (
         Path(path).stem if Path(path).suffix == ".py" and Path(path).stem.isidentifier() else None
@@ -94,9 +122,24 @@ def grade_submission(
             elif alias not in loaded.names:
                 grade = FunctionGrade("missing", f"`{alias}` is not defined at module level")
             else:
-                cases = [Case(args, p) for p in points for args in FORMULAS[fid].sample(p)]
-                cases += special_cases(fid, rng)
-                grade = judge_function(fid, alias, box, cases, kind, shrink=_shrinker(kind, seed))
+                if notes:
+                    cases = [Case(args, p) for p in points for args in FORMULAS[fid].sample(p)]
+                    cases += special_cases(fid, rng)
+                else:
+                    cases = [Case(args, p) for p in points for args in course_cases(course, fid, p)]
+                    cases += [
+                        Case(course_special(course, fid, c.args), label=c.label)
+                        for c in special_cases(fid, rng)
+                    ]
+                grade = judge_function(
+                    fid,
+                    alias,
+                    box,
+                    cases,
+                    kind,
+                    shrink=_shrinker(kind, seed, course.layers, None if notes else course.loss),
+                    course=None if notes else course,
+                )
             grades[fid] = grade
             functions[fid] = _result(fid, grade, config, box, grades, kind, seed, module)
         output = _output(box.stdout, box.stderr)
@@ -130,7 +173,12 @@ def _result(
         if failure.mutated:
             diagnosis.append("mutates-input")
         elif failure.expected is not None:
-            found = diagnose(fid, failure.case.args, failure.expected, failure.got, kind=kind)
+            if is_notes_network(config.network):
+                found = diagnose(fid, failure.case.args, failure.expected, failure.got, kind=kind)
+            else:
+                found = diagnose_course(
+                    config.network, fid, failure.case.args, failure.expected, failure.got
+                )
             diagnosis.extend(d.id for d in found)
         message = failure_message(fid, config.name_of(fid), failure, found, module=module)
     if grade.low_precision:
@@ -138,7 +186,7 @@ def _result(
             "Your results are in a precision lower than float64; they were graded with "
             "that precision's tolerances."
         )
-    if grade.verdict == "fail":
+    if grade.verdict == "fail" and is_notes_network(config.network):
         note = consistency(fid, box, config, grades, grade, seed)
         if note:
             message = (message + "\n\n" if message else "") + note

@@ -15,7 +15,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from backprop.catalog import FORMULAS, Formula, Point
+from backprop.course import Course
 from checks.grader.judge._compare import Comparison, compare, compare_pairs, same_result
+from checks.grader.judge._course import course_cases, course_reference
 
 __all__ = ["Caller", "Case", "FunctionGrade", "Outcome", "judge_function", "special_cases"]
 
@@ -81,8 +83,13 @@ def n_terms(args: dict[str, Any]) -> int:
     return max(total, 1)
 
 
-def run_case(entry: Formula, name: str, caller: Caller, case: Case, kind: str) -> CaseResult:
-    """Call the submission once on `case` and judge the plain result it returned."""
+def run_case(
+    entry: Formula, name: str, caller: Caller, case: Case, kind: str, course: Course | None = None
+) -> CaseResult:
+    """Call the submission once on `case` and judge the plain result it returned.
+
+    `course`, when given, is the course whose reference judges it (else the notes').
+    """
     positional = [case.args[a] for a in entry.args]
     outcome = caller.call(name, positional)
     if outcome.status == "timeout":
@@ -92,7 +99,10 @@ def run_case(entry: Formula, name: str, caller: Caller, case: Case, kind: str) -
         if outcome.traceback:
             text += "\n" + outcome.traceback
         return CaseResult("error", case, message=text)
-    expected = entry.reference(case.args, kind)
+    if course is not None:
+        expected = course_reference(course, entry.id, case.args)
+    else:
+        expected = entry.reference(case.args, kind)
     if outcome.mutated:
         names = [entry.args[i] for i in outcome.mutated if i < len(entry.args)]
         return CaseResult(
@@ -119,6 +129,7 @@ def judge_function(
     kind: str,
     *,
     shrink: Callable[[Callable[[Point], bool]], Point | None] | None = None,
+    course: Course | None = None,
 ) -> FunctionGrade:
     """Run every case; at the first failure, shrink it to the smallest failing point.
 
@@ -129,14 +140,14 @@ def judge_function(
     low_precision = False
     repeated = False
     for case in cases:
-        result = run_case(entry, name, caller, case, kind)
+        result = run_case(entry, name, caller, case, kind, course)
         calls += 1
         if result.status in ("error", "timeout"):
             return FunctionGrade(result.status, result.message, result, calls=calls)
         if result.status == "fail":
             failure = result
             if case.point is not None and shrink is not None and not result.mutated:
-                failure = _shrunk(entry, name, caller, kind, shrink, result)
+                failure = _shrunk(entry, name, caller, kind, shrink, result, course)
             return FunctionGrade(
                 "fail",
                 failure.message,
@@ -171,13 +182,15 @@ def _shrunk(
     kind: str,
     shrink: Callable[[Callable[[Point], bool]], Point | None],
     first: CaseResult,
+    course: Course | None = None,
 ) -> CaseResult:
     """The first failure, replaced by the same kind of failure on the smallest point found."""
     problem = first.comparison.problem if first.comparison is not None else ""
 
     def failure_at(point: Point) -> CaseResult | None:
-        for args in entry.sample(point):
-            result = run_case(entry, name, caller, Case(args, point), kind)
+        samples = entry.sample(point) if course is None else course_cases(course, entry.id, point)
+        for args in samples:
+            result = run_case(entry, name, caller, Case(args, point), kind, course)
             comparison = result.comparison
             if result.status == "fail" and comparison is not None and comparison.problem == problem:
                 return result
