@@ -9,7 +9,7 @@ the shrinking of a failure is seeded too.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +22,19 @@ from backprop.catalog import FORMULAS, Point
 from checks.grader.config import Config
 from checks.grader.judge._consistency import consistency
 from checks.grader.judge._diagnose import diagnose
-from checks.grader.judge._judge import Case, FunctionGrade, judge_function, special_cases
+from checks.grader.judge._judge import (
+    Caller,
+    Case,
+    FunctionGrade,
+    judge_function,
+    special_cases,
+)
 from checks.grader.judge._message import failure_message
 from checks.grader.report import FunctionResult, Report
 from checks.grader.sandbox import Sandbox
 from checks.strategies import test_points
 
-__all__ = ["draw_points", "grade_submission"]
+__all__ = ["draw_points", "grade_function", "grade_submission"]
 
 _QUIET = settings(
     database=None,
@@ -88,17 +94,18 @@ def grade_submission(
     ) as box:
         loaded = box.load()
         for fid in CONTRACT:
-            alias = config.name_of(fid)
-            if loaded.error is not None:
-                grade = FunctionGrade("error", f"the submission did not load: {loaded.error}")
-            elif alias not in loaded.names:
-                grade = FunctionGrade("missing", f"`{alias}` is not defined at module level")
-            else:
-                cases = [Case(args, p) for p in points for args in FORMULAS[fid].sample(p)]
-                cases += special_cases(fid, rng)
-                grade = judge_function(fid, alias, box, cases, kind, shrink=_shrinker(kind, seed))
-            grades[fid] = grade
-            functions[fid] = _result(fid, grade, config, box, grades, kind, seed, module)
+            grades[fid], functions[fid] = grade_function(
+                fid,
+                box,
+                config,
+                defined=loaded.names,
+                load_error=loaded.error,
+                points=points,
+                seed=seed,
+                grades=grades,
+                rng=rng,
+                module=module,
+            )
         output = _output(box.stdout, box.stderr)
     score = sum(r["points"] for r in functions.values())
     report: Report = {
@@ -111,11 +118,77 @@ def grade_submission(
     return report
 
 
+def grade_function(
+    fid: str,
+    caller: Caller,
+    config: Config,
+    *,
+    defined: Collection[str],
+    points: Sequence[Point],
+    seed: int,
+    grades: Mapping[str, FunctionGrade],
+    load_error: object | None = None,
+    rng: np.random.Generator | None = None,
+    module: str | None = None,
+) -> tuple[FunctionGrade, FunctionResult]:
+    """Grade one contract function of a submission whose functions `caller` calls.
+
+    Parameters
+    ----------
+    fid : str
+        The contract name of the function.
+    caller : Caller
+        Calls the submission's functions by name: a `Sandbox`, or anything that
+        returns the same `Outcome`s (the notebook's in-process caller).
+    config : Config
+        The grading configuration: loss, names, points, hidden checks.
+    defined : collection of str
+        The names the submission defines; `fid`'s name missing from it is `missing`.
+    points : sequence of Point
+        The test points (`draw_points`), the same for every function.
+    seed : int
+        Seeds the shrinking of a failure and the consistency check.
+    grades : mapping of str to FunctionGrade
+        The grades of the submission's other functions, by contract name; a failed
+        gradient is checked against its own `loss`, `softmax` and `forward` when their
+        grades are there.
+    load_error : object or None
+        Why the submission did not load, if it did not: every function is `error`.
+    rng : numpy.random.Generator or None
+        Draws the special inputs; None: a generator seeded with `seed`.
+    module : str or None
+        The module name a reproduction snippet imports from; None: a comment instead.
+
+    Returns
+    -------
+    tuple of FunctionGrade and FunctionResult
+        The judge's grade (with the failing case, expected and got) and the report's
+        entry for the function.
+
+    Notes
+    -----
+    One function at a time, so that the notebook's checks (`checks.notebook`) give the
+    same verdicts, points, diagnoses and messages as the grader, from the same code.
+    """
+    alias = config.name_of(fid)
+    if load_error is not None:
+        grade = FunctionGrade("error", f"the submission did not load: {load_error}")
+    elif alias not in defined:
+        grade = FunctionGrade("missing", f"`{alias}` is not defined at module level")
+    else:
+        kind = config.loss
+        rng = rng if rng is not None else np.random.default_rng(seed)
+        cases = [Case(args, p) for p in points for args in FORMULAS[fid].sample(p)]
+        cases += special_cases(fid, rng)
+        grade = judge_function(fid, alias, caller, cases, kind, shrink=_shrinker(kind, seed))
+    return grade, _result(fid, grade, config, caller, grades, config.loss, seed, module)
+
+
 def _result(
     fid: str,
     grade: FunctionGrade,
     config: Config,
-    box: Sandbox,
+    box: Caller,
     grades: Mapping[str, FunctionGrade],
     kind: str,
     seed: int,
