@@ -7,6 +7,6 @@ mistake (the vocabulary is `checks.findings`); `_consistency` checks a gradient 
 the submission's own loss; `_message` writes what the student reads.
 """
 
-from checks.grader.judge._grade import draw_points, grade_submission
+from checks.grader.judge._grade import draw_points, grade_function, grade_submission
 
-__all__ = ["draw_points", "grade_submission"]
+__all__ = ["draw_points", "grade_function", "grade_submission"]
