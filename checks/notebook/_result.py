@@ -193,11 +193,21 @@ class Result:
         return "".join(parts)
 
     def _details(self) -> str:
+        """The collapsed detail: expected versus got, the diagnoses, the whole message.
+
+        The message is the grader's, reproduction snippet included, so it is shown once.
+        """
+        values = self.expected is not None or self.got is not None
+        message = self.message.strip()
+        if not values and not self.diagnoses and "\n" not in message:
+            return ""  # the one line above says it all (a missing function)
+        inside = ["expected versus got"] * values + ["diagnoses"] * bool(self.diagnoses)
+        inside.append("reproduction" if self.reproduction else "the whole message")
         out = [
             '<details class="bc-detail"><summary style="cursor: pointer">'
-            "Details: expected versus got, diagnoses, reproduction</summary>"
+            f"Details: {', '.join(inside)}</summary>"
         ]
-        if self.expected is not None or self.got is not None:
+        if values:
             out.append(
                 '<table class="bc-values" style="border-collapse: collapse"><tr>'
                 '<th style="text-align: left; padding-right: 1rem">expected</th>'
@@ -214,13 +224,7 @@ class Result:
                 for d in self.diagnoses
             ]
             out.append("</ul>")
-        out.append(f'<pre class="bc-message" style="{_PRE}">{_e(self.message.strip())}</pre>')
-        if self.reproduction:
-            out.append(
-                '<details class="bc-reproduction"><summary style="cursor: pointer">'
-                "Reproduce it in a new cell</summary>"
-                f'<pre style="{_PRE}">{_e(self.reproduction)}</pre></details>'
-            )
+        out.append(f'<pre class="bc-message" style="{_PRE}">{_e(message)}</pre>')
         out.append("</details>")
         return "".join(out)
 

@@ -158,8 +158,10 @@ def test_the_html_escapes_what_the_student_controls_and_collapses_the_detail() -
     detail = failed.find("details", cls="bc-detail")
     assert "open" not in detail.attrs
     assert "expected" in detail.find("table", cls="bc-values").text
-    assert detail.find("details", cls="bc-reproduction").text.count("got = dL_db(dL_dz)") == 1
+    assert detail.find("pre", cls="bc-message").text.count("got = dL_db(dL_dz)") == 1
     assert [li.text.split(":")[0] for li in detail.iter("li")] == ["bias-shape"]
+    assert detail.find("summary").text.endswith("expected versus got, diagnoses, reproduction")
+    assert not list(parse(check("forward").html()).iter("details"))  # one line says it all
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # buggy.py's softmax overflows, on purpose

@@ -48,7 +48,7 @@ def test_the_student_sees_pass_fail_error_and_missing_in_place(executed: dict[st
     detail = wrong.find("details", cls="bc-detail")
     assert "open" not in detail.attrs
     assert "bias-shape" in detail.find("ul", cls="bc-diagnoses").text
-    assert "got = dL_db(dL_dz)" in detail.find("details", cls="bc-reproduction").text
+    assert "got = dL_db(dL_dz)" in detail.find("pre", cls="bc-message").text
     # The exception's hostile message is text.
     (raised,) = [t for s, t in shown if s == "bc.check(softmax)"]
     assert "<script>document.body" in raised.text and not list(raised.iter("script"))
