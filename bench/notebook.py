@@ -99,7 +99,7 @@ def main() -> int:
 
     command = [sys.executable, "-m", "checks", "examples/solution.py", "--format", "json"]
     graded = _times(
-        lambda: subprocess.run(command, capture_output=True, check=False, cwd=REPO), runs
+        lambda: subprocess.run(command, capture_output=True, check=True, cwd=REPO), runs
     )
     print(f"side by side: `backprop-check examples/solution.py`, fresh process: {_spread(graded)}")
     command_time, one, every = map(statistics.median, (graded, ones, every_right))
