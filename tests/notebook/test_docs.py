@@ -26,6 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 _DOC = REPO / "docs" / "notebook.md"
 _BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _CLAIM = re.compile(r"^(\S.*?)\s+# (\(.*\)|\d.*)$")
+# Calls written inline in the prose: `bc.check("forward")`, `print(bc.check(dL_db))`.
+_INLINE = re.compile(r"`((?:print\()?bc\.\w+\([^`]*\))`")
 
 
 def blocks(kind: str) -> list[str]:
@@ -68,6 +70,11 @@ def test_the_students_loop_runs_and_shows_what_the_page_says(
                 assert str(shown).startswith(body.rstrip("\n")), (str(shown), body)
         assert namespace["results"].score == 1.0  # dL_db alone, fixed
         assert namespace["bc"].configuration().points_of("dL_db") == 2.0
+        inline = _INLINE.findall(text)
+        assert len(inline) >= 3, inline
+        for call in inline:
+            exec(call, namespace)
+        assert namespace["bc"].configuration().loss == "categorical"
     finally:
         configure()
 
