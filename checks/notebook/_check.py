@@ -124,7 +124,9 @@ class _LazyGrades(Mapping[str, FunctionGrade]):
     and only then, as the grader does.
     """
 
-    def __init__(self, grade: Callable[[str], FunctionGrade], known: Mapping[str, FunctionGrade]):
+    def __init__(
+        self, grade: Callable[[str], FunctionGrade], known: Mapping[str, FunctionGrade]
+    ) -> None:
         self._grade = grade
         self._known = dict(known)
 
@@ -140,6 +142,10 @@ class _LazyGrades(Mapping[str, FunctionGrade]):
 
     def __len__(self) -> int:
         return len(CONTRACT)
+
+    def remember(self, fid: str, grade: FunctionGrade) -> None:
+        """Keep a grade already computed, so that it is not judged again."""
+        self._known[fid] = grade
 
 
 def _defined(caller: InProcessCaller) -> set[str]:
@@ -170,7 +176,7 @@ class _Grading:
 
     def result(self, fid: str, seconds_from: float) -> Result:
         grade, entry = self.grade(fid)
-        self.grades._known[fid] = grade
+        self.grades.remember(fid, grade)
         return _result(fid, self.config, grade, entry, time.perf_counter() - seconds_from)
 
 

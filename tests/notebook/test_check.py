@@ -194,3 +194,17 @@ def test_check_all_finds_the_functions_of_the_calling_cell() -> None:
     partial = check_all()  # this module's globals: a few, some wrong
     assert partial["relu"].passed and partial["dL_db"].verdict == "fail"
     assert partial["backward"].verdict == "missing" and not partial.passed
+
+
+def test_the_students_numpy_error_state_is_theirs_and_the_judges_is_numpys_default() -> None:
+    def softmax(a: Any) -> Any:  # overflows on large |a| (no maximum subtracted)
+        e = np.exp(a)
+        return e / e.sum(axis=0, keepdims=True)
+
+    with np.errstate(all="raise"):
+        assert check(relu).passed
+        assert check(dL_db).diagnoses == ("bias-shape",)
+        raised = check(softmax)
+    assert raised.verdict == "error" and raised.message.startswith("FloatingPointError")
+    with np.errstate(all="ignore"):
+        assert check(softmax).diagnoses == ("not-finite",)
