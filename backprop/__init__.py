@@ -7,6 +7,7 @@ formulas as the notes write them are in `backprop.as_written`; the catalog pairi
 two, with the errata, is `backprop.catalog`.
 """
 
+from backprop._validate import LOSSES
 from backprop.formulas import (
     decide,
     dL_da,
@@ -56,6 +57,10 @@ __all__ = [
     "softmax",
     "softmax_jacobian",
 ]
+
+#: The losses the reference implements, by the name a configuration gives them (`LOSSES`):
+#: the notes' (binary cross-entropy of each softmax output) and the categorical one.
+__all__ += ["LOSSES"]
 
 #: The functions of the submission contract, in the contract's order.
 CONTRACT = (

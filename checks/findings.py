@@ -1,33 +1,124 @@
-"""The shape of a difference: how an analytic result `G` differs from the truth `R`.
+"""Findings: the shape of a difference between a result `G` and the truth `R`, in one vocabulary.
 
-Findings use the diagnosis identifiers of SUBMISSION.md (`factor-m`, `scaled`, `sign`,
-`transposed`, `wrong-shape`, `bias-shape`, `not-finite`) and one more, `zero-pattern`:
-`G` and `R` agree except where one of them is exactly zero (a ReLU mask missing, or
-applied on the wrong entries). They are listed most specific first.
+The engine (`fingerprint`, on a numerical truth) and the grader's diagnoses
+(`checks.grader.judge`, on the exact reference) name what they find with the identifiers
+of one registry, `DIAGNOSES`, as `Finding`s, and fit a constant factor the same way
+(`fit_factor`). The engine's own identifier is ``zero-pattern``: `G` and `R` agree
+except where one of them is exactly zero (a ReLU mask missing, or applied on the wrong
+entries). Findings are listed most specific first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Finding", "fingerprint"]
+__all__ = [
+    "DIAGNOSES",
+    "Finding",
+    "as_float64",
+    "fingerprint",
+    "fit_factor",
+    "rel_diff",
+    "relative_tolerance",
+]
 
 Array = npt.NDArray[Any]
+
+#: Every finding's identifier with its general explanation: the contract's (docs/contract.md),
+#: then the grader's own, then the engine's. docs/diagnoses.md documents each one.
+DIAGNOSES: Final[dict[str, str]] = {
+    "factor-m": "off by exactly a factor m or 1/m (the mean over the m examples)",
+    "scaled": "off by another constant factor (the report says which)",
+    "sign": "the negative of the expected result",
+    "transposed": "the transpose of the expected result",
+    "wrong-shape": "a shape other than the contract's (the report says both)",
+    "bias-shape": "a bias gradient of shape (n,) or (1, n) instead of (n, 1) (erratum E4)",
+    "wrong-axis": "a softmax, sum or mean taken over the wrong axis",
+    "relu-mask-at-zero": "the ReLU mask is 1 at z == 0 (the notes' 1_{R+*} is 0 there)",
+    "softmax-jacobian-diagonal": (
+        "the softmax Jacobian's diagonal alone, so its off-diagonal terms are missing "
+        "(errata E1, E2)"
+    ),
+    "mutates-input": "an argument was changed in place (the caller's array is not the same after)",
+    "not-finite": "NaN or infinity where the true result is finite (e.g. an overflowing softmax)",
+    "mask-added": "the ReLU mask added to ∂L/∂a_l instead of multiplied (erratum E3)",
+    "missing-relu-mask": "the ReLU mask 1_{R+*}(z_l) is missing: nonzero where z_l ≤ 0",
+    "mask-on-wrong-array": "the ReLU mask taken from the wrong array, or a_l used as the mask",
+    "sigmoid-derivative": "the sigmoid's derivative, a(1 - a), in place of ReLU's mask",
+    "a-for-a-prev": "∂L/∂W_l built with a_l (or X) where the notes have a_{l-1}",
+    "logits-for-probabilities": "the scores a_L (logits) used where the probabilities ŷ belong",
+    "no-last-relu": "no ReLU on the last layer: the notes' network is ŷ = softmax(relu(z_L))",
+    "other-loss": "the formula for the other loss (the notes' binary or the categorical one)",
+    "one-example": "one example's contribution only: `dW =` instead of `dW +=` in a loop",
+    "ties": "1 at one maximum of a column only (np.argmax): S gives 1 to every maximum",
+    "reversed-layers": "backward's pairs listed from layer L down to 1, not in layer order",
+    "zero-pattern": "right except where one side is exactly zero (a mask missing or misplaced)",
+}
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One recognised shape of a difference: a stable `id` and a human `detail`."""
+    """One recognised shape of a difference: an identifier of `DIAGNOSES` and a specific `detail`.
+
+    The grader's details read after "your <function> " (``is the transpose of ...``).
+    """
 
     id: str
     detail: str
 
     def __str__(self) -> str:
         return f"{self.id}: {self.detail}"
+
+
+def relative_tolerance(dtype: np.dtype[Any]) -> float:
+    """The relative tolerance `sqrt(eps)` for a result of type `dtype` (float64's at least).
+
+    Notes
+    -----
+    A correct computation in precision `eps` is off by a modest multiple of `eps` in
+    norm (`1e3 eps` covers a few layers with cancellation), while every mistake of
+    MISTAKES.md changes the result by O(1) at a well-chosen point. `sqrt(eps)` (1.5e-8
+    in float64, 3.5e-4 in float32) lies far from both. Integers and booleans are exact:
+    float64's.
+    """
+    eps = float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
+    return float(np.sqrt(max(eps, float(np.finfo(np.float64).eps))))
+
+
+def as_float64(x: Any) -> Array:
+    """`x` as a float64 array (a copy only where needed)."""
+    return np.asarray(x, dtype=np.float64)
+
+
+def _max_abs(x: Array) -> float:
+    return float(np.max(np.abs(x), initial=0.0))
+
+
+def rel_diff(a: Array, b: Array) -> float:
+    """`‖a - b‖ / max(‖a‖, ‖b‖)` for finite arrays of one shape; 0 when both are 0."""
+    s = max(_max_abs(a), _max_abs(b))
+    if s == 0:
+        return 0.0
+    a, b = a / s, b / s  # the norms cannot overflow
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b)))
+
+
+def fit_factor(G: Array, R: Array) -> tuple[float, float]:
+    """The best `c` in `G ≈ cR`, `⟨G, R⟩/⟨R, R⟩`, and the residual `‖G - cR‖/‖G‖`.
+
+    Both are scaled to a largest entry of 1 first, so that neither product overflows.
+    `c` is NaN (and the residual infinite) when either array is zero or not finite.
+    """
+    sg, sr = _max_abs(G), _max_abs(R)
+    if sg == 0 or sr == 0 or not np.isfinite(sg * sr):
+        return float("nan"), float("inf")
+    g, r = G / sg, R / sr
+    c = float(np.vdot(g, r) / np.vdot(r, r))
+    return c * sg / sr, float(np.linalg.norm(g - c * r) / np.linalg.norm(g))
 
 
 def _close(a: Array, b: Array, tol: float) -> bool:
@@ -44,7 +135,7 @@ def fingerprint(
     rtol: float = 1e-6,
     atol: float = 0.0,
 ) -> list[Finding]:
-    """How `actual` (`G`) differs from `expected` (`R`), in SUBMISSION.md's vocabulary.
+    """How `actual` (`G`) differs from `expected` (`R`), in the vocabulary of `DIAGNOSES`.
 
     Parameters
     ----------
@@ -65,8 +156,8 @@ def fingerprint(
 
     Notes
     -----
-    A constant factor is fitted as `c = ⟨G, R⟩ / ⟨R, R⟩` and accepted when `‖G - cR‖∞`
-    is within the tolerance (scaled by `|c|`); `c = -1` is ``sign``, `c = ±m` or `±1/m`
+    A constant factor is fitted as `c = ⟨G, R⟩ / ⟨R, R⟩` (`fit_factor`) and accepted when
+    `‖G - cR‖∞` is within the tolerance (scaled by `|c|`); `c = -1` is ``sign``, `c = ±m` or `±1/m`
     is ``factor-m`` (with ``sign`` too when negative), any other `c` is ``scaled``.
     """
     G = np.asarray(actual)
@@ -86,12 +177,10 @@ def fingerprint(
         return []
     findings: list[Finding] = []
     g, r = G[known], R[known]
-    rr = float(np.dot(r, r))
-    if rr > 0:
-        c = float(np.dot(g, r)) / rr
-        if c != 0 and _close(G, c * R, tol * max(1.0, abs(c))):
-            findings.extend(_factor(c, m))
-            return findings
+    c = fit_factor(g, r)[0]
+    if np.isfinite(c) and c != 0 and _close(G, c * R, tol * max(1.0, abs(c))):
+        findings.extend(_factor(c, m))
+        return findings
     if G.ndim == 2 and G.shape[0] == G.shape[1] and _close(G.T, R, tol):
         return [Finding("transposed", f"equals the transpose of the expected {R.shape} result")]
     zeros = _zero_pattern(G, R, tol)

@@ -5,7 +5,7 @@ submission is graded once per session, on the first test that runs, exactly as
 ``backprop-check FILE`` grades it (`checks.grader.batch`: in a grading process of its own,
 whose sandbox runs the submission; nothing of the submission is imported into pytest's
 process). The options are the command's, prefixed (`--backprop-config`,
-`--backprop-seed`, `checks.cli._options`), and the seed is shown in the header.
+`--backprop-seed`, `checks.cli.options`), and the seed is shown in the header.
 
 Registered as a `pytest11` entry point, so importing it must stay cheap: the grader is
 imported inside the hooks, and only when `--submission` is given.
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from checks.cli import _options
+from checks.cli import options
+from checks.grader import SUBMISSION_SUFFIXES
 
 if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
@@ -66,13 +67,13 @@ _GRADING = pytest.StashKey[_Grading]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup(
-        _options.PLUGIN_GROUP, "backprop-check: grade a submission, one test per function"
+        options.PLUGIN_GROUP, "backprop-check: grade a submission, one test per function"
     )
-    _options.add_to_pytest(group, (_options.SUBMISSION, *_options.SHARED))
+    options.add_to_pytest(group, (options.SUBMISSION, *options.SHARED))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    given = config.getoption(_options.SUBMISSION.dest)
+    given = config.getoption(options.SUBMISSION.dest)
     if given is None:
         return
     path = Path(given)
@@ -82,21 +83,21 @@ def pytest_configure(config: pytest.Config) -> None:
             f"`--submission` must be a student's .py file or .ipynb notebook, got {what}: "
             f"`{given}` (grade a folder of them with `backprop-check FOLDER`)"
         )
-    if path.suffix not in (".py", ".ipynb"):
+    if path.suffix not in SUBMISSION_SUFFIXES:
         raise pytest.UsageError(
             f"`--submission` must be a .py file or an .ipynb notebook, got `{given}`"
         )
     from checks.grader.config import Config, ConfigError, load_config
 
-    config_file = config.getoption(_options.CONFIG.dest)
+    config_file = config.getoption(options.CONFIG.dest)
     try:
         grading_config = load_config(config_file) if config_file else Config()
     except ConfigError as exc:
-        raise pytest.UsageError(f"`{_options.CONFIG.flag}`: {exc}") from exc
-    seed_given = config.getoption(_options.SEED.dest)
-    seed = _options.resolve_seed(seed_given, grading_config.seed)
+        raise pytest.UsageError(f"`{options.CONFIG.flag}`: {exc}") from exc
+    seed_given = config.getoption(options.SEED.dest)
+    seed = options.resolve_seed(seed_given, grading_config.seed)
     seed_from = (
-        _options.SEED.flag
+        options.SEED.flag
         if seed_given is not None
         else "the configuration"
         if grading_config.seed is not None
@@ -109,7 +110,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     grading = config.stash.get(_GRADING, None)
     if grading is None:
         return []
-    settings = config.getoption(_options.CONFIG.dest) or "the defaults"
+    settings = config.getoption(options.CONFIG.dest) or "the defaults"
     return [
         f"backprop-check: grading {grading.name} with seed {grading.seed} "
         f"(from {grading.seed_from}), configuration: {settings}"

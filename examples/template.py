@@ -7,7 +7,6 @@ Inputs are float64 numpy arrays. Do not modify your arguments. Check your work w
     backprop-check template.py
 """
 
-import numpy as np
 
 
 def relu(z):

@@ -2,7 +2,7 @@
 
 `_main` parses the command line and dispatches to one module per subcommand: `_errata`
 (the notes' verdict, the default with no argument) and `_grade` (grading a submission
-or a class). `_options` holds the options shared with the pytest plugin; it imports
+or a class). `options` holds the options shared with the pytest plugin; it imports
 nothing heavy, and neither does this package's face.
 """
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from checks.cli._options import resolve_seed
+from checks.cli.options import resolve_seed
 from checks.formats import (
     Report,
     summarize,
@@ -29,12 +29,13 @@ from checks.formats import (
     to_text,
     to_text_summary,
 )
+from checks.grader import SUBMISSION_SUFFIXES
 from checks.grader.batch import BatchError, Store, Submission, default_jobs, grade_all, manifest
 from checks.grader.config import Config, ConfigError, load_config
 
 __all__ = ["FILES", "FORMATS", "find_submissions", "run"]
 
-SUFFIXES = (".py", ".ipynb")
+SUFFIXES = SUBMISSION_SUFFIXES
 
 FORMATS: dict[str, Callable[[list[Report], bool], str]] = {
     "text": lambda reports, color: (

@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Sequence
 
 from checks.cli import _errata as _cli_errata
-from checks.cli import _options
+from checks.cli import options
 
 # The formats the grader writes; the grader itself is imported only to grade.
 FORMATS = ("csv", "gradescope", "html", "json", "junit", "markdown", "text")
@@ -34,14 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "submission", nargs="?", help="a student's .py file, .ipynb notebook, or a folder of them"
     )
-    _options.add_to_argparse(parser, (_options.SEED,))
+    options.add_to_argparse(parser, (options.SEED,))
     parser.add_argument(
         "--format",
         choices=FORMATS,
         default="text",
         help="the report's format (default: %(default)s); the errata report takes text or json",
     )
-    _options.add_to_argparse(parser, (_options.CONFIG,))
+    options.add_to_argparse(parser, (options.CONFIG,))
     batch = parser.add_argument_group("grading a folder (a class)")
     batch.add_argument(
         "--jobs",

@@ -1,12 +1,12 @@
 """What each diagnosis identifier means, for the reports' readers.
 
-The registry is the grader's (`checks.grader.judge._diagnose.DIAGNOSES`): the contract's
-identifiers and the ones the grader adds, each documented in docs/diagnoses.md.
+The registry is `checks.findings.DIAGNOSES`, shared by the engine and the grader: the
+contract's identifiers and the ones the grader adds, each documented in docs/diagnoses.md.
 """
 
 from __future__ import annotations
 
-from checks.grader.judge._diagnose import DIAGNOSES
+from checks.findings import DIAGNOSES
 
 __all__ = ["DIAGNOSES", "explain"]
 

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from checks.grader.report import VERDICTS, FunctionResult, Report, Verdict
     from checks.grader.sandbox import SKIP_TAGS, Loaded, LoadError, Outcome, Sandbox, SandboxError
 
+#: What a submission may be: a Python file or a Jupyter notebook. Defined here, without
+#: imports, for the command and the plugin, which check a path before grading anything.
+SUBMISSION_SUFFIXES = (".py", ".ipynb")
+
 _WHERE = {
     **dict.fromkeys(("Submission", "grade_all"), "checks.grader.batch"),
     **dict.fromkeys(("Config", "ConfigError", "load_config"), "checks.grader.config"),
@@ -40,6 +44,7 @@ _WHERE = {
 
 __all__ = [
     "SKIP_TAGS",
+    "SUBMISSION_SUFFIXES",
     "VERDICTS",
     "Config",
     "ConfigError",

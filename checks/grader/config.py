@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from backprop import CONTRACT
+from backprop import CONTRACT, LOSSES
 
 __all__ = ["Config", "ConfigError", "load_config"]
 
@@ -67,8 +67,9 @@ class Config:
                 f"{source}: unknown key `{unknown[0]}` (known: {', '.join(sorted(_TOP))})"
             )
         loss = data.get("loss", "notes")
-        if loss not in ("notes", "categorical"):
-            raise ConfigError(f'{source}: `loss` must be "notes" or "categorical", got {loss!r}')
+        if loss not in LOSSES:
+            known = " or ".join(f'"{name}"' for name in LOSSES)
+            raise ConfigError(f"{source}: `loss` must be {known}, got {loss!r}")
         examples = _integer(data, "examples", 12, source, minimum=1)
         seed = data.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):

@@ -11,6 +11,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from backprop import LOSSES
+
 __all__ = [
     "KINDS",
     "BadBound",
@@ -21,7 +23,7 @@ __all__ = [
     "check_real",
 ]
 
-KINDS = ("notes", "categorical")
+KINDS = LOSSES
 
 
 class BadBound(InvalidArgument, ValueError):

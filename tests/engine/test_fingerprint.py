@@ -1,4 +1,4 @@
-"""`fingerprint`: the shape of a difference in SUBMISSION.md's vocabulary."""
+"""`fingerprint`: the shape of a difference, in the vocabulary the grader's diagnoses share."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from checks import fingerprint
+from checks.findings import DIAGNOSES
 
 R = np.array([[1.0, -2.0, 0.0], [0.5, 3.0, -1.5]])
 SQUARE = np.array([[1.0, 2.0], [3.0, 4.0]])
@@ -54,6 +55,7 @@ def test_known_differences_are_named(
 ) -> None:
     found = fingerprint(actual, expected, m=4)
     assert [f.id for f in found] == ids
+    assert all(f.id in DIAGNOSES for f in found)  # one registry for the engine and the grader
     if detail is not None:
         assert detail in " ".join(str(f) for f in found)
 

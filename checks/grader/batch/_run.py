@@ -40,7 +40,7 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # The grader is imported only to grade (`grade_guarded`), so the plugin stays cheap.
 from checks.grader.config import Config
@@ -179,23 +179,72 @@ def grade_all(
         if on_report is not None:
             on_report(job.submission, report)
 
+    ctrl_c = _CtrlC()
     try:
-        while pending or running:
-            while pending and len(running) < jobs:
-                running.append(_start(context, pending.pop(), config, seed, guard))
-            timeout = max(0.0, min(job.deadline for job in running) - time.monotonic())
-            ready = set(wait([w for j in running for w in (j.conn, j.process.sentinel)], timeout))
-            for job in list(running):
-                if job.conn in ready or job.process.sentinel in ready:
-                    finish(job, _collect(job, config))
-                elif time.monotonic() > job.deadline:
-                    _stop(job.process)
-                    why = f"grading did not end within {guard:g} s; it was stopped"
-                    finish(job, error_report(job.submission.name, config, why))
+        with ctrl_c:
+            while pending or running:
+                while pending and len(running) < jobs:
+                    running.append(_start(context, pending.pop(), config, seed, guard))
+                timeout = max(0.0, min(job.deadline for job in running) - time.monotonic())
+                waits = [w for j in running for w in (j.conn, j.process.sentinel)]
+                ready = set(wait([*waits, *ctrl_c.fds], timeout))
+                ctrl_c.check()  # before collecting: a child may have died of the same Ctrl-C
+                for job in list(running):
+                    if job.conn in ready or job.process.sentinel in ready:
+                        finish(job, _collect(job, config))
+                    elif time.monotonic() > job.deadline:
+                        _stop(job.process)
+                        why = f"grading did not end within {guard:g} s; it was stopped"
+                        finish(job, error_report(job.submission.name, config, why))
     finally:
         for job in running:  # only on an exception (Ctrl-C): stop what is left
             _stop(job.process)
     return reports
+
+
+class _CtrlC:
+    """Ctrl-C during a batch, raised as `KeyboardInterrupt` only where the batch checks it.
+
+    Python raises `KeyboardInterrupt` wherever the main thread happens to be, inside
+    multiprocessing's or logging's fork hooks included, where it is printed and ignored:
+    the batch then went on, or ended with another error. Here the signal only sets a flag
+    and wakes the wait (`signal.set_wakeup_fd`), and `check` raises at one known place.
+    Outside the main thread (where no handler can be set) it does nothing.
+    """
+
+    def __init__(self) -> None:
+        self.fds: list[int] = []
+        self._seen = False
+        self._previous: Any = None
+        self._wakeup = -1
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        read, write = os.pipe()
+        os.set_blocking(read, False)
+        os.set_blocking(write, False)
+        self.fds = [read]
+        self._wakeup = signal.set_wakeup_fd(write)
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self._seen = True
+
+    def check(self) -> None:
+        if self._seen:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.fds:
+            return
+        signal.signal(signal.SIGINT, self._previous)
+        write = signal.set_wakeup_fd(self._wakeup)
+        for fd in (*self.fds, write):
+            os.close(fd)
+        self.fds = []
+        self.check()  # a Ctrl-C after the last wait still stops the batch
 
 
 def _context() -> BaseContext:

@@ -26,44 +26,23 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from backprop import LOSSES
 from backprop import network as net
 from backprop.catalog import FORMULAS
+from checks.findings import (
+    DIAGNOSES,
+    Finding,
+    as_float64,
+    fit_factor,
+    rel_diff,
+    relative_tolerance,
+)
 from checks.grader.judge._templates import Template, backward_templates, templates
 
-__all__ = ["DIAGNOSES", "Diagnosis", "diagnose", "fit_factor", "rel_diff", "tolerance"]
+__all__ = ["Diagnosis", "diagnose"]
 
 Array = npt.NDArray[Any]
-Finding = tuple[str, str]  # (id, detail); the detail follows "your <name> "
 Finding3 = tuple[str, str, str]  # (id, subject, detail)
-
-#: Every diagnosis identifier with its general explanation: SUBMISSION.md's, then ours.
-DIAGNOSES: Final[dict[str, str]] = {
-    "factor-m": "off by exactly a factor m or 1/m (the mean over the m examples)",
-    "scaled": "off by another constant factor (the report says which)",
-    "sign": "the negative of the expected result",
-    "transposed": "the transpose of the expected result",
-    "wrong-shape": "a shape other than the contract's (the report says both)",
-    "bias-shape": "a bias gradient of shape (n,) or (1, n) instead of (n, 1) (erratum E4)",
-    "wrong-axis": "a softmax, sum or mean taken over the wrong axis",
-    "relu-mask-at-zero": "the ReLU mask is 1 at z == 0 (the notes' 1_{R+*} is 0 there)",
-    "softmax-jacobian-diagonal": (
-        "the softmax Jacobian's diagonal alone, so its off-diagonal terms are missing "
-        "(errata E1, E2)"
-    ),
-    "mutates-input": "an argument was changed in place (the caller's array is not the same after)",
-    "not-finite": "NaN or infinity where the true result is finite (e.g. an overflowing softmax)",
-    "mask-added": "the ReLU mask added to ∂L/∂a_l instead of multiplied (erratum E3)",
-    "missing-relu-mask": "the ReLU mask 1_{R+*}(z_l) is missing: nonzero where z_l ≤ 0",
-    "mask-on-wrong-array": "the ReLU mask taken from the wrong array, or a_l used as the mask",
-    "sigmoid-derivative": "the sigmoid's derivative, a(1 - a), in place of ReLU's mask",
-    "a-for-a-prev": "∂L/∂W_l built with a_l (or X) where the notes have a_{l-1}",
-    "logits-for-probabilities": "the scores a_L (logits) used where the probabilities ŷ belong",
-    "no-last-relu": "no ReLU on the last layer: the notes' network is ŷ = softmax(relu(z_L))",
-    "other-loss": "the formula for the other loss (the notes' binary or the categorical one)",
-    "one-example": "one example's contribution only: `dW =` instead of `dW +=` in a loop",
-    "ties": "1 at one maximum of a column only (np.argmax): S gives 1 to every maximum",
-    "reversed-layers": "backward's pairs listed from layer L down to 1, not in layer order",
-}
 
 #: A candidate explanation must differ from the reference by this many tolerances.
 DISTINCT: Final = 10.0
@@ -77,45 +56,7 @@ class Diagnosis:
     explanation: str
 
 
-def tolerance(dtype: np.dtype[Any]) -> float:
-    """The relative tolerance `sqrt(eps)` for a result of type `dtype` (float64's at least).
-
-    Notes
-    -----
-    A correct computation in precision `eps` is off by a modest multiple of `eps` in
-    norm (`1e3 eps` covers a few layers with cancellation), while every mistake of
-    MISTAKES.md changes the result by O(1) at a well-chosen point. `sqrt(eps)` (1.5e-8
-    in float64, 3.5e-4 in float32) lies far from both. Integers and booleans are exact:
-    float64's.
-    """
-    eps = float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
-    return float(np.sqrt(max(eps, float(np.finfo(np.float64).eps))))
-
-
 # --- fingerprints: generic comparisons of two arrays --------------------------------
-
-
-def _max_abs(x: Array) -> float:
-    return float(np.max(np.abs(x), initial=0.0))
-
-
-def rel_diff(a: Array, b: Array) -> float:
-    """`‖a - b‖ / max(‖a‖, ‖b‖)` for finite arrays of one shape; 0 when both are 0."""
-    s = max(_max_abs(a), _max_abs(b))
-    if s == 0:
-        return 0.0
-    a, b = a / s, b / s  # the norms cannot overflow
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b)))
-
-
-def fit_factor(G: Array, R: Array) -> tuple[float, float]:
-    """The best `c` in `G ≈ cR`, `⟨G, R⟩/⟨R, R⟩`, and the residual `‖G - cR‖/‖G‖`."""
-    sg, sr = _max_abs(G), _max_abs(R)
-    if sg == 0 or sr == 0 or not np.isfinite(sg * sr):
-        return float("nan"), float("inf")
-    g, r = G / sg, R / sr
-    c = float(np.vdot(g, r) / np.vdot(r, r))
-    return c * sg / sr, float(np.linalg.norm(g - c * r) / np.linalg.norm(g))
 
 
 def _matches(G: Array, T: Array, tol: float) -> bool:
@@ -131,10 +72,6 @@ def _matches(G: Array, T: Array, tol: float) -> bool:
 def _fits(G: Array, T: Array, R: Array, tol: float) -> bool:
     """`G` matches `T`, a candidate that certainly differs from the reference `R`."""
     return _matches(G, T, tol) and not _matches(T, R, DISTINCT * tol)
-
-
-def _f64(x: Any) -> Array:
-    return np.asarray(x, dtype=np.float64)
 
 
 def _detail(t: Template, fid: str) -> str:
@@ -257,7 +194,7 @@ def _factor_findings(case: _Case, c: float) -> list[Finding]:
         if c > 0:
             return []
         return [
-            (
+            Finding(
                 "sign",
                 "is the negative of the correct one: a sign is flipped (e.g. y - ŷ "
                 "for ŷ - y, or the minus of the loss dropped)",
@@ -273,9 +210,9 @@ def _factor_findings(case: _Case, c: float) -> list[Finding]:
         if case.R.size <= 1:  # any scalar is a multiple of another: only a named factor counts
             return []
     sign = "-" if c < 0 else ""
-    found = [(ident, f"is {sign}{label} × the correct one" + (f": {why}" if why else ""))]
+    found = [Finding(ident, f"is {sign}{label} × the correct one" + (f": {why}" if why else ""))]
     if c < 0:
-        found.append(("sign", f"is {sign}{label} × the correct one: its sign is flipped"))
+        found.append(Finding("sign", f"is {sign}{label} × the correct one: its sign is flipped"))
     return found
 
 
@@ -293,7 +230,7 @@ def _not_finite(case: _Case, G: Array) -> Finding | None:
         "dL_dyhat": ": a division by ŷ or 1 - ŷ where it is 0; a term whose weight is 0 must "
         "count 0",
     }.get(case.fid, "")
-    return (
+    return Finding(
         "not-finite",
         f"has {int(bad.sum())} NaN or infinite entries where the correct "
         f"result is finite (the first at index {where}){hint}",
@@ -314,8 +251,8 @@ def _values(case: _Case, G: Array) -> tuple[bool, list[Finding]]:
         if residual <= tol and abs(c) > tol:
             findings += _factor_findings(case, c)
     for t in templates(case.fid, case.args, case.kind):
-        if _fits(G, _f64(t.value), R, tol):
-            findings.append((t.id, _detail(t, case.fid)))
+        if _fits(G, as_float64(t.value), R, tol):
+            findings.append(Finding(t.id, _detail(t, case.fid)))
     return False, findings
 
 
@@ -337,7 +274,9 @@ def _shape_findings(case: _Case, G: Array) -> list[Finding]:
                 how = f"is the notes' formula as written, erratum E4: it {how}"
         values = "its values are right" if right else "its values are wrong too"
         return [
-            ("bias-shape", f"{how}; b_l -= lr * db would then broadcast to (n_l, n_l); {values}"),
+            Finding(
+                "bias-shape", f"{how}; b_l -= lr * db would then broadcast to (n_l, n_l); {values}"
+            ),
             *found,
         ]
     shapes = _shapes(G.shape, R.shape)
@@ -346,7 +285,7 @@ def _shape_findings(case: _Case, G: Array) -> list[Finding]:
         right, found = _values(case, G.T)
         if right and case.fid == "dL_dyhat":
             findings.append(
-                (
+                Finding(
                     "transposed",
                     "is the notes' formula as written, erratum E5: 'a "
                     "matrix of size m × 10', one row per example, where the examples "
@@ -354,30 +293,32 @@ def _shape_findings(case: _Case, G: Array) -> list[Finding]:
                 )
             )
         elif right:
-            findings.append(("transposed", "is the transpose of the correct one"))
+            findings.append(Finding("transposed", "is the transpose of the correct one"))
         elif found:
-            findings.append(("transposed", "is transposed, and wrong besides"))
-            findings += [(i, _qualified(d, "once transposed")) for i, d in found]
+            findings.append(Finding("transposed", "is transposed, and wrong besides"))
+            findings += [Finding(x.id, _qualified(x.detail, "once transposed")) for x in found]
     elif G.size == R.size and G.squeeze().shape == R.squeeze().shape:
         found = _values(case, G.reshape(R.shape))[1]
-        findings += [(i, _qualified(d, f"once reshaped to {R.shape}")) for i, d in found]
+        findings += [
+            Finding(x.id, _qualified(x.detail, f"once reshaped to {R.shape}")) for x in found
+        ]
     if case.fid == "dL_db":
-        dz = _f64(args["dL_dz"])
+        dz = as_float64(args["dL_dz"])
         for how, total in (("summed", np.sum), ("averaged", np.mean)):
             for axis, words in (
                 (0, "over the rows (axis=0), not over the examples (axis=1)"),
                 (None, "over both axes, not over the examples (axis=1) alone"),
             ):
-                T = _f64(total(dz, axis=axis))
+                T = as_float64(total(dz, axis=axis))
                 if G.size == T.size and _matches(G.reshape(T.shape), T, tol):
-                    findings.append(("wrong-axis", f"is ∂L/∂z_l {how} {words}"))
+                    findings.append(Finding("wrong-axis", f"is ∂L/∂z_l {how} {words}"))
         if _matches(G, dz, tol):
             shapes += ": it is dL_dz itself, not summed over the examples (axis=1)"
     if case.fid == "dL_dW" and G.ndim == 2 and R.ndim == 2:
         n_l, n_prev = R.shape
         if G.shape == (n_l, n_l) and n_l != n_prev:
             findings.append(
-                (
+                Finding(
                     "a-for-a-prev",
                     f"has shape ({n_l}, {n_l}) = (n_l, n_l): a_l was "
                     "used where ∂L/∂W_l = ∂L/∂z_l a_{l-1}ᵀ has a_{l-1}",
@@ -386,34 +327,36 @@ def _shape_findings(case: _Case, G: Array) -> list[Finding]:
         n_0 = np.shape(args["X"])[0] if "X" in args else n_prev
         if G.shape == (n_l, n_0) and n_0 not in (n_prev, n_l):
             findings.append(
-                (
+                Finding(
                     "a-for-a-prev",
                     f"has shape ({n_l}, {n_0}) = (n_l, n_0): X was "
                     "used for a_{l-1}, as if every layer were the first",
                 )
             )
-    return [("wrong-shape", shapes), *findings]
+    return [Finding("wrong-shape", shapes), *findings]
 
 
 def _single(case: _Case, got: object) -> list[Finding]:
     G = _numeric(got)
     if isinstance(G, str):
         want = "a scalar" if case.R.shape == () else f"an array of shape {case.R.shape}"
-        return [("wrong-shape", f"{G}, where the contract's is {want}")]
+        return [Finding("wrong-shape", f"{G}, where the contract's is {want}")]
     if G.shape != case.R.shape:
         return _shape_findings(case, G)
     right, findings = _values(case, G)
     R, tol = case.R, case.tol
     square = R.ndim == 2 and R.shape[0] == R.shape[1]
     if not right and square and _fits(G.T, R, R.T, tol):  # a transpose of the right shape
-        findings.append(("transposed", "is the transpose of the correct one"))
+        findings.append(Finding("transposed", "is the transpose of the correct one"))
     return findings
 
 
 def _tolerance_of(values: Sequence[object]) -> float:
     """The tolerance of the least precise of `values`."""
     dtypes = [v.dtype for v in values if isinstance(v, np.ndarray | np.generic)]
-    return max((tolerance(d) for d in dtypes), default=tolerance(np.dtype(np.float64)))
+    return max(
+        (relative_tolerance(d) for d in dtypes), default=relative_tolerance(np.dtype(np.float64))
+    )
 
 
 # --- backward: per block, then merged -------------------------------------------------
@@ -441,7 +384,7 @@ def _same_blocks(G: list[Array], T: list[Array], tol: float) -> bool:
 
 
 def _backward(args: Mapping[str, Any], expected: Any, got: object, kind: str) -> list[Finding3]:
-    R = [_f64(x) for pair in expected for x in pair]
+    R = [as_float64(x) for pair in expected for x in pair]
     L = len(R) // 2
     pairs = _pairs(got, L)
     if isinstance(pairs, str):
@@ -472,7 +415,7 @@ def _backward(args: Mapping[str, Any], expected: Any, got: object, kind: str) ->
         block = {"dL_dz": dz[j], "a_prev": cache.a[j], "X": X, "params": params}
         for k, (fid, name) in enumerate((("dL_dW", f"dW_{j + 1}"), ("dL_db", f"db_{j + 1}"))):
             case = _Case(fid, block, R[2 * j + k], tol, kind, "backward")
-            found += [(i, name, d) for i, d in _single(case, pairs[j][k])]
+            found += [(x.id, name, x.detail) for x in _single(case, pairs[j][k])]
     return found
 
 
@@ -532,10 +475,11 @@ def diagnose(
     """
     if fid not in FORMULAS:
         raise ValueError(f"`fid` must be a contract function, got {fid!r}")
-    if kind not in ("notes", "categorical"):
-        raise ValueError(f"`kind` must be 'notes' or 'categorical', got {kind!r}")
+    if kind not in LOSSES:
+        known = " or ".join(f"'{name}'" for name in LOSSES)
+        raise ValueError(f"`kind` must be {known}, got {kind!r}")
     with np.errstate(all="ignore"):
         if fid == "backward":
             return _merge(_backward(args, expected, got, kind))
-        case = _Case(fid, args, _f64(expected), _tolerance_of([got]), kind, fid)
-        return _merge([(i, fid, d) for i, d in _single(case, got)])
+        case = _Case(fid, args, as_float64(expected), _tolerance_of([got]), kind, fid)
+        return _merge([(x.id, fid, x.detail) for x in _single(case, got)])

@@ -22,6 +22,7 @@ from backprop import as_written as notes
 from backprop import formulas as f
 from backprop import network as net
 from backprop.catalog import FORMULAS
+from checks.findings import as_float64
 
 __all__ = ["LOSS_NAMES", "Template", "backward_templates", "templates"]
 
@@ -49,10 +50,6 @@ LOSS_NAMES = {
 _OTHER = {"notes": "categorical", "categorical": "notes"}
 
 
-def _f64(x: Any) -> Array:
-    return np.asarray(x, dtype=np.float64)
-
-
 def _sigmoid_slope(z: Array) -> Array:
     s = 1 / (1 + np.exp(-z))
     return s * (1 - s)
@@ -60,7 +57,7 @@ def _sigmoid_slope(z: Array) -> Array:
 
 def _rows_softmax(a: Array) -> Array:
     e = np.exp(a - a.max(axis=1, keepdims=True))
-    return _f64(e / e.sum(axis=1, keepdims=True))
+    return as_float64(e / e.sum(axis=1, keepdims=True))
 
 
 def _other_loss(what: str, value: Any, kind: str) -> Template:
@@ -210,9 +207,9 @@ def _dL_daL(y_hat: Array, y: Array, kind: str) -> list[Template]:
 
 
 def _one_example(fid: str, args: Mapping[str, Any]) -> list[Template]:
-    dz = _f64(args["dL_dz"])
+    dz = as_float64(args["dL_dz"])
     if fid == "dL_dW":
-        a_prev = _f64(args["a_prev"])
+        a_prev = as_float64(args["a_prev"])
         each = [np.outer(dz[:, k], a_prev[:, k]) for k in range(dz.shape[1])]
     else:
         each = [dz[:, [k]] for k in range(dz.shape[1])]
@@ -257,16 +254,16 @@ def _forward(args: Mapping[str, Any]) -> list[Template]:
 def templates(fid: str, args: Mapping[str, Any], kind: str) -> list[Template]:
     """The known wrong results of the contract function `fid` at `args`, under loss `kind`."""
     if fid == "relu_mask":
-        return _relu_mask(_f64(args["z"]))
+        return _relu_mask(as_float64(args["z"]))
     if fid == "dL_dz":
-        return _dL_dz(_f64(args["dL_da"]), _f64(args["z"]))
+        return _dL_dz(as_float64(args["dL_da"]), as_float64(args["z"]))
     if fid == "softmax":
-        return _softmax(_f64(args["a"]))
+        return _softmax(as_float64(args["a"]))
     if fid == "decide":
-        return _decide(_f64(args["a"]))
+        return _decide(as_float64(args["a"]))
     if fid == "loss":
         other = f.loss(args["y_hat"], args["y"], kind=_OTHER[kind])
-        return [_other_loss("", _f64(other), kind)]
+        return [_other_loss("", as_float64(other), kind)]
     if fid == "dL_dyhat":
         other = f.dL_dyhat(args["y_hat"], args["y"], kind=_OTHER[kind])
         return [_other_loss("∂L/∂ŷ for ", other, kind)]
@@ -281,7 +278,7 @@ def templates(fid: str, args: Mapping[str, Any], kind: str) -> list[Template]:
             )
         ]
     if fid == "dL_daL":
-        return _dL_daL(_f64(args["y_hat"]), _f64(args["y"]), kind)
+        return _dL_daL(as_float64(args["y_hat"]), as_float64(args["y"]), kind)
     if fid in ("dL_dW", "dL_db"):
         return _one_example(fid, args)
     if fid == "forward":

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checks.grader import SUBMISSION_SUFFIXES
+
 __all__ = ["SKIP_TAGS", "Cell", "Source", "read_source"]
 
 SKIP_TAGS = frozenset({"skip", "skip-grading"})
@@ -113,7 +115,7 @@ def read_source(path: str | Path) -> Source:
     """
     file = str(path)
     suffix = Path(file).suffix.lower()
-    if suffix not in (".py", ".ipynb"):
+    if suffix not in SUBMISSION_SUFFIXES:
         raise ValueError(f"`submission` must be a .py file or a .ipynb notebook, got `{file}`")
     data = Path(file).read_bytes()
     if len(data) > _MAX_BYTES:
