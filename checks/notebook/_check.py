@@ -21,9 +21,7 @@ import numpy as np
 from backprop import CONTRACT
 from backprop.catalog import Point
 from checks.grader.config import Config, ConfigError, load_config
-from checks.grader.judge import draw_points, grade_function
-from checks.grader.judge._judge import FunctionGrade
-from checks.grader.judge._message import snippet
+from checks.grader.judge import FunctionGrade, draw_points, grade_function, snippet
 from checks.grader.report import FunctionResult
 from checks.notebook._caller import InProcessCaller
 from checks.notebook._result import Result, Results

@@ -21,9 +21,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from checks.formats import to_text
-from checks.formats._diagnoses import explain
-from checks.formats._escape import number, one_line, printable
+from checks.formats import DIAGNOSES, number, printable, to_text
 from checks.grader.report import FunctionResult, Report, Verdict
 
 __all__ = ["Result", "Results"]
@@ -46,6 +44,15 @@ _PRE: Final = (
 )
 _MUTED: Final = "color: #57606a"
 _HIDDEN: Final = "Feedback on this function is hidden by your course's configuration."
+
+
+def _explain(identifier: str) -> str:
+    return DIAGNOSES.get(identifier, "")
+
+
+def _one_line(text: str) -> str:
+    r"""`printable(text)` on one line, newlines and tabs shown as `\n` and `\t`."""
+    return printable(text).replace("\n", "\\n").replace("\t", "\\t")
 
 
 def _e(text: str) -> str:
@@ -134,12 +141,12 @@ class Result:
     def _title(self) -> str:
         alias = "" if self.name == self.function else f" (the contract's {self.function})"
         points = f"{number(self.points)} / {number(self.max_points)} point"
-        return f"{one_line(self.name)}{alias}: {points}{'s' * (self.max_points != 1)}"
+        return f"{_one_line(self.name)}{alias}: {points}{'s' * (self.max_points != 1)}"
 
     def __str__(self) -> str:
         lines = [f"{self.verdict.upper()}  {self._title()}"]
         if self.diagnoses:
-            lines.append("  diagnoses: " + ", ".join(one_line(d) for d in self.diagnoses))
+            lines.append("  diagnoses: " + ", ".join(_one_line(d) for d in self.diagnoses))
         if self.hidden:
             lines.append("  " + _HIDDEN)
         elif self.message.strip():
@@ -162,7 +169,7 @@ class Result:
         """The HTML a notebook shows: the verdict, then the detail, collapsed."""
         fg = _COLOURS[self.verdict][1]
         ids = " ".join(
-            f'<code title="{_e(explain(d))}" style="{_MUTED}">{_e(d)}</code>'
+            f'<code title="{_e(_explain(d))}" style="{_MUTED}">{_e(d)}</code>'
             for d in self.diagnoses
         )
         head = (
@@ -220,7 +227,7 @@ class Result:
         if self.diagnoses:
             out.append('<ul class="bc-diagnoses" style="margin: .25rem 0">')
             out += [
-                f"<li><code>{_e(d)}</code>: {_e(explain(d) or 'a recognised mistake')}</li>"
+                f"<li><code>{_e(d)}</code>: {_e(_explain(d) or 'a recognised mistake')}</li>"
                 for d in self.diagnoses
             ]
             out.append("</ul>")

@@ -8,5 +8,7 @@ the submission's own loss; `_message` writes what the student reads.
 """
 
 from checks.grader.judge._grade import draw_points, grade_function, grade_submission
+from checks.grader.judge._judge import FunctionGrade
+from checks.grader.judge._message import snippet
 
-__all__ = ["draw_points", "grade_function", "grade_submission"]
+__all__ = ["FunctionGrade", "draw_points", "grade_function", "grade_submission", "snippet"]
