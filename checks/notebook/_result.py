@@ -302,4 +302,10 @@ class Results(Mapping[str, Result]):
             f"<div><strong>{number(self.score)} / {number(self.max_score)} points</strong>"
             f' <span style="{_MUTED}">({summary})</span></div>'
         )
-        return head + "".join(r.html() for r in self.results.values()) + "</div>"
+        printed = (
+            f'<details><summary style="cursor: pointer; {_MUTED}">What your functions printed'
+            f'</summary><pre style="{_PRE}">{_e(self.output)}</pre></details>'
+            if self.output
+            else ""
+        )
+        return head + "".join(r.html() for r in self.results.values()) + printed + "</div>"

@@ -194,6 +194,9 @@ def test_check_all_finds_the_functions_of_the_calling_cell() -> None:
     partial = check_all()  # this module's globals: a few, some wrong
     assert partial["relu"].passed and partial["dL_db"].verdict == "fail"
     assert partial["backward"].verdict == "missing" and not partial.passed
+    assert "deciding (" in partial.output  # decide printed, kept once for all
+    page = parse(partial.html())
+    assert "deciding (" in next(d for d in page.iter("details") if "printed" in d.text).text
 
 
 def test_the_students_numpy_error_state_is_theirs_and_the_judges_is_numpys_default() -> None:
