@@ -7,6 +7,20 @@ mistake (the vocabulary is `checks.findings`); `_consistency` checks a gradient 
 the submission's own loss; `_message` writes what the student reads.
 """
 
-from checks.grader.judge._grade import draw_points, grade_submission
+from checks.grader.judge._grade import (
+    draw_points,
+    grade_function,
+    grade_submission,
+    grading_points,
+)
+from checks.grader.judge._judge import FunctionGrade
+from checks.grader.judge._message import snippet
 
-__all__ = ["draw_points", "grade_submission"]
+__all__ = [
+    "FunctionGrade",
+    "draw_points",
+    "grade_function",
+    "grade_submission",
+    "grading_points",
+    "snippet",
+]

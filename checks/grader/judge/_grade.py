@@ -9,7 +9,7 @@ the shrinking of a failure is seeded too.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,13 +30,19 @@ from checks.grader.judge._course import (
     is_notes_network,
 )
 from checks.grader.judge._diagnose import diagnose
-from checks.grader.judge._judge import Case, FunctionGrade, judge_function, special_cases
+from checks.grader.judge._judge import (
+    Caller,
+    Case,
+    FunctionGrade,
+    judge_function,
+    special_cases,
+)
 from checks.grader.judge._message import failure_message
 from checks.grader.report import FunctionResult, Report
 from checks.grader.sandbox import Sandbox
 from checks.strategies import fixed_points, test_points
 
-__all__ = ["draw_points", "grade_submission"]
+__all__ = ["draw_points", "grade_function", "grade_submission", "grading_points"]
 
 _QUIET = settings(
     database=None,
@@ -88,19 +94,28 @@ def _shrinker(
     return shrink
 
 
+def grading_points(config: Config, seed: int) -> list[Point]:
+    """The test points of a grading under `config`: drawn from `seed`, one set for all.
+
+    For the configured network: its fixed `layers` if it has them, and for another
+    course than the notes', points whose `kind` names that course's loss (a failure's
+    message quotes it).
+    """
+    course = config.network
+    notes = is_notes_network(course)
+    kind = config.loss if notes else "notes"  # the points' kind: only the notes' use it
+    points = draw_points(kind, config.examples, seed, course.layers)
+    if not notes:
+        points = [replace(p, kind=course.loss) for p in points]
+    return points
+
+
 def grade_submission(
     path: str | Path, config: Config, *, seed: int = 0, display_name: str | None = None
 ) -> Report:
     """Grade one submission file against the contract; never raises for the submission."""
     name = display_name if display_name is not None else str(path)
-    course = config.network
-    # The notes' network keeps the notes' catalog, templates and errata; any other
-    # course is judged by its own reference (checks.grader.judge._course).
-    notes = is_notes_network(course)
-    kind = config.loss if notes else "notes"  # the points' kind: only the notes' use it
-    points = draw_points(kind, config.examples, seed, course.layers)
-    if not notes:  # a failure's message names the course's loss
-        points = [replace(p, kind=course.loss) for p in points]
+    points = grading_points(config, seed)
     rng = np.random.default_rng(seed)
     module = (
         Path(path).stem if Path(path).suffix == ".py" and Path(path).stem.isidentifier() else None
@@ -116,32 +131,18 @@ def grade_submission(
     ) as box:
         loaded = box.load()
         for fid in CONTRACT:
-            alias = config.name_of(fid)
-            if loaded.error is not None:
-                grade = FunctionGrade("error", f"the submission did not load: {loaded.error}")
-            elif alias not in loaded.names:
-                grade = FunctionGrade("missing", f"`{alias}` is not defined at module level")
-            else:
-                if notes:
-                    cases = [Case(args, p) for p in points for args in FORMULAS[fid].sample(p)]
-                    cases += special_cases(fid, rng)
-                else:
-                    cases = [Case(args, p) for p in points for args in course_cases(course, fid, p)]
-                    cases += [
-                        Case(course_special(course, fid, c.args), label=c.label)
-                        for c in special_cases(fid, rng)
-                    ]
-                grade = judge_function(
-                    fid,
-                    alias,
-                    box,
-                    cases,
-                    kind,
-                    shrink=_shrinker(kind, seed, course.layers, None if notes else course.loss),
-                    course=None if notes else course,
-                )
-            grades[fid] = grade
-            functions[fid] = _result(fid, grade, config, box, grades, kind, seed, module)
+            grades[fid], functions[fid] = grade_function(
+                fid,
+                box,
+                config,
+                defined=loaded.names,
+                load_error=loaded.error,
+                points=points,
+                seed=seed,
+                grades=grades,
+                rng=rng,
+                module=module,
+            )
         output = _output(box.stdout, box.stderr)
     score = sum(r["points"] for r in functions.values())
     report: Report = {
@@ -154,11 +155,96 @@ def grade_submission(
     return report
 
 
+def grade_function(
+    fid: str,
+    caller: Caller,
+    config: Config,
+    *,
+    defined: Collection[str],
+    points: Sequence[Point],
+    seed: int,
+    grades: Mapping[str, FunctionGrade],
+    load_error: object | None = None,
+    rng: np.random.Generator | None = None,
+    module: str | None = None,
+) -> tuple[FunctionGrade, FunctionResult]:
+    """Grade one contract function of a submission whose functions `caller` calls.
+
+    Parameters
+    ----------
+    fid : str
+        The contract name of the function.
+    caller : Caller
+        Calls the submission's functions by name: a `Sandbox`, or anything that
+        returns the same `Outcome`s (the notebook's in-process caller).
+    config : Config
+        The grading configuration: loss, names, points, hidden checks.
+    defined : collection of str
+        The names the submission defines; `fid`'s name missing from it is `missing`.
+    points : sequence of Point
+        The test points (`draw_points`), the same for every function.
+    seed : int
+        Seeds the shrinking of a failure and the consistency check.
+    grades : mapping of str to FunctionGrade
+        The grades of the submission's other functions, by contract name; a failed
+        gradient is checked against its own `loss`, `softmax` and `forward` when their
+        grades are there.
+    load_error : object or None
+        Why the submission did not load, if it did not: every function is `error`.
+    rng : numpy.random.Generator or None
+        Draws the special inputs; None: a generator seeded with `seed`.
+    module : str or None
+        The module name a reproduction snippet imports from; None: a comment instead.
+
+    Returns
+    -------
+    tuple of FunctionGrade and FunctionResult
+        The judge's grade (with the failing case, expected and got) and the report's
+        entry for the function.
+
+    Notes
+    -----
+    One function at a time, so that the notebook's checks (`checks.notebook`) give the
+    same verdicts, points, diagnoses and messages as the grader, from the same code.
+    """
+    alias = config.name_of(fid)
+    course = config.network
+    # The notes' network keeps the notes' catalog, templates and errata; any other
+    # course is judged by its own reference (checks.grader.judge._course).
+    notes = is_notes_network(course)
+    kind = config.loss if notes else "notes"  # the points' kind: only the notes' use it
+    if load_error is not None:
+        grade = FunctionGrade("error", f"the submission did not load: {load_error}")
+    elif alias not in defined:
+        grade = FunctionGrade("missing", f"`{alias}` is not defined at module level")
+    else:
+        rng = rng if rng is not None else np.random.default_rng(seed)
+        if notes:
+            cases = [Case(args, p) for p in points for args in FORMULAS[fid].sample(p)]
+            cases += special_cases(fid, rng)
+        else:
+            cases = [Case(args, p) for p in points for args in course_cases(course, fid, p)]
+            cases += [
+                Case(course_special(course, fid, c.args), label=c.label)
+                for c in special_cases(fid, rng)
+            ]
+        grade = judge_function(
+            fid,
+            alias,
+            caller,
+            cases,
+            kind,
+            shrink=_shrinker(kind, seed, course.layers, None if notes else course.loss),
+            course=None if notes else course,
+        )
+    return grade, _result(fid, grade, config, caller, grades, kind, seed, module)
+
+
 def _result(
     fid: str,
     grade: FunctionGrade,
     config: Config,
-    box: Sandbox,
+    box: Caller,
     grades: Mapping[str, FunctionGrade],
     kind: str,
     seed: int,

@@ -10,7 +10,11 @@ student sees:
   ``%%writefile``: its body is not Python), except ``%%time``, ``%%timeit``,
   ``%%capture`` and ``%%prun``, whose body is Python and runs without the magic;
 - a cell tagged ``skip`` or ``skip-grading`` is left out (in Jupyter: View > Cell
-  Toolbar > Tags), for scratch work or slow experiments the grader should not run.
+  Toolbar > Tags), for scratch work or slow experiments the grader should not run;
+- a line importing the notebook's checks (``from checks import notebook as bc``,
+  ``import checks.notebook as bc``, ``from checks.notebook import check``), which the
+  submission could not import, binds a stand-in instead whose every function does
+  nothing and returns None: ``bc.check(relu)`` left in a cell is harmless.
 
 A notebook exported as a script (``jupyter nbconvert --to script``) runs alike: there,
 ``get_ipython()`` answers magics and shell escapes with nothing (running the body of
@@ -49,6 +53,18 @@ _NOT_PYTHON = re.compile(
     re.VERBOSE,
 )
 _MAX_BYTES = 16 << 20
+# One line, alone, importing `checks.notebook` (the student's checks in the notebook).
+_NOTEBOOK_IMPORT = re.compile(
+    r"""^(?P<indent>\s*)(?:
+        from\s+checks\s+import\s+notebook(?:\s+as\s+(?P<alias>\w+))?
+      | import\s+checks\.notebook\s+as\s+(?P<module_alias>\w+)
+      | from\s+checks\.notebook\s+import\s+(?P<names>\w+(?:\s+as\s+\w+)?
+            (?:\s*,\s*\w+(?:\s+as\s+\w+)?)*)
+    )\s*(?:\#.*)?$""",
+    re.VERBOSE,
+)
+# Its stand-in: any attribute is a function that does nothing and returns None.
+_INERT = 'type("inert", (), {"__getattr__": lambda self, name: lambda *args, **kwargs: None})()'
 
 
 @dataclass(frozen=True)
@@ -159,7 +175,22 @@ def _python_only(code: str) -> str | None:
         if i + 1 not in inside and _NOT_PYTHON.match(line):
             indent = line[: len(line) - len(line.lstrip())]
             lines[i] = indent + "pass" if indent else ""
+        elif i + 1 not in inside and (found := _NOTEBOOK_IMPORT.match(line)):
+            lines[i] = _inert_import(found)
     return "\n".join(lines) + "\n"
+
+
+def _inert_import(found: re.Match[str]) -> str:
+    """The line binding what an import of `checks.notebook` binds, to the stand-in."""
+    indent = found.group("indent")
+    if found.group("names"):
+        pairs = [item.split() for item in found.group("names").split(",")]
+        bound = [(p[0], p[-1]) for p in pairs]  # (name, as), `as` dropped or not
+        targets = ", ".join(alias for _, alias in bound)
+        values = ", ".join(f"_inert_notebook.{name}" for name, _ in bound)
+        return f"{indent}_inert_notebook = {_INERT}; {targets} = {values},"
+    alias = found.group("alias") or found.group("module_alias") or "notebook"
+    return f"{indent}{alias} = {_INERT}"
 
 
 def _inside_strings(code: str) -> set[int]:
