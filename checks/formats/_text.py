@@ -76,7 +76,7 @@ def to_text(report: Report, *, color: bool) -> str:
             ids = ", ".join(one_line(d) for d in result["diagnosis"])
             line += "  " + _paint(ids, "diagnosis", color)
         lines.append(line.rstrip())
-        if result["verdict"] != "pass" and result["message"].strip():
+        if result["message"].strip():  # a pass may carry a note (a log guard, float32)
             lines.append(textwrap.indent(printable(result["message"].strip("\n")), " " * 11))
     return "\n".join(lines) + "\n"
 

@@ -253,6 +253,12 @@ MISTAKES = [
             "every maximum, ties included"),
     Mistake("reversed-layers", "backward", at("backward"), lambda **a: net.backward(**a)[::-1],
             "reverse the list"),
+    Mistake("log-epsilon", "loss", at("loss"),
+            lambda y_hat, y: -np.sum(y * np.log(y_hat + 1e-3) + (1 - y) * np.log(1 - y_hat + 1e-3))
+            / y.shape[1], "ε = 0.001 inside both logarithms"),
+    Mistake("log-epsilon", "dL_dyhat", at("dL_dyhat"),
+            lambda y_hat, y: ((1 - y) / (1 - y_hat) - y / (y_hat + 1e-3)) / y.shape[1],
+            "ε = 0.001 to the denominator y/(ŷ + ε)"),
 ]
 # fmt: on
 
@@ -285,7 +291,8 @@ def test_every_identifier_is_tested_and_documented() -> None:
     tested = {case.id for case in MISTAKES}
     # Mutation is the caller's to observe; a zero pattern is the engine's, which has no
     # formula to name the mask's mistake more precisely (tests/engine/test_fingerprint.py).
-    assert tested == set(DIAGNOSES) - {"mutates-input", "zero-pattern"}
+    # A cascade is the grader's to decide too: it needs the submission's other functions.
+    assert tested == set(DIAGNOSES) - {"mutates-input", "zero-pattern", "cascade"}
     headings = set(re.findall(r"^## `([a-z-]+)`", DOCS.read_text(encoding="utf-8"), re.M))
     assert headings == set(DIAGNOSES)
 

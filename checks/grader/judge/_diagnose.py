@@ -37,6 +37,8 @@ from checks.findings import (
     rel_diff,
     relative_tolerance,
 )
+from checks.grader.judge._epsilon import find_guard
+from checks.grader.judge._judge import n_terms
 from checks.grader.judge._templates import Template, backward_templates, templates
 
 __all__ = ["Diagnosis", "diagnose"]
@@ -476,8 +478,12 @@ def diagnose(
     if fid not in FORMULAS:
         raise ValueError(f"`fid` must be a contract function, got {fid!r}")
     if kind not in LOSSES:
-        raise ValueError(f"`kind` must be one of {LOSSES}, got {kind!r}")
+        known = " or ".join(repr(k) for k in LOSSES)
+        raise ValueError(f"`kind` must be {known}, got {kind!r}")
     with np.errstate(all="ignore"):
+        guard = find_guard(fid, args, got, kind, n_terms(dict(args)))
+        if guard is not None:
+            return [Diagnosis("log-epsilon", guard.sentence(f"your {fid}"))]
         if fid == "backward":
             return _merge(_backward(args, expected, got, kind))
         case = _Case(fid, args, as_float64(expected), _tolerance_of([got]), kind, fid)

@@ -9,19 +9,20 @@ the shrinking of a failure is seeded too.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import NoSuchExample
+from hypothesis.strategies import SearchStrategy
 
 from backprop import CONTRACT
 from backprop.catalog import FORMULAS, Point
 from checks.grader.config import Config
 from checks.grader.judge._consistency import consistency
-from checks.grader.judge._diagnose import diagnose
+from checks.grader.judge._diagnose import Diagnosis, diagnose
 from checks.grader.judge._judge import Case, FunctionGrade, judge_function, special_cases
 from checks.grader.judge._message import failure_message
 from checks.grader.report import FunctionResult, Report
@@ -39,13 +40,27 @@ _QUIET = settings(
 _SHRINK_EXAMPLES = 40  # points tried before shrinking starts; shrinking then runs to its end
 
 
-def draw_points(kind: str, count: int, seed: int) -> list[Point]:
-    """`count` test points from `checks.strategies.test_points`, drawn from `seed`."""
+def _points(kind: str, depths: Sequence[int]) -> SearchStrategy[Point]:
+    """Test points of the numbers of layers `depths` (a course's fixed architecture)."""
+    allowed = frozenset(depths)
+    strategy = test_points(kind=kind, min_layers=min(allowed), max_layers=max(allowed))
+    if allowed == frozenset(range(min(allowed), max(allowed) + 1)):
+        return strategy
+    return strategy.filter(lambda p: len(p.params) in allowed)
+
+
+def draw_points(
+    kind: str, count: int, seed: int, *, depths: Sequence[int] = (1, 2, 3)
+) -> list[Point]:
+    """`count` test points from `checks.strategies.test_points`, drawn from `seed`.
+
+    `depths` are the numbers of layers allowed (the configuration's ``depths``).
+    """
     drawn: list[Point] = []
 
     @settings(_QUIET, max_examples=count)
     @hypothesis_seed(seed)
-    @given(test_points(kind=kind))
+    @given(_points(kind, depths))
     def collect(point: Point) -> None:
         drawn.append(point)
 
@@ -53,13 +68,15 @@ def draw_points(kind: str, count: int, seed: int) -> list[Point]:
     return drawn
 
 
-def _shrinker(kind: str, seed: int) -> Callable[[Callable[[Point], bool]], Point | None]:
+def _shrinker(
+    kind: str, seed: int, depths: Sequence[int] = (1, 2, 3)
+) -> Callable[[Callable[[Point], bool]], Point | None]:
     def shrink(fails: Callable[[Point], bool]) -> Point | None:
         search = settings(
             _QUIET, max_examples=_SHRINK_EXAMPLES, phases=[Phase.generate, Phase.shrink]
         )
         try:
-            return find(test_points(kind=kind), fails, settings=search, random=random.Random(seed))
+            return find(_points(kind, depths), fails, settings=search, random=random.Random(seed))
         except NoSuchExample:
             return None
 
@@ -72,7 +89,7 @@ def grade_submission(
     """Grade one submission file against the contract; never raises for the submission."""
     name = display_name if display_name is not None else str(path)
     kind = config.loss
-    points = draw_points(kind, config.examples, seed)
+    points = draw_points(kind, config.examples, seed, depths=config.depths)
     rng = np.random.default_rng(seed)
     module = (
         Path(path).stem if Path(path).suffix == ".py" and Path(path).stem.isidentifier() else None
@@ -96,7 +113,15 @@ def grade_submission(
             else:
                 cases = [Case(args, p) for p in points for args in FORMULAS[fid].sample(p)]
                 cases += special_cases(fid, rng)
-                grade = judge_function(fid, alias, box, cases, kind, shrink=_shrinker(kind, seed))
+                grade = judge_function(
+                    fid,
+                    alias,
+                    box,
+                    cases,
+                    kind,
+                    shrink=_shrinker(kind, seed, config.depths),
+                    epsilon=config.log_epsilon,
+                )
             grades[fid] = grade
             functions[fid] = _result(fid, grade, config, box, grades, kind, seed, module)
         output = _output(box.stdout, box.stderr)
@@ -129,10 +154,19 @@ def _result(
         found = []
         if failure.mutated:
             diagnosis.append("mutates-input")
+        elif failure.guard is not None:
+            found = [Diagnosis("log-epsilon", failure.guard.sentence(f"your `{fid}`"))]
+            diagnosis.append("log-epsilon")
         elif failure.expected is not None:
             found = diagnose(fid, failure.case.args, failure.expected, failure.got, kind=kind)
             diagnosis.extend(d.id for d in found)
         message = failure_message(fid, config.name_of(fid), failure, found, module=module)
+    if grade.verdict == "pass" and grade.guard is not None:
+        message = (
+            grade.guard.sentence(f"Your `{config.name_of(fid)}`")
+            + ". It passes with this note; the exact formula needs no guard at the course's "
+            "test points (log1p(-ŷ) and a zero weight for a zero label avoid log(0))."
+        )
     if grade.low_precision:
         message = (message + "\n\n" if message else "") + (
             "Your results are in a precision lower than float64; they were graded with "
