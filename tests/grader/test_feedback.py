@@ -3,10 +3,18 @@ files that do not follow the contract, and the snippet that pastes (issue 12).""
 
 from __future__ import annotations
 
+import code
+import contextlib
+import io
+import sys
 from pathlib import Path
 
+import numpy as np
+
+from checks.formats import to_text
 from checks.grader.config import Config
-from tests.grader.test_grade import grade, submission, verdicts
+from checks.grader.judge._message import SNIPPET_END, SNIPPET_START
+from tests.grader.test_grade import SOLUTION, grade, submission, verdicts
 
 GUARDED = {
     "loss": """
@@ -38,3 +46,110 @@ def test_a_log_guard_fails_when_the_configuration_is_strict(tmp_path: Path) -> N
         assert result["verdict"] == "fail", fid
         assert result["diagnosis"] == ["log-epsilon"], fid
     assert "derivation itself" not in report["functions"]["dL_dyhat"]["message"]
+
+
+# --- cascades ------------------------------------------------------------------------
+
+ROWS_SOFTMAX = """
+    def softmax(a):
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+"""
+SUMMED_DYHAT = """
+    def dL_dyhat(y_hat, y):
+        return (1 - y) / (1 - y_hat) - y / y_hat
+"""
+
+
+def test_a_cascade_is_blamed_on_the_component_that_fails(tmp_path: Path) -> None:
+    report = grade(submission(tmp_path, softmax=ROWS_SOFTMAX, dL_dyhat=SUMMED_DYHAT))
+    functions = report["functions"]
+    backward = functions["backward"]
+    assert backward["diagnosis"][0] == "cascade"
+    assert (
+        "`backward` fails because `softmax` and `dL_dyhat` do: fix those first"
+        in (backward["message"])
+    )
+    assert "derivation itself" not in backward["message"]
+    assert functions["dL_daL"]["diagnosis"][0] == "cascade"
+    assert "`forward` fails because `softmax` does" in functions["forward"]["message"]
+    # the components themselves get their own diagnoses, not a cascade
+    assert functions["softmax"]["diagnosis"] == ["wrong-axis"]
+    assert "factor-m" in functions["dL_dyhat"]["diagnosis"]
+
+
+# --- what the student sees -----------------------------------------------------------
+
+
+def test_expected_and_got_are_shown_aligned_and_the_snippet_pastes_at_the_prompt(
+    tmp_path: Path,
+) -> None:
+    path = submission(tmp_path, softmax=ROWS_SOFTMAX)
+    report = grade(path)
+    message = report["functions"]["softmax"]["message"]
+    expected = next(line for line in message.splitlines() if "expected " in line)
+    got = message.splitlines()[message.splitlines().index(expected) + 1]
+    assert expected.index("expected") + 9 == got.index("got") + 9  # one column for both
+    assert len(expected) == len(got)  # entry under entry
+    text = to_text(report, color=False)
+    lines = text.splitlines()
+    start, end = lines.index(SNIPPET_START), lines.index(SNIPPET_END)
+    console = code.InteractiveConsole()
+    errors = io.StringIO()
+    sys.path.insert(0, str(tmp_path))
+    try:
+        with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()):
+            for line in lines[start : end + 1]:  # typed at the prompt, line by line
+                console.push(line)
+            console.push("")
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("student", None)
+    assert errors.getvalue() == ""
+    assert np.shape(console.locals["got"]) == np.shape(console.locals["expected"])
+
+
+def test_an_error_shows_the_argument_shapes_a_snippet_and_the_contract_signature(
+    tmp_path: Path,
+) -> None:
+    wrong_signature = """
+        def forward(X, W1, b1, W2, b2):
+            return softmax(relu(W2 @ relu(W1 @ X + b1) + b2))
+    """
+    template = """
+        def relu_mask(z):
+            raise NotImplementedError
+    """
+    report = grade(submission(tmp_path, forward=wrong_signature, relu_mask=template))
+    forward = report["functions"]["forward"]
+    assert forward["verdict"] == "error"
+    assert "`params` = [" in forward["message"]
+    assert "The contract's signature is `forward(params, X)`" in forward["message"]
+    assert SNIPPET_START in forward["message"]
+    relu_mask = report["functions"]["relu_mask"]
+    assert (
+        relu_mask["message"]
+        == "`relu_mask` is not implemented yet (it raises NotImplementedError)."
+    )
+
+
+def test_close_names_and_the_names_setting_are_suggested(tmp_path: Path) -> None:
+    source = tmp_path / "student.py"
+    source.write_text(SOLUTION.replace("def relu(", "def ReLU(").replace("relu(W", "ReLU(W"))
+    message = grade(source)["functions"]["relu"]["message"]
+    assert "your file defines `ReLU`" in message
+    assert '`[names]` `relu = "ReLU"`' in message
+
+
+def test_a_notebook_magic_in_a_py_file_is_named_and_the_load_error_said_once(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "student.py"
+    source.write_text("import numpy as np\n%matplotlib inline\n" + SOLUTION)
+    report = grade(source)
+    messages = [r["message"] for r in report["functions"].values()]
+    assert "line 2, `%matplotlib inline`, is a notebook magic" in messages[0].replace(
+        "Line", "line"
+    )
+    assert sum("SyntaxError" in m for m in messages) == 1
+    assert all(r["verdict"] == "error" for r in report["functions"].values())

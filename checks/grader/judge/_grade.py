@@ -21,10 +21,12 @@ from hypothesis.strategies import SearchStrategy
 from backprop import CONTRACT
 from backprop.catalog import FORMULAS, Point
 from checks.grader.config import Config
+from checks.grader.judge._cascade import cascade
 from checks.grader.judge._consistency import consistency
 from checks.grader.judge._diagnose import Diagnosis, diagnose
 from checks.grader.judge._judge import Case, FunctionGrade, judge_function, special_cases
-from checks.grader.judge._message import failure_message
+from checks.grader.judge._message import error_message, failure_message
+from checks.grader.judge._notices import load_error_message, missing_message
 from checks.grader.report import FunctionResult, Report
 from checks.grader.sandbox import Sandbox
 from checks.strategies import test_points
@@ -104,12 +106,17 @@ def grade_submission(
         hide=[config.path] if config.path is not None else [],
     ) as box:
         loaded = box.load()
+        first = True
         for fid in CONTRACT:
             alias = config.name_of(fid)
             if loaded.error is not None:
-                grade = FunctionGrade("error", f"the submission did not load: {loaded.error}")
+                if first:  # said once, in full; the other functions refer to it
+                    text = load_error_message(loaded.error, path)
+                else:
+                    text = "not graded: the submission did not load (see the first function)"
+                grade = FunctionGrade("error", text)
             elif alias not in loaded.names:
-                grade = FunctionGrade("missing", f"`{alias}` is not defined at module level")
+                grade = FunctionGrade("missing", missing_message(fid, alias, loaded.names))
             else:
                 cases = [Case(args, p) for p in points for args in FORMULAS[fid].sample(p)]
                 cases += special_cases(fid, rng)
@@ -122,6 +129,7 @@ def grade_submission(
                     shrink=_shrinker(kind, seed, config.depths),
                     epsilon=config.log_epsilon,
                 )
+            first = False
             grades[fid] = grade
             functions[fid] = _result(fid, grade, config, box, grades, kind, seed, module)
         output = _output(box.stdout, box.stderr)
@@ -161,6 +169,14 @@ def _result(
             found = diagnose(fid, failure.case.args, failure.expected, failure.got, kind=kind)
             diagnosis.extend(d.id for d in found)
         message = failure_message(fid, config.name_of(fid), failure, found, module=module)
+        blamed = None
+        if not failure.mutated and failure.guard is None:
+            blamed = cascade(fid, failure, grades, box, config.name_of, kind)
+        if blamed is not None:
+            diagnosis.insert(0, "cascade")
+            message = blamed.sentence(config.name_of) + "\n\n" + message
+    if grade.verdict == "error" and grade.failure is not None and grade.failure.case.args:
+        message = error_message(fid, config.name_of(fid), grade.failure, module=module)
     if grade.verdict == "pass" and grade.guard is not None:
         message = (
             grade.guard.sentence(f"Your `{config.name_of(fid)}`")
@@ -172,7 +188,7 @@ def _result(
             "Your results are in a precision lower than float64; they were graded with "
             "that precision's tolerances."
         )
-    if grade.verdict == "fail":
+    if grade.verdict == "fail" and "cascade" not in diagnosis:
         note = consistency(fid, box, config, grades, grade, seed)
         if note:
             message = (message + "\n\n" if message else "") + note
