@@ -6,6 +6,7 @@ from __future__ import annotations
 import code
 import contextlib
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -153,3 +154,33 @@ def test_a_notebook_magic_in_a_py_file_is_named_and_the_load_error_said_once(
     )
     assert sum("SyntaxError" in m for m in messages) == 1
     assert all(r["verdict"] == "error" for r in report["functions"].values())
+
+
+# --- notebooks keep going --------------------------------------------------------------
+
+
+def test_a_notebook_keeps_going_past_a_failing_cell_and_says_what_it_cost(
+    tmp_path: Path,
+) -> None:
+    head, *functions = SOLUTION.split("\n\n\ndef ")
+    code = [head] + ["def " + f for f in functions if not f.startswith("dL_da(")]
+    cells: list[dict[str, object]] = [{"cell_type": "markdown", "source": "# Backprop"}]
+    cells += [{"cell_type": "code", "source": c} for c in code]
+    cells.insert(2, {"cell_type": "code", "source": "import matplotlib.pyplot as plt\n"})
+    own_check = "assert relu(-1.0) == 1.0, 'my check'\ndef dL_da(W_next, dL_dz_next):\n"
+    cells.insert(
+        4, {"cell_type": "code", "source": own_check + "    return W_next.T @ dL_dz_next\n"}
+    )
+    notebook = tmp_path / "student.ipynb"
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4}))
+    report = grade(notebook)
+    v = verdicts(report)
+    assert v["dL_da"] == "missing"
+    assert (
+        "cell 5, line 1, which defines it, failed (AssertionError: my check)"
+        in (report["functions"]["dL_da"]["message"])
+    )
+    first = report["functions"]["relu"]["message"]
+    assert "cell 3, line 1: ModuleNotFoundError" in first
+    # backward calls dL_da, which is missing: an error; everything else was graded
+    assert {f for f, x in v.items() if x != "pass"} == {"dL_da", "backward"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -26,9 +27,15 @@ from checks.grader.judge._consistency import consistency
 from checks.grader.judge._diagnose import Diagnosis, diagnose
 from checks.grader.judge._judge import Case, FunctionGrade, judge_function, special_cases
 from checks.grader.judge._message import error_message, failure_message
-from checks.grader.judge._notices import load_error_message, missing_message
+from checks.grader.judge._notices import (
+    cell_costs,
+    cells_summary,
+    cost_message,
+    load_error_message,
+    missing_message,
+)
 from checks.grader.report import FunctionResult, Report
-from checks.grader.sandbox import Sandbox
+from checks.grader.sandbox import Sandbox, read_source
 from checks.strategies import test_points
 
 __all__ = ["draw_points", "grade_submission"]
@@ -107,6 +114,10 @@ def grade_submission(
     ) as box:
         loaded = box.load()
         first = True
+        costs: dict[str, Any] = {}
+        if loaded.cell_errors:
+            missing = [config.name_of(f) for f in CONTRACT if config.name_of(f) not in loaded.names]
+            costs = cell_costs(loaded.cell_errors, read_source(path).cells, missing)
         for fid in CONTRACT:
             alias = config.name_of(fid)
             if loaded.error is not None:
@@ -115,6 +126,8 @@ def grade_submission(
                 else:
                     text = "not graded: the submission did not load (see the first function)"
                 grade = FunctionGrade("error", text)
+            elif alias in costs:
+                grade = FunctionGrade("missing", cost_message(alias, costs[alias]))
             elif alias not in loaded.names:
                 grade = FunctionGrade("missing", missing_message(fid, alias, loaded.names))
             else:
@@ -129,9 +142,13 @@ def grade_submission(
                     shrink=_shrinker(kind, seed, config.depths),
                     epsilon=config.log_epsilon,
                 )
-            first = False
             grades[fid] = grade
             functions[fid] = _result(fid, grade, config, box, grades, kind, seed, module)
+            if first and loaded.cell_errors:  # said once, with the first function
+                summary = cells_summary(loaded.cell_errors, costs)
+                old = functions[fid]["message"]
+                functions[fid]["message"] = summary + ("\n\n" + old if old else "")
+            first = False
         output = _output(box.stdout, box.stderr)
     score = sum(r["points"] for r in functions.values())
     report: Report = {

@@ -9,11 +9,18 @@ the names it does define that are close to it (`difflib`), and the configuration
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load_error_message", "missing_message"]
+__all__ = [
+    "cell_costs",
+    "cells_summary",
+    "cost_message",
+    "load_error_message",
+    "missing_message",
+]
 
 
 def _source_line(path: str | Path, line: int | None) -> str:
@@ -60,4 +67,57 @@ def missing_message(fid: str, alias: str, names: Sequence[str]) -> str:
         f"{text}; your file defines {quoted}. If that is this function, rename it to "
         f"`{alias}`, or the instructor can map it in the configuration: "
         f'`[names]` `{fid} = "{close[0]}"`.'
+    )
+
+
+def _defines(code: str, name: str) -> bool:
+    return (
+        re.search(rf"^(?:def\s+{re.escape(name)}\s*\(|{re.escape(name)}\s*=)", code, re.M)
+        is not None
+    )
+
+
+def cell_costs(
+    errors: Sequence[Any], cells: Sequence[Any], missing: Sequence[str]
+) -> dict[str, Any]:
+    """For each missing name, the failed cell (a `LoadError`) whose code defines it."""
+    costs: dict[str, Any] = {}
+    codes = {c.number: c.code for c in cells}
+    for error in errors:
+        code = codes.get(error.cell, "")
+        for name in missing:
+            if name not in costs and _defines(code, name):
+                costs[name] = error
+    return costs
+
+
+def _cell(error: Any) -> str:
+    where = f"cell {error.cell}" if error.cell is not None else "a cell"
+    return where + (f", line {error.line}" if error.line is not None else "")
+
+
+def cells_summary(errors: Sequence[Any], costs: dict[str, Any]) -> str:
+    """One paragraph: which cells failed, that the others ran, and what it cost."""
+    lines = [
+        f"{'A cell' if len(errors) == 1 else f'{len(errors)} cells'} of the notebook failed; "
+        "the other cells ran (as nbgrader and otter run a notebook) and what they "
+        "define was graded:"
+    ]
+    for error in errors:
+        lost = [name for name, e in costs.items() if e is error]
+        cost = (
+            "it cost " + ", ".join(f"`{n}`" for n in lost) + " (defined there, so not defined)"
+            if lost
+            else "it defines none of the contract's functions"
+        )
+        lines.append(f"- {_cell(error)}: {error.message.splitlines()[0]}; {cost}.")
+    return "\n".join(lines)
+
+
+def cost_message(alias: str, error: Any) -> str:
+    """`alias` is missing because the cell defining it failed."""
+    return (
+        f"`{alias}` is not defined: {_cell(error)}, which defines it, failed "
+        f"({error.message.splitlines()[0]}). Fix that cell (or tag it `skip` if it only "
+        "plots or installs)."
     )
