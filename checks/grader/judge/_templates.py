@@ -357,6 +357,15 @@ def backward_templates(args: Mapping[str, Any], kind: str) -> list[Template]:
             run(dL_daL=lambda y_hat, y: (a_L - y) / m),
         ),
     ]
+    y_no_relu = f.softmax(z_L)  # a network without the last ReLU: ŷ = softmax(z_L)
+    found.append(
+        Template(
+            "no-last-relu",
+            "the pass of a network without a ReLU on the last layer: ŷ = softmax(z_L) and "
+            "no mask on ∂L/∂z_L; the notes' network is ŷ = softmax(relu(z_L))",
+            run(dL_daL=lambda y_hat, y: f.dL_daL(y_no_relu, y, kind=kind), dL_dz=no_mask_last),
+        )
+    )
     if kind == "notes":  # the whole pass as the notes write it: both errata at once
         both = run(dL_daL=notes.dL_daL, dL_dz=notes.dL_dz)
         found += [
