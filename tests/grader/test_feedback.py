@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from checks.formats import to_text
-from checks.grader.config import Config
+from checks.grader.config import Config, ConfigError
 from checks.grader.judge._message import SNIPPET_END, SNIPPET_START
 from tests.grader.test_grade import SOLUTION, grade, submission, verdicts
 
@@ -184,3 +184,62 @@ def test_a_notebook_keeps_going_past_a_failing_cell_and_says_what_it_cost(
     assert "cell 3, line 1: ModuleNotFoundError" in first
     # backward calls dL_da, which is missing: an error; everything else was graded
     assert {f for f, x in v.items() if x != "pass"} == {"dL_da", "backward"}
+
+
+# --- beyond the first failure; fixed architectures -------------------------------------
+
+SUMMED_AND_UPDATED_FIRST = """
+    def backward(params, X, Y):
+        m = X.shape[1]
+        a, zs = [X], []
+        for W, b in params:
+            zs.append(W @ a[-1] + b)
+            a.append(relu(zs[-1]))
+        da = dL_daL(softmax(a[-1]), Y) * m
+        grads, weights = [], [W.copy() for W, _ in params]
+        for l in range(len(params), 0, -1):
+            dz = dL_dz(da, zs[l - 1])
+            dW = dL_dW(dz, a[l - 1])
+            grads.append((dW, dL_db(dz)))
+            weights[l - 1] -= 0.1 * dW  # updated before the error goes back through it
+            da = dL_da(weights[l - 1], dz)
+        return grads[::-1]
+"""
+TWO_LAYERS_ONLY = """
+    def forward(params, X):
+        (W1, b1), (W2, b2) = params
+        return softmax(relu(W2 @ relu(W1 @ X + b1) + b2))
+"""
+
+
+def test_a_second_bug_that_needs_two_layers_is_reported_with_its_own_case(
+    tmp_path: Path,
+) -> None:
+    result = grade(submission(tmp_path, backward=SUMMED_AND_UPDATED_FIRST))["functions"]
+    backward = result["backward"]
+    assert backward["diagnosis"][0] == "factor-m"
+    first, second = backward["message"].split("A second failure, which needs two layers")
+    assert "(1 layer(s)" in first
+    assert "(2 layer(s)" in second and SNIPPET_START in second
+
+
+def test_a_fixed_depth_is_named_and_the_configuration_grades_on_it(tmp_path: Path) -> None:
+    path = submission(tmp_path, forward=TWO_LAYERS_ONLY)
+    forward = grade(path)["functions"]["forward"]
+    assert forward["verdict"] == "error"
+    assert "ran on networks of 2 layer(s) but raised on 1, 3" in forward["message"]
+    assert "`depths = [2]`" in forward["message"]
+    fixed = grade(path, Config(examples=4, depths=(2,)))
+    assert set(verdicts(fixed).values()) == {"pass"}
+
+
+def test_the_new_configuration_keys_are_checked(tmp_path: Path) -> None:
+    config = Config.from_mapping({"log_epsilon": "strict", "depths": [3, 2]})
+    assert config.log_epsilon == "strict" and config.depths == (2, 3)
+    for bad, key in (({"log_epsilon": "yes"}, "`log_epsilon`"), ({"depths": [0]}, "`depths`")):
+        try:
+            Config.from_mapping(bad)
+        except ConfigError as error:
+            assert key in str(error)
+        else:
+            raise AssertionError(bad)

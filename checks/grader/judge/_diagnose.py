@@ -283,6 +283,8 @@ def _composed(case: _Case, G: Array, known: list[tuple[Template, Array]]) -> lis
     """
     found: list[Finding] = []
     for t, T in known:
+        if T.shape == case.R.shape and _matches(T, case.R, DISTINCT * case.tol):
+            continue  # not a mistake at this case
         if T.shape == G.shape and np.isfinite(T).all():
             c, residual = fit_factor(G, T)
             named = _named(case, c) if residual <= case.tol and abs(abs(c) - 1) > case.tol else None
@@ -489,6 +491,8 @@ def _composed_backward(
     for t in known:
         flat_t = np.concatenate([as_float64(x).ravel() for x in t.value])
         if flat_t.shape != flat_g.shape or not np.isfinite(flat_t).all():
+            continue
+        if _matches(flat_t, case.R, DISTINCT * tol):  # not a mistake at this case
             continue
         c, residual = fit_factor(flat_g, flat_t)
         named = _named(case, c) if residual <= tol and abs(abs(c) - 1) > tol else None

@@ -27,6 +27,7 @@ from checks.grader.judge._consistency import consistency
 from checks.grader.judge._diagnose import Diagnosis, diagnose
 from checks.grader.judge._judge import Case, FunctionGrade, judge_function, special_cases
 from checks.grader.judge._message import error_message, failure_message
+from checks.grader.judge._more import depths_note, second_failure
 from checks.grader.judge._notices import (
     cell_costs,
     cells_summary,
@@ -120,6 +121,7 @@ def grade_submission(
             costs = cell_costs(loaded.cell_errors, read_source(path).cells, missing)
         for fid in CONTRACT:
             alias = config.name_of(fid)
+            cases: list[Case] = []
             if loaded.error is not None:
                 if first:  # said once, in full; the other functions refer to it
                     text = load_error_message(loaded.error, path)
@@ -144,6 +146,8 @@ def grade_submission(
                 )
             grades[fid] = grade
             functions[fid] = _result(fid, grade, config, box, grades, kind, seed, module)
+            if grade.failure is not None and grade.verdict in ("fail", "error"):
+                _beyond(fid, grade, functions[fid], cases, config, box, seed, module)
             if first and loaded.cell_errors:  # said once, with the first function
                 summary = cells_summary(loaded.cell_errors, costs)
                 old = functions[fid]["message"]
@@ -159,6 +163,52 @@ def grade_submission(
         "output": output,
     }
     return report
+
+
+def _beyond(
+    fid: str,
+    grade: FunctionGrade,
+    result: FunctionResult,
+    cases: list[Case],
+    config: Config,
+    box: Sandbox,
+    seed: int,
+    module: str | None,
+) -> None:
+    """A second failure that needs depth ≥ 2; for an error, the depths that did run."""
+    alias, failure = config.name_of(fid), grade.failure
+    assert failure is not None
+    kind = config.loss
+
+    def cases_at(depths: Sequence[int], count: int) -> list[Case]:
+        drawn = draw_points(kind, count, seed + 1, depths=depths)
+        return [*cases, *(Case(args, p) for p in drawn for args in FORMULAS[fid].sample(p))]
+
+    if grade.verdict == "error":
+        per_depth = [c for d in config.depths for c in cases_at((d,), 1)]
+        note = depths_note(fid, alias, box, per_depth, kind, config.depths)
+        if note:
+            result["message"] = note + "\n\n" + result["message"]
+        return
+    if "cascade" in result["diagnosis"] or failure.guard is not None:
+        return
+    deeper = [d for d in config.depths if d >= 2]
+    second = second_failure(
+        fid,
+        alias,
+        box,
+        cases_at(deeper, max(2, config.examples // 2)) if deeper else [],
+        kind,
+        failure,
+        result["diagnosis"],
+        shrink=_shrinker(kind, seed, deeper) if deeper else None,
+        epsilon=config.log_epsilon,
+        module=module,
+    )
+    if second is not None:
+        ids, message = second
+        result["diagnosis"] = list(dict.fromkeys([*result["diagnosis"], *ids]))
+        result["message"] += "\n\n" + message
 
 
 def _result(

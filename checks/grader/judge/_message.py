@@ -221,7 +221,7 @@ def error_message(fid: str, alias: str, failure: CaseResult, *, module: str | No
     if first.startswith("NotImplementedError"):
         return f"`{alias}` is not implemented yet (it raises NotImplementedError)."
     lines = [f"`{alias}` raised an error when called with {_shapes(fid, failure)}:", "", text]
-    if first.startswith("TypeError") and ("argument" in first or "unpack" in first):
+    if first.startswith("TypeError") and "argument" in first:
         lines += [
             "",
             f"The contract's signature is `{signature}` "
