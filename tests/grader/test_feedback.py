@@ -243,3 +243,21 @@ def test_the_new_configuration_keys_are_checked(tmp_path: Path) -> None:
             assert key in str(error)
         else:
             raise AssertionError(bad)
+
+
+def test_the_message_names_the_line_to_change(tmp_path: Path) -> None:
+    path = submission(tmp_path, softmax=ROWS_SOFTMAX, **GUARDED)
+    lines = path.read_text().splitlines()
+    functions = grade(path)["functions"]
+    axis = next(i for i, line in enumerate(lines, 1) if "axis=1" in line)
+    assert f"Look at line {axis}, in `softmax` (the axis)" in functions["softmax"]["message"]
+    guard = next(i for i, line in enumerate(lines, 1) if "1e-8" in line)
+    assert (
+        f"Look at line {guard}, in `dL_dyhat` (the ε = 1e-08)" in (functions["dL_dyhat"]["message"])
+    )
+    # backward fails through the softmax it calls (its guarded dL_dyhat taken as it is)
+    assert functions["backward"]["diagnosis"] == ["cascade"]
+    in_backward = next(i for i, line in enumerate(lines, 1) if "softmax(a[-1])" in line)
+    assert f"Look at line {in_backward}, in `backward`" in functions["backward"]["message"]
+    call = next(i for i, line in enumerate(lines, 1) if "return softmax(a)" in line)
+    assert f"Look at line {call}, in `forward`" in functions["forward"]["message"]

@@ -134,13 +134,15 @@ def cascade(
     """
     parts = COMPONENTS.get(fid, ())
     failed = [c for c in parts if c in grades and grades[c].verdict == "fail"]
+    # A component that passed with a log guard is the submission's own too: always used.
+    guarded = [c for c in parts if c in grades and grades[c].verdict == "pass" and grades[c].guard]
     if not failed or failure.comparison is None:
         return None
     args = failure.case.args
     terms = n_terms(args)
     for size in (1, 2):
         for chosen in itertools.combinations(failed, size):
-            own = {c: _own(caller, name_of(c)) for c in chosen}
+            own = {c: _own(caller, name_of(c)) for c in (*chosen, *guarded)}
             try:
                 with np.errstate(all="ignore"):
                     template = _with(fid, args, own, kind)

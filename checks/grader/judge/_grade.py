@@ -26,6 +26,7 @@ from checks.grader.judge._cascade import cascade
 from checks.grader.judge._consistency import consistency
 from checks.grader.judge._diagnose import Diagnosis, diagnose
 from checks.grader.judge._judge import Case, FunctionGrade, judge_function, special_cases
+from checks.grader.judge._lines import line_hint
 from checks.grader.judge._message import error_message, failure_message
 from checks.grader.judge._more import depths_note, second_failure
 from checks.grader.judge._notices import (
@@ -145,7 +146,7 @@ def grade_submission(
                     epsilon=config.log_epsilon,
                 )
             grades[fid] = grade
-            functions[fid] = _result(fid, grade, config, box, grades, kind, seed, module)
+            functions[fid] = _result(path, fid, grade, config, box, grades, kind, seed, module)
             if grade.failure is not None and grade.verdict in ("fail", "error"):
                 _beyond(fid, grade, functions[fid], cases, config, box, seed, module)
             if first and loaded.cell_errors:  # said once, with the first function
@@ -211,7 +212,17 @@ def _beyond(
         result["message"] += "\n\n" + message
 
 
+def _before_snippet(message: str, text: str) -> str:
+    """`text` as a paragraph just before the reproduction, or at the end."""
+    marker = "\n\nReproduce it ("
+    if marker in message:
+        head, tail = message.split(marker, 1)
+        return f"{head}\n\n{text}{marker}{tail}"
+    return f"{message}\n\n{text}"
+
+
 def _result(
+    path: str | Path,
     fid: str,
     grade: FunctionGrade,
     config: Config,
@@ -242,14 +253,25 @@ def _result(
         if blamed is not None:
             diagnosis.insert(0, "cascade")
             message = blamed.sentence(config.name_of) + "\n\n" + message
+        hint = line_hint(
+            path,
+            config.name_of(fid),
+            diagnosis,
+            epsilon=failure.guard.epsilon if failure.guard is not None else None,
+            components=[config.name_of(c) for c in blamed.components] if blamed else (),
+        )
+        if hint:
+            message = _before_snippet(message, hint)
     if grade.verdict == "error" and grade.failure is not None and grade.failure.case.args:
         message = error_message(fid, config.name_of(fid), grade.failure, module=module)
     if grade.verdict == "pass" and grade.guard is not None:
+        hint = line_hint(path, config.name_of(fid), ["log-epsilon"], epsilon=grade.guard.epsilon)
+        message = ("\n\n" + hint if hint else "") + message
         message = (
             grade.guard.sentence(f"Your `{config.name_of(fid)}`")
             + ". It passes with this note; the exact formula needs no guard at the course's "
             "test points (log1p(-ŷ) and a zero weight for a zero label avoid log(0))."
-        )
+        ) + message
     if grade.low_precision:
         message = (message + "\n\n" if message else "") + (
             "Your results are in a precision lower than float64; they were graded with "
