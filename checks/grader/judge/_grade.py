@@ -259,6 +259,7 @@ def _result(
             diagnosis,
             epsilon=failure.guard.epsilon if failure.guard is not None else None,
             components=[config.name_of(c) for c in blamed.components] if blamed else (),
+            also=[config.name_of(c) for c, g in grades.items() if g.verdict == "fail" and c != fid],
         )
         if hint:
             message = _before_snippet(message, hint)

@@ -53,6 +53,14 @@ def _is_axis_1(n: ast.AST) -> bool:
     )
 
 
+def _sum_without_keepdims(n: ast.AST) -> bool:
+    return (
+        isinstance(n, ast.Call)
+        and any(k.arg == "axis" for k in n.keywords)
+        and not any(k.arg == "keepdims" for k in n.keywords)
+    )
+
+
 def _calls(names: Sequence[str]) -> Callable[[ast.AST], bool]:
     def test(n: ast.AST) -> bool:
         return isinstance(n, ast.Call) and (
@@ -83,6 +91,7 @@ def line_hint(
     *,
     epsilon: float | None = None,
     components: Sequence[str] = (),
+    also: Sequence[str] = (),
 ) -> str:
     """``Look at line N ...`` for the first diagnosis that points at a line, or ""."""
     found = [f for f in _functions(path) if f[1].name == alias]
@@ -102,14 +111,22 @@ def line_hint(
         why = f"the ε = {epsilon:g}"
     elif "cascade" in ids and components:
         line, why = _find(node, _calls(components)), "the call of the failing function"
+        if line is None:  # it calls another failing function, which calls the blamed one
+            line = _find(node, _calls(also))
     elif "wrong-axis" in ids:
         line, why = _find(node, _is_axis_1), "the axis"
     elif "relu-mask-at-zero" in ids:
         test = lambda n: isinstance(n, ast.Compare) and isinstance(n.ops[0], ast.GtE)  # noqa: E731
         line, why = _find(node, test), "the mask's comparison"
+    elif "bias-shape" in ids:
+        line, why = _find(node, _sum_without_keepdims), "the sum without keepdims=True"
     elif "transposed" in ids:
+        returns = [n for n in ast.walk(node) if isinstance(n, ast.Return)]
         test = lambda n: isinstance(n, ast.Attribute) and n.attr == "T"  # noqa: E731
-        line, why = _find(node, test), "the transpose"
+        if len(returns) == 1:
+            line, why = returns[0].lineno, "what it returns"
+        else:
+            line, why = _find(node, test), "the transpose"
     if line is None and _RETURN_LINE.intersection(ids):
         returns = [n for n in ast.walk(node) if isinstance(n, ast.Return)]
         if len(returns) == 1:

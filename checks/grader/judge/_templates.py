@@ -331,6 +331,12 @@ def backward_templates(args: Mapping[str, Any], kind: str) -> list[Template]:
             run(dL_dz=no_mask_last),
         ),
         Template(
+            "missing-relu-mask",
+            "the right pass without the ReLU mask on the hidden layers (only the last "
+            "layer's is applied): ∂L/∂z_l = ∂L/∂a_l * 1_{R+*}(z_l) on every layer",
+            run(dL_dz=lambda dA, z: f.dL_dz(dA, z) if np.array_equal(z, z_L) else dA),
+        ),
+        Template(
             "relu-mask-at-zero",
             "the right pass with the ReLU mask 1 at z == 0",
             run(dL_dz=lambda dA, z: dA * (z >= 0)),
