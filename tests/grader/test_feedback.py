@@ -7,11 +7,13 @@ import code
 import contextlib
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from checks.cli import main
 from checks.formats import to_text
 from checks.grader.config import Config, ConfigError
 from checks.grader.judge._message import SNIPPET_END, SNIPPET_START
@@ -261,3 +263,18 @@ def test_the_message_names_the_line_to_change(tmp_path: Path) -> None:
     assert f"Look at line {in_backward}, in `backward`" in functions["backward"]["message"]
     call = next(i for i, line in enumerate(lines, 1) if "return softmax(a)" in line)
     assert f"Look at line {call}, in `forward`" in functions["forward"]["message"]
+
+
+def test_output_writes_each_snippet_as_a_repro_file_that_runs(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    submission(folder, name="alice", softmax=ROWS_SOFTMAX)
+    out = tmp_path / "out"
+    assert main([str(folder), "--examples", "4", "--output", str(out)]) == 1
+    repro = out / "repro" / "alice.py" / "repro_softmax.py"
+    run = subprocess.run(
+        [sys.executable, str(repro)], cwd=folder, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("(")  # the shape of what it returned, then the error
+    assert not (out / "repro" / "alice.py" / "repro_relu.py").exists()  # relu passes

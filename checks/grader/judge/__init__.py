@@ -8,5 +8,6 @@ the submission's own loss; `_message` writes what the student reads.
 """
 
 from checks.grader.judge._grade import draw_points, grade_submission
+from checks.grader.judge._message import snippet_of
 
-__all__ = ["draw_points", "grade_submission"]
+__all__ = ["draw_points", "grade_submission", "snippet_of"]
