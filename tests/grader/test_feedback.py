@@ -9,6 +9,7 @@ import io
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -278,3 +279,24 @@ def test_output_writes_each_snippet_as_a_repro_file_that_runs(tmp_path: Path) ->
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("(")  # the shape of what it returned, then the error
     assert not (out / "repro" / "alice.py" / "repro_relu.py").exists()  # relu passes
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+QUICK = "python bench/feedback.py --examples 4 --only a06_loss_epsilon a24_two_bugs_depth2"
+
+
+def test_the_quick_bench_command_of_the_docs_runs_as_written() -> None:
+    assert f"    {QUICK}\n" in (DOCS / "feedback.md").read_text(encoding="utf-8")
+    repo = DOCS.parent
+    argv = [sys.executable, *QUICK.split()[1:]]
+    run = subprocess.run(argv, cwd=repo, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "verdicts   2 / 2 right" in run.stdout
+    assert "diagnosis  2 / 2 right" in run.stdout
+
+
+def test_the_configuration_example_of_the_docs_loads() -> None:
+    text = (DOCS / "grading.md").read_text(encoding="utf-8")
+    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = Config.from_mapping(tomllib.loads(block))
+    assert config.log_epsilon == "note" and config.depths == (1, 2, 3)
