@@ -56,6 +56,13 @@ DIAGNOSES: Final[dict[str, str]] = {
     "one-example": "one example's contribution only: `dW =` instead of `dW +=` in a loop",
     "ties": "1 at one maximum of a column only (np.argmax): S gives 1 to every maximum",
     "reversed-layers": "backward's pairs listed from layer L down to 1, not in layer order",
+    "log-epsilon": (
+        "a small ε added in a logarithm or a denominator (np.log(y_hat + 1e-7), "
+        "1/(y_hat + eps)): right but for about ε/ŷ (the report says which ε)"
+    ),
+    "cascade": (
+        "wrong only because a function it calls (the submission's own) is wrong: fix that one first"
+    ),
     "zero-pattern": "right except where one side is exactly zero (a mask missing or misplaced)",
 }
 

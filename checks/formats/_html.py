@@ -11,7 +11,7 @@ from typing import Final
 from checks.formats._diagnoses import explain
 from checks.formats._escape import number, printable
 from checks.formats._summary import Summary, summarize
-from checks.grader.report import VERDICTS, FunctionResult, Report, check_reports
+from checks.grader.report import NOT_LOADED, VERDICTS, FunctionResult, Report, check_reports
 
 __all__ = ["to_html"]
 
@@ -206,16 +206,17 @@ def _header(name: str, reports: list[Report]) -> str:
 def _one_reason(report: Report) -> str | None:
     """The one reason every function of `report` has, when a row is errors alone.
 
-    A submission that does not load (a syntax error) gets `error` on every function,
-    each with the same message: the grid shows that reason once instead of a row of E.
+    A submission that does not load (a syntax error) gets `error` on every function:
+    the reason in full with the first, `NOT_LOADED` with the others (or one message
+    for all). The grid shows that reason once instead of a row of E.
     """
     results = list(report["functions"].values())
     if len(results) < 2 or any(r["verdict"] != "error" for r in results):
         return None
-    messages = {r["message"] for r in results}
-    if len(messages) != 1:
+    rest = {r["message"] for r in results[1:]}
+    if rest != {results[0]["message"]} and rest != {NOT_LOADED}:
         return None
-    first = next(iter(messages)).strip().splitlines()
+    first = results[0]["message"].strip().splitlines()
     return first[0] if first else None
 
 

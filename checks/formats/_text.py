@@ -76,9 +76,21 @@ def to_text(report: Report, *, color: bool) -> str:
             ids = ", ".join(one_line(d) for d in result["diagnosis"])
             line += "  " + _paint(ids, "diagnosis", color)
         lines.append(line.rstrip())
-        if result["verdict"] != "pass" and result["message"].strip():
-            lines.append(textwrap.indent(printable(result["message"].strip("\n")), " " * 11))
+        if result["message"].strip():  # a pass may carry a note (a log guard, float32)
+            lines.append(_indent_but_snippets(printable(result["message"].strip("\n")), 11))
     return "\n".join(lines) + "\n"
+
+
+def _indent_but_snippets(text: str, width: int) -> str:
+    """`text` indented by `width`, except a snippet to paste (kept flush left to paste)."""
+    out, inside = [], False
+    for line in text.split("\n"):
+        if line == "# --- paste from here ---":
+            inside = True
+        out.append(line if inside or not line else " " * width + line)
+        if line == "# --- to here ---":
+            inside = False
+    return "\n".join(out)
 
 
 def to_text_summary(reports: Iterable[Report], *, color: bool) -> str:

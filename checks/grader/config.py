@@ -5,6 +5,8 @@ loss = "categorical"          # or "notes", the default
 examples = 12                 # random test points per function
 seed = 0                      # overridden by --seed
 hidden = ["backward"]         # functions whose feedback students do not see
+log_epsilon = "note"          # or "strict": np.log(y_hat + 1e-7) fails (diagnosis log-epsilon)
+depths = [2, 3]               # numbers of layers the course's code handles (default: 1 to 3)
 
 [names]                       # contract name = the name the assignment uses
 dL_dW = "grad_W"
@@ -44,7 +46,20 @@ from backprop.course import Course, CourseError
 
 __all__ = ["Config", "ConfigError", "load_config"]
 
-_TOP = {"loss", "examples", "seed", "hidden", "names", "points", "limits", "network"}
+_TOP = {
+    "loss",
+    "examples",
+    "seed",
+    "hidden",
+    "names",
+    "points",
+    "limits",
+    "network",
+    "log_epsilon",
+    "depths",
+}
+_EPSILON = ("note", "strict")
+_MAX_DEPTH = 6
 _LIMITS = {"call_timeout", "total_timeout", "memory_mb"}
 
 
@@ -65,6 +80,8 @@ class Config:
     memory_mb: int = 1024
     path: Path | None = None  # the file it was read from: hidden from submissions
     network: Course = field(default_factory=Course)  # the course: the notes' by default
+    log_epsilon: str = "note"  # "note": a log guard passes with a note; "strict": it fails
+    depths: tuple[int, ...] = (1, 2, 3)  # the numbers of layers of the test points
 
     def name_of(self, function: str) -> str:
         """The name the submission defines for a contract function."""
@@ -118,8 +135,28 @@ class Config:
             raise ConfigError(
                 f"{source}: unknown key `limits.{unknown[0]}` (known: {', '.join(sorted(_LIMITS))})"
             )
+        log_epsilon = data.get("log_epsilon", "note")
+        if log_epsilon not in _EPSILON:
+            raise ConfigError(
+                f'{source}: `log_epsilon` must be "note" or "strict", got {log_epsilon!r}'
+            )
+        depths = data.get("depths", [1, 2, 3])
+        if (
+            not isinstance(depths, list)
+            or not depths
+            or not all(
+                isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= _MAX_DEPTH
+                for d in depths
+            )
+        ):
+            raise ConfigError(
+                f"{source}: `depths` must be a non-empty list of numbers of layers from 1 to "
+                f"{_MAX_DEPTH}, got {depths!r}"
+            )
         return cls(
             loss=loss,
+            log_epsilon=log_epsilon,
+            depths=tuple(sorted(set(depths))),
             examples=examples,
             seed=seed,
             hidden=frozenset(hidden),

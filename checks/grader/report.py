@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, NotRequired, TypedDict
 
 __all__ = [
+    "NOT_LOADED",
     "VERDICTS",
     "FunctionResult",
     "Report",
@@ -24,6 +25,10 @@ __all__ = [
 Verdict = Literal["pass", "fail", "error", "timeout", "missing"]
 
 VERDICTS: Final[tuple[Verdict, ...]] = ("pass", "fail", "error", "timeout", "missing")
+
+#: The message of every function but the first of a submission that did not load: the
+#: reason is said once, in full, with the first function.
+NOT_LOADED: Final = "not graded: the submission did not load (see the first function)"
 
 
 class FunctionResult(TypedDict):

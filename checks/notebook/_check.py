@@ -8,6 +8,7 @@ student's kernel (`InProcessCaller`), not in a sandbox.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -138,10 +139,12 @@ class _LazyGrades(Mapping[str, FunctionGrade]):
         return self._known[fid]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(CONTRACT)
+        # Only the grades known so far, as the grader's dictionary holds only the
+        # functions graded before: iterating must not judge (and recurse into) them all.
+        return iter(list(self._known))
 
     def __len__(self) -> int:
-        return len(CONTRACT)
+        return len(self._known)
 
     def remember(self, fid: str, grade: FunctionGrade) -> None:
         """Keep a grade already computed, so that it is not judged again."""
@@ -172,7 +175,19 @@ class _Grading:
                 points=self.points,
                 seed=self.seed,
                 grades=self.grades,
+                path=self.source_file(fid),
             )
+
+    def source_file(self, fid: str) -> Path | None:
+        """The file that defines the student's `fid` (a module, or the kernel's cell
+        file): the grader's messages then name the line to change, as for a file."""
+        alias = self.config.name_of(fid)
+        function = self.caller.bound.get(alias, self.caller.namespace.get(alias))
+        try:
+            name = inspect.getsourcefile(function)  # type: ignore[arg-type]
+        except TypeError:  # a builtin, or not a function at all
+            return None
+        return Path(name) if name is not None and Path(name).is_file() else None
 
     def result(self, fid: str, seconds_from: float) -> Result:
         grade, entry = self.grade(fid)

@@ -78,6 +78,22 @@ def scaled_blocks(factors: Callable[[int], float]) -> Callable[..., Any]:
     ]
 
 
+def no_last_relu_backward(params: Any, X: Any, Y: Any, kind: str = "notes") -> Any:
+    """backward of a network whose last layer has no ReLU: ŷ = softmax(z_L)."""
+    zs, a = [], X
+    for W, b in params:
+        zs.append(W @ a + b)
+        a = f.relu(zs[-1])
+    dz = f.dL_daL(f.softmax(zs[-1]), Y, kind=kind)
+    grads = []
+    for layer in range(len(params), 0, -1):
+        a_prev = X if layer == 1 else f.relu(zs[layer - 2])
+        grads.append((dz @ a_prev.T, dz.sum(axis=1, keepdims=True)))
+        if layer > 1:
+            dz = (params[layer - 1][0].T @ dz) * (zs[layer - 2] > 0)
+    return grads[::-1]
+
+
 Z_ZEROS = np.array([[0.0, 1.5, -2.0, 0.0], [-0.5, 0.0, 3.0, 0.25], [2.0, -1.0, 0.0, -3.0]])
 DA = np.random.default_rng(1).normal(size=Z_ZEROS.shape)
 LARGE = np.array([[1000.0, -1000.0, 0.0], [999.0, 0.0, 700.0], [-5.0, -999.0, 710.0]])
@@ -253,6 +269,21 @@ MISTAKES = [
             "every maximum, ties included"),
     Mistake("reversed-layers", "backward", at("backward"), lambda **a: net.backward(**a)[::-1],
             "reverse the list"),
+    Mistake("no-last-relu", "backward", at("backward"), no_last_relu_backward,
+            "without a ReLU on the last layer"),
+    Mistake("factor-m", "dL_daL", at("dL_daL"), lambda **a: M * notes.dL_daL(**a),
+            "m (m = 7) × what that mistake alone gives"),
+    Mistake("softmax-jacobian-diagonal", "backward", at("backward"),
+            lambda **a: [(M * dW, M * db) for dW, db in backward_with(dL_daL=notes.dL_daL)(**a)],
+            "up to a factor m (m = 7), the notes as written, erratum E2"),
+    Mistake("other-loss", "dL_daL", at("dL_daL"), lambda **a: M * f.dL_daL(**a, kind="notes"),
+            "up to a factor m (m = 7)", CAT),
+    Mistake("log-epsilon", "loss", at("loss"),
+            lambda y_hat, y: -np.sum(y * np.log(y_hat + 1e-3) + (1 - y) * np.log(1 - y_hat + 1e-3))
+            / y.shape[1], "ε = 0.001 inside both logarithms"),
+    Mistake("log-epsilon", "dL_dyhat", at("dL_dyhat"),
+            lambda y_hat, y: ((1 - y) / (1 - y_hat) - y / (y_hat + 1e-3)) / y.shape[1],
+            "ε = 0.001 to the denominator y/(ŷ + ε)"),
 ]
 # fmt: on
 
@@ -285,7 +316,8 @@ def test_every_identifier_is_tested_and_documented() -> None:
     tested = {case.id for case in MISTAKES}
     # Mutation is the caller's to observe; a zero pattern is the engine's, which has no
     # formula to name the mask's mistake more precisely (tests/engine/test_fingerprint.py).
-    assert tested == set(DIAGNOSES) - {"mutates-input", "zero-pattern"}
+    # A cascade is the grader's to decide too: it needs the submission's other functions.
+    assert tested == set(DIAGNOSES) - {"mutates-input", "zero-pattern", "cascade"}
     headings = set(re.findall(r"^## `([a-z-]+)`", DOCS.read_text(encoding="utf-8"), re.M))
     assert headings == set(DIAGNOSES)
 

@@ -21,6 +21,7 @@ from checks.grader import Sandbox
 from checks.grader.config import Config, ConfigError, load_config
 from checks.grader.judge._grade import draw_points, grade_submission
 from checks.grader.judge._judge import Case, judge_function, special_cases
+from checks.grader.judge._message import snippet_of
 
 REPO = Path(__file__).resolve().parents[2]
 SOLUTION = (REPO / "examples" / "solution.py").read_text()
@@ -218,7 +219,8 @@ def test_a_failure_message_has_a_snippet_that_reproduces_it(tmp_path: Path) -> N
         tmp_path, dL_da="def dL_da(W_next, dL_dz_next):\n    return -(W_next.T @ dL_dz_next)"
     )
     message = grade(path)["functions"]["dL_da"]["message"]
-    code = textwrap.dedent(message.split("in the folder of your file):\n", 1)[1])
+    code = snippet_of(message)
+    assert code is not None
     namespace: dict[str, Any] = {}
     import sys
 

@@ -71,4 +71,4 @@ def test_the_same_notebook_submitted_unchanged_gets_the_same_verdicts(
     assert {f: r["verdict"] for f, r in graded["functions"].items()} == in_notebook
     # softmax raises (so do forward and backward, which call it), decide is missing
     assert graded["score"] == len(CONTRACT) - 4
-    assert graded["functions"]["softmax"]["message"].startswith("ValueError: <script>")
+    assert "ValueError: <script>" in graded["functions"]["softmax"]["message"]

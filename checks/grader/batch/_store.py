@@ -3,6 +3,7 @@
 ```
 DIR/batch.json            the seed and configuration the reports were graded with
 DIR/reports/<key>.json    one report per submission (`alice.py.json`, `bob.json`)
+DIR/repro/<key>/repro_<function>.py   the snippet that reproduces each failure
 DIR/summary.json          the class at a glance (`checks.formats.summarize`), at the end
 DIR/<file>                the chosen format (`grades.csv`, `report.html`, ...), at the end
 ```
@@ -25,12 +26,14 @@ from typing import Any
 
 from checks.grader.batch._run import Submission
 from checks.grader.config import Config
+from checks.grader.judge import snippet_of
 from checks.grader.report import Report, check_report
 
 __all__ = ["BatchError", "Store", "manifest", "write_atomic"]
 
 _MANIFEST = "batch.json"
 _REPORTS = "reports"
+_REPRO = "repro"
 _PARTIAL = ".part"
 
 
@@ -73,6 +76,7 @@ def manifest(config: Config, seed: int) -> dict[str, Any]:
     settings["hidden"] = sorted(config.hidden)
     settings["names"] = dict(sorted(config.names.items()))
     settings["points"] = dict(sorted(config.points.items()))
+    settings["depths"] = list(config.depths)  # as JSON reads it back
     settings.pop("seed")  # the seed in force is `seed`
     settings.pop("path")  # where the settings were read from is not one of them
     return {"checker": "backprop-check", "version": _version(), "seed": seed, "config": settings}
@@ -167,6 +171,28 @@ class Store:
 
     def save(self, submission: Submission, report: Report) -> None:
         write_atomic(self.path_of(submission), json.dumps(report, indent=2) + "\n")
+        self._save_snippets(submission, report)
+
+    def _save_snippets(self, submission: Submission, report: Report) -> None:
+        """Each function's reproduction snippet as `repro/<key>/repro_<function>.py`.
+
+        The snippet is the one the message shows (`checks.grader.judge.snippet_of`);
+        it runs in the submission's folder, where it imports the student's file.
+        """
+        folder = self.root / _REPRO / submission.key
+        for old in folder.glob("repro_*.py"):  # a function that now passes has none
+            old.unlink()
+        for fid, result in report["functions"].items():
+            code = snippet_of(result["message"]) if not result.get("hidden") else None
+            if code is not None and fid.isidentifier():
+                folder.mkdir(parents=True, exist_ok=True)
+                head = (
+                    f"# Reproduces the failure of `{fid}` in {report['submission']}.\n"
+                    "# Run it in the folder of the submission: python PATH/repro_" + fid + ".py\n"
+                    "import sys\n\n"
+                    "sys.path.insert(0, '')  # the folder it is run in, where the submission is\n"
+                )
+                write_atomic(folder / f"repro_{fid}.py", head + code)
 
     def write(self, name: str, text: str) -> Path:
         path = self.root / name

@@ -14,7 +14,7 @@ from checks.grader.judge._grade import (
     grading_points,
 )
 from checks.grader.judge._judge import FunctionGrade
-from checks.grader.judge._message import snippet
+from checks.grader.judge._message import snippet, snippet_of
 
 __all__ = [
     "FunctionGrade",
@@ -23,4 +23,5 @@ __all__ = [
     "grade_submission",
     "grading_points",
     "snippet",
+    "snippet_of",
 ]

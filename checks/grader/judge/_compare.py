@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Comparison", "compare", "tolerance"]
+__all__ = ["Comparison", "compare", "n_terms", "tolerance"]
 
 # Rounding of a correct computation: each output entry of these formulas is a sum of at
 # most `n` products of inputs (n the largest dimension involved, times the depth for a
@@ -22,6 +22,17 @@ __all__ = ["Comparison", "compare", "tolerance"]
 # entry) fails by many orders of magnitude. eps is the submission's own precision: a
 # float32 result is graded with float32's eps, and the report says so.
 _SAFETY = 16.0
+
+
+def n_terms(args: dict[str, Any]) -> int:
+    """A bound on how many rounded terms add up in one entry of the result."""
+    total = 0
+    for value in args.values():
+        if isinstance(value, list):  # params: a whole forward and backward pass
+            total += sum(sum(np.shape(W)) for W, _ in value)
+        else:
+            total += max(np.shape(value), default=1)
+    return max(total, 1)
 
 
 def tolerance(expected: np.ndarray, *, n_terms: int, dtype: np.dtype[Any], scale: float) -> float:

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from backprop import formulas as fm
+from backprop import network as net
 from backprop.catalog import param_blocks, params_from_blocks
 from checks import check_gradient
 from checks.grader.config import Config
@@ -77,6 +79,38 @@ def _own_function(
     return network_loss, param_blocks(args["params"])
 
 
+#: Beyond this relative difference from the exact loss, the submission's own functions are
+#: not exact (a log guard, float32): its derivative is judged at their precision.
+_EXACT = 1e-10
+
+
+def _own_precision(
+    fid: str, f: Callable[[Any], float], x: Any, args: Mapping[str, Any], kind: str
+) -> float | None:
+    """A relative tolerance fitting the precision of the submission's own functions.
+
+    Notes
+    -----
+    If the submission's own loss differs from the exact one by `r` relative at the
+    point (a guard `np.log(ŷ + ε)` gives `r ≈ ε/ŷ`), its derivative differs from the
+    exact derivative by up to about `r / min ŷ` relative (each term's `log ŷ` becomes
+    `1/ŷ` in the derivative), and a numerical derivative of the submission's functions
+    differs from a right derivation by as much. Ten times that is allowed; below
+    `_EXACT` the engine's own error model applies (None).
+    """
+    if fid == "backward":
+        y_hat = net.forward(args["params"], args["X"])
+        exact = float(net.network_loss(args["params"], args["X"], args["Y"], kind=kind))
+    else:
+        y_hat = np.asarray(args["y_hat"], dtype=np.float64)
+        exact = float(fm.loss(y_hat, args["y"], kind=kind))
+    own = f(x)
+    r = abs(own - exact) / max(abs(exact), 1e-300)
+    if not np.isfinite(r) or r <= _EXACT:
+        return None
+    return max(1e-6, 10.0 * r / max(float(np.min(y_hat)), 1e-3))
+
+
 def consistency(
     fid: str,
     caller: Caller,
@@ -95,7 +129,7 @@ def consistency(
     failure = grade.failure
     if needs is None or grade.verdict != "fail" or failure is None or failure.comparison is None:
         return ""
-    if failure.comparison.problem != "values":
+    if failure.comparison.problem != "values" or failure.guard is not None:
         return ""
     if any(grades.get(n) is None or grades[n].verdict not in ("pass", "fail") for n in needs):
         return ""
@@ -106,8 +140,16 @@ def consistency(
             grad: Any = param_blocks([(np.asarray(dW), np.asarray(db)) for dW, db in failure.got])
         else:
             grad = np.asarray(failure.got, dtype=np.float64)
+        rtol = _own_precision(fid, f, x, failure.case.args, config.loss)
         report = check_gradient(
-            f, grad, x, mode="directional", directions=_DIRECTIONS, rng=np.random.default_rng(seed)
+            f,
+            grad,
+            x,
+            mode="directional",
+            directions=_DIRECTIONS,
+            rng=np.random.default_rng(seed),
+            rtol=rtol,
+            atol=None if rtol is None else 0.0,
         )
     except (_OwnFunctionFailed, TypeError, ValueError) as exc:
         return f"Could not check it against your own {own}: {exc}."

@@ -37,6 +37,8 @@ from checks.findings import (
     rel_diff,
     relative_tolerance,
 )
+from checks.grader.judge._compare import n_terms
+from checks.grader.judge._epsilon import find_guard
 from checks.grader.judge._templates import Template, backward_templates, templates
 
 __all__ = ["Diagnosis", "diagnose"]
@@ -250,10 +252,63 @@ def _values(case: _Case, G: Array) -> tuple[bool, list[Finding]]:
         c, residual = fit_factor(G, R)
         if residual <= tol and abs(c) > tol:
             findings += _factor_findings(case, c)
-    for t in templates(case.fid, case.args, case.kind):
+    known = templates(case.fid, case.args, case.kind)
+    for t in known:
         if _fits(G, as_float64(t.value), R, tol):
             findings.append(Finding(t.id, _detail(t, case.fid)))
+    if not findings:
+        findings += _composed(case, G, [(t, as_float64(t.value)) for t in known])
     return False, findings
+
+
+def _named(case: _Case, c: float) -> tuple[str, str, str] | None:
+    """The named factor `c` is (identifier, name, why), or None; a sign is allowed."""
+    mag = abs(c)
+    for value, name, reason in _named_factors(case):
+        if abs(mag - value) <= DISTINCT * case.tol * value:
+            ident = "factor-m" if name.startswith(("m (", "1/m (")) else "scaled"
+            return ident, ("-" if c < 0 else "") + name, reason
+    return None
+
+
+def _composed(case: _Case, G: Array, known: list[tuple[Template, Array]]) -> list[Finding]:
+    """Two mistakes at once: a named factor (m, 1/m, ...) times a template, or its transpose.
+
+    Notes
+    -----
+    Course code that sums over the examples *and* carries a known mistake (the notes'
+    E2, the other loss's derivative) is `c·T` for a template `T`: `c` is fitted as for a
+    plain factor, and accepted only when it is one of the factors with a meaning here
+    and the residual is within the result's precision.
+    """
+    found: list[Finding] = []
+    for t, T in known:
+        if T.shape == case.R.shape and _matches(T, case.R, DISTINCT * case.tol):
+            continue  # not a mistake at this case
+        if T.shape == G.shape and np.isfinite(T).all():
+            c, residual = fit_factor(G, T)
+            named = _named(case, c) if residual <= case.tol and abs(abs(c) - 1) > case.tol else None
+            if named is not None and not _matches(c * T, case.R, DISTINCT * case.tol):
+                ident, label, why = named
+                detail = _detail(t, case.fid)
+                found.append(Finding(t.id, f"{_qualified(detail, f'up to a factor {label}')}"))
+                found.append(
+                    Finding(
+                        ident,
+                        f"is {label} × what that mistake alone gives" + (f": {why}" if why else ""),
+                    )
+                )
+                break
+        if (
+            T.ndim == 2
+            and T.shape == G.shape[::-1]
+            and T.shape == case.R.shape
+            and _fits(G.T, T, case.R, case.tol)
+        ):
+            found.append(Finding(t.id, _qualified(_detail(t, case.fid), "once transposed")))
+            found.append(Finding("transposed", "is the transpose of a known mistake"))
+            break
+    return found
 
 
 def _shape_findings(case: _Case, G: Array) -> list[Finding]:
@@ -405,9 +460,12 @@ def _backward(args: Mapping[str, Any], expected: Any, got: object, kind: str) ->
                     "loop runs l = L..1, so reverse the list before returning it",
                 )
             ]
-        for t in backward_templates(args, kind):
+        known = backward_templates(args, kind)
+        for t in known:
             if _same_blocks(G, t.value, tol) and not _same_blocks(t.value, R, DISTINCT * tol):
                 found.append((t.id, "backward", _detail(t, "backward")))
+        if not found and all(g.size == r.size for g, r in zip(G, R, strict=True)):
+            found += _composed_backward(args, G, R, known, tol, kind)
     params, X = args["params"], args["X"]
     cache = net.forward_cache(params, X)
     dz = net.gradients(params, X, args["Y"], kind=kind).dz
@@ -417,6 +475,39 @@ def _backward(args: Mapping[str, Any], expected: Any, got: object, kind: str) ->
             case = _Case(fid, block, R[2 * j + k], tol, kind, "backward")
             found += [(x.id, name, x.detail) for x in _single(case, pairs[j][k])]
     return found
+
+
+def _composed_backward(
+    args: Mapping[str, Any],
+    G: list[Array],
+    R: list[Array],
+    known: list[Template],
+    tol: float,
+    kind: str,
+) -> list[Finding3]:
+    """A named factor times a whole wrong pass (every block scaled alike)."""
+    flat_g = np.concatenate([g.ravel() for g in G])
+    case = _Case("backward", args, np.concatenate([r.ravel() for r in R]), tol, kind, "backward")
+    for t in known:
+        flat_t = np.concatenate([as_float64(x).ravel() for x in t.value])
+        if flat_t.shape != flat_g.shape or not np.isfinite(flat_t).all():
+            continue
+        if _matches(flat_t, case.R, DISTINCT * tol):  # not a mistake at this case
+            continue
+        c, residual = fit_factor(flat_g, flat_t)
+        named = _named(case, c) if residual <= tol and abs(abs(c) - 1) > tol else None
+        if named is not None and not _matches(c * flat_t, case.R, DISTINCT * tol):
+            ident, label, why = named
+            detail = _detail(t, "backward")
+            return [
+                (t.id, "backward", _qualified(detail, f"up to a factor {label}")),
+                (
+                    ident,
+                    "backward",
+                    f"is {label} × what it would be otherwise" + (f": {why}" if why else ""),
+                ),
+            ]
+    return []
 
 
 def _merge(found: list[Finding3]) -> list[Diagnosis]:
@@ -476,9 +567,12 @@ def diagnose(
     if fid not in FORMULAS:
         raise ValueError(f"`fid` must be a contract function, got {fid!r}")
     if kind not in LOSSES:
-        known = " or ".join(f"'{name}'" for name in LOSSES)
+        known = " or ".join(repr(k) for k in LOSSES)
         raise ValueError(f"`kind` must be {known}, got {kind!r}")
     with np.errstate(all="ignore"):
+        guard = find_guard(fid, args, got, kind, n_terms(dict(args)))
+        if guard is not None:
+            return [Diagnosis("log-epsilon", guard.sentence(f"your {fid}"))]
         if fid == "backward":
             return _merge(_backward(args, expected, got, kind))
         case = _Case(fid, args, as_float64(expected), _tolerance_of([got]), kind, fid)

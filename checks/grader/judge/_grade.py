@@ -12,16 +12,18 @@ import random
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
+from hypothesis.strategies import SearchStrategy
 
 from backprop import CONTRACT
 from backprop.catalog import FORMULAS, Point
 from checks.grader.config import Config
+from checks.grader.judge._cascade import cascade
 from checks.grader.judge._consistency import consistency
 from checks.grader.judge._course import (
     course_cases,
@@ -29,7 +31,7 @@ from checks.grader.judge._course import (
     diagnose_course,
     is_notes_network,
 )
-from checks.grader.judge._diagnose import diagnose
+from checks.grader.judge._diagnose import Diagnosis, diagnose
 from checks.grader.judge._judge import (
     Caller,
     Case,
@@ -37,9 +39,18 @@ from checks.grader.judge._judge import (
     judge_function,
     special_cases,
 )
-from checks.grader.judge._message import failure_message
-from checks.grader.report import FunctionResult, Report
-from checks.grader.sandbox import Sandbox
+from checks.grader.judge._lines import line_hint
+from checks.grader.judge._message import error_message, failure_message
+from checks.grader.judge._more import depths_note, second_failure
+from checks.grader.judge._notices import (
+    cell_costs,
+    cells_summary,
+    cost_message,
+    load_error_message,
+    missing_message,
+)
+from checks.grader.report import NOT_LOADED, FunctionResult, Report
+from checks.grader.sandbox import Sandbox, read_source
 from checks.strategies import fixed_points, test_points
 
 __all__ = ["draw_points", "grade_function", "grade_submission", "grading_points"]
@@ -53,22 +64,37 @@ _QUIET = settings(
 _SHRINK_EXAMPLES = 40  # points tried before shrinking starts; shrinking then runs to its end
 
 
-def _points(kind: str, layers: tuple[int, ...] | None) -> st.SearchStrategy[Point]:
-    return test_points(kind=kind) if layers is None else fixed_points(layers, kind=kind)
+def _points(
+    kind: str, depths: Sequence[int], layers: tuple[int, ...] | None = None
+) -> SearchStrategy[Point]:
+    """Test points of the numbers of layers `depths`, or of the fixed architecture `layers`."""
+    if layers is not None:
+        return fixed_points(layers, kind=kind)
+    allowed = frozenset(depths)
+    strategy = test_points(kind=kind, min_layers=min(allowed), max_layers=max(allowed))
+    if allowed == frozenset(range(min(allowed), max(allowed) + 1)):
+        return strategy
+    return strategy.filter(lambda p: len(p.params) in allowed)
 
 
 def draw_points(
-    kind: str, count: int, seed: int, layers: tuple[int, ...] | None = None
+    kind: str,
+    count: int,
+    seed: int,
+    layers: tuple[int, ...] | None = None,
+    *,
+    depths: Sequence[int] = (1, 2, 3),
 ) -> list[Point]:
     """`count` test points from `checks.strategies.test_points`, drawn from `seed`.
 
-    With `layers`, a fixed architecture, every point has it (`fixed_points`).
+    `depths` are the numbers of layers allowed (the configuration's ``depths``); with
+    `layers`, a fixed architecture, every point has it (`fixed_points`).
     """
     drawn: list[Point] = []
 
     @settings(_QUIET, max_examples=count)
     @hypothesis_seed(seed)
-    @given(_points(kind, layers))
+    @given(_points(kind, depths, layers))
     def collect(point: Point) -> None:
         drawn.append(point)
 
@@ -77,7 +103,11 @@ def draw_points(
 
 
 def _shrinker(
-    kind: str, seed: int, layers: tuple[int, ...] | None = None, loss: str | None = None
+    kind: str,
+    seed: int,
+    depths: Sequence[int] = (1, 2, 3),
+    layers: tuple[int, ...] | None = None,
+    loss: str | None = None,
 ) -> Callable[[Callable[[Point], bool]], Point | None]:
     """Shrinking to the smallest failing point; `loss` names a course's loss in its points."""
 
@@ -85,8 +115,9 @@ def _shrinker(
         search = settings(
             _QUIET, max_examples=_SHRINK_EXAMPLES, phases=[Phase.generate, Phase.shrink]
         )
+        strategy = _points(kind, depths, layers)
         try:
-            found = find(_points(kind, layers), fails, settings=search, random=random.Random(seed))
+            found = find(strategy, fails, settings=search, random=random.Random(seed))
         except NoSuchExample:
             return None
         return found if loss is None else replace(found, kind=loss)
@@ -97,17 +128,25 @@ def _shrinker(
 def grading_points(config: Config, seed: int) -> list[Point]:
     """The test points of a grading under `config`: drawn from `seed`, one set for all.
 
-    For the configured network: its fixed `layers` if it has them, and for another
-    course than the notes', points whose `kind` names that course's loss (a failure's
-    message quotes it).
+    For the configured network: its fixed `layers` if it has them (else the configured
+    `depths`), and for another course than the notes', points whose `kind` names that
+    course's loss (a failure's message quotes it).
     """
     course = config.network
     notes = is_notes_network(course)
-    kind = config.loss if notes else "notes"  # the points' kind: only the notes' use it
-    points = draw_points(kind, config.examples, seed, course.layers)
+    points = draw_points(_kind(config), config.examples, seed, course.layers, depths=config.depths)
     if not notes:
         points = [replace(p, kind=course.loss) for p in points]
     return points
+
+
+def _kind(config: Config) -> str:
+    """The loss the notes' catalog judges with: the configured one, for the notes' network.
+
+    Any other course is judged by its own reference; its points' kind is then only a
+    label, and the notes' stands in for it.
+    """
+    return config.loss if is_notes_network(config.network) else "notes"
 
 
 def grade_submission(
@@ -130,6 +169,11 @@ def grade_submission(
         hide=[config.path] if config.path is not None else [],
     ) as box:
         loaded = box.load()
+        first = True
+        costs: dict[str, Any] = {}
+        if loaded.cell_errors:
+            missing = [config.name_of(f) for f in CONTRACT if config.name_of(f) not in loaded.names]
+            costs = cell_costs(loaded.cell_errors, read_source(path).cells, missing)
         for fid in CONTRACT:
             grades[fid], functions[fid] = grade_function(
                 fid,
@@ -142,7 +186,15 @@ def grade_submission(
                 grades=grades,
                 rng=rng,
                 module=module,
+                path=path,
+                first=first,
+                costs=costs,
             )
+            if first and loaded.cell_errors:  # said once, with the first function
+                summary = cells_summary(loaded.cell_errors, costs)
+                old = functions[fid]["message"]
+                functions[fid]["message"] = summary + ("\n\n" + old if old else "")
+            first = False
         output = _output(box.stdout, box.stderr)
     score = sum(r["points"] for r in functions.values())
     report: Report = {
@@ -167,6 +219,9 @@ def grade_function(
     load_error: object | None = None,
     rng: np.random.Generator | None = None,
     module: str | None = None,
+    path: str | Path | None = None,
+    first: bool = True,
+    costs: Mapping[str, Any] | None = None,
 ) -> tuple[FunctionGrade, FunctionResult]:
     """Grade one contract function of a submission whose functions `caller` calls.
 
@@ -178,23 +233,30 @@ def grade_function(
         Calls the submission's functions by name: a `Sandbox`, or anything that
         returns the same `Outcome`s (the notebook's in-process caller).
     config : Config
-        The grading configuration: loss, names, points, hidden checks.
+        The grading configuration: loss, network, names, points, hidden checks.
     defined : collection of str
         The names the submission defines; `fid`'s name missing from it is `missing`.
     points : sequence of Point
-        The test points (`draw_points`), the same for every function.
+        The test points (`grading_points`), the same for every function.
     seed : int
         Seeds the shrinking of a failure and the consistency check.
     grades : mapping of str to FunctionGrade
         The grades of the submission's other functions, by contract name; a failed
-        gradient is checked against its own `loss`, `softmax` and `forward` when their
-        grades are there.
+        gradient is traced to a failing component it calls (a cascade), or checked
+        against its own `loss`, `softmax` and `forward`, when their grades are there.
     load_error : object or None
         Why the submission did not load, if it did not: every function is `error`.
     rng : numpy.random.Generator or None
         Draws the special inputs; None: a generator seeded with `seed`.
     module : str or None
         The module name a reproduction snippet imports from; None: a comment instead.
+    path : str or Path or None
+        The submission's file, whose source names the line to change; None: no line.
+    first : bool
+        Whether `fid` is the first function reported: a load error is said there in
+        full, and the others refer to it.
+    costs : mapping, optional
+        The notebook cells that failed, by the names they would have defined.
 
     Returns
     -------
@@ -209,14 +271,22 @@ def grade_function(
     """
     alias = config.name_of(fid)
     course = config.network
-    # The notes' network keeps the notes' catalog, templates and errata; any other
-    # course is judged by its own reference (checks.grader.judge._course).
     notes = is_notes_network(course)
-    kind = config.loss if notes else "notes"  # the points' kind: only the notes' use it
+    kind = _kind(config)
+    costs = costs or {}
+    cases: list[Case] = []
     if load_error is not None:
-        grade = FunctionGrade("error", f"the submission did not load: {load_error}")
+        if first and path is not None:  # said once, in full; the others refer to it
+            text = load_error_message(load_error, path)
+        elif first:
+            text = f"the submission did not load: {load_error}"
+        else:
+            text = NOT_LOADED
+        grade = FunctionGrade("error", text)
+    elif alias in costs:
+        grade = FunctionGrade("missing", cost_message(alias, costs[alias]))
     elif alias not in defined:
-        grade = FunctionGrade("missing", f"`{alias}` is not defined at module level")
+        grade = FunctionGrade("missing", missing_message(fid, alias, sorted(defined)))
     else:
         rng = rng if rng is not None else np.random.default_rng(seed)
         if notes:
@@ -234,13 +304,75 @@ def grade_function(
             caller,
             cases,
             kind,
-            shrink=_shrinker(kind, seed, course.layers, None if notes else course.loss),
+            shrink=_shrinker(
+                kind, seed, config.depths, course.layers, None if notes else course.loss
+            ),
             course=None if notes else course,
+            epsilon=config.log_epsilon,
         )
-    return grade, _result(fid, grade, config, caller, grades, kind, seed, module)
+    result = _result(path, fid, grade, config, caller, grades, kind, seed, module)
+    if notes and grade.failure is not None and grade.verdict in ("fail", "error"):
+        _beyond(fid, grade, result, cases, config, caller, seed, module)
+    return grade, result
+
+
+def _beyond(
+    fid: str,
+    grade: FunctionGrade,
+    result: FunctionResult,
+    cases: list[Case],
+    config: Config,
+    box: Caller,
+    seed: int,
+    module: str | None,
+) -> None:
+    """A second failure that needs depth ≥ 2; for an error, the depths that did run."""
+    alias, failure = config.name_of(fid), grade.failure
+    assert failure is not None
+    kind = config.loss
+
+    def cases_at(depths: Sequence[int], count: int) -> list[Case]:
+        drawn = draw_points(kind, count, seed + 1, depths=depths)
+        return [*cases, *(Case(args, p) for p in drawn for args in FORMULAS[fid].sample(p))]
+
+    if grade.verdict == "error":
+        per_depth = [c for d in config.depths for c in cases_at((d,), 1)]
+        note = depths_note(fid, alias, box, per_depth, kind, config.depths)
+        if note:
+            result["message"] = note + "\n\n" + result["message"]
+        return
+    if "cascade" in result["diagnosis"] or failure.guard is not None:
+        return
+    deeper = [d for d in config.depths if d >= 2]
+    second = second_failure(
+        fid,
+        alias,
+        box,
+        cases_at(deeper, max(2, config.examples // 2)) if deeper else [],
+        kind,
+        failure,
+        result["diagnosis"],
+        shrink=_shrinker(kind, seed, deeper) if deeper else None,
+        epsilon=config.log_epsilon,
+        module=module,
+    )
+    if second is not None:
+        ids, message = second
+        result["diagnosis"] = list(dict.fromkeys([*result["diagnosis"], *ids]))
+        result["message"] += "\n\n" + message
+
+
+def _before_snippet(message: str, text: str) -> str:
+    """`text` as a paragraph just before the reproduction, or at the end."""
+    marker = "\n\nReproduce it ("
+    if marker in message:
+        head, tail = message.split(marker, 1)
+        return f"{head}\n\n{text}{marker}{tail}"
+    return f"{message}\n\n{text}"
 
 
 def _result(
+    path: str | Path | None,
     fid: str,
     grade: FunctionGrade,
     config: Config,
@@ -258,21 +390,52 @@ def _result(
         found = []
         if failure.mutated:
             diagnosis.append("mutates-input")
+        elif failure.guard is not None:
+            found = [Diagnosis("log-epsilon", failure.guard.sentence(f"your `{fid}`"))]
+            diagnosis.append("log-epsilon")
+        elif failure.expected is not None and is_notes_network(config.network):
+            found = diagnose(fid, failure.case.args, failure.expected, failure.got, kind=kind)
+            diagnosis.extend(d.id for d in found)
         elif failure.expected is not None:
-            if is_notes_network(config.network):
-                found = diagnose(fid, failure.case.args, failure.expected, failure.got, kind=kind)
-            else:
-                found = diagnose_course(
-                    config.network, fid, failure.case.args, failure.expected, failure.got
-                )
+            found = diagnose_course(
+                config.network, fid, failure.case.args, failure.expected, failure.got
+            )
             diagnosis.extend(d.id for d in found)
         message = failure_message(fid, config.name_of(fid), failure, found, module=module)
+        blamed = None
+        if not failure.mutated and failure.guard is None and is_notes_network(config.network):
+            blamed = cascade(fid, failure, grades, box, config.name_of, kind)
+        if blamed is not None:
+            diagnosis.insert(0, "cascade")
+            message = blamed.sentence(config.name_of) + "\n\n" + message
+        hint = path is not None and line_hint(
+            path,
+            config.name_of(fid),
+            diagnosis,
+            epsilon=failure.guard.epsilon if failure.guard is not None else None,
+            components=[config.name_of(c) for c in blamed.components] if blamed else (),
+            also=[config.name_of(c) for c, g in grades.items() if g.verdict == "fail" and c != fid],
+        )
+        if hint:
+            message = _before_snippet(message, hint)
+    if grade.verdict == "error" and grade.failure is not None and grade.failure.case.args:
+        message = error_message(fid, config.name_of(fid), grade.failure, module=module)
+    if grade.verdict == "pass" and grade.guard is not None:
+        hint = path is not None and line_hint(
+            path, config.name_of(fid), ["log-epsilon"], epsilon=grade.guard.epsilon
+        )
+        message = ("\n\n" + hint if hint else "") + message
+        message = (
+            grade.guard.sentence(f"Your `{config.name_of(fid)}`")
+            + ". It passes with this note; the exact formula needs no guard at the course's "
+            "test points (log1p(-ŷ) and a zero weight for a zero label avoid log(0))."
+        ) + message
     if grade.low_precision:
         message = (message + "\n\n" if message else "") + (
             "Your results are in a precision lower than float64; they were graded with "
             "that precision's tolerances."
         )
-    if grade.verdict == "fail" and is_notes_network(config.network):
+    if grade.verdict == "fail" and "cascade" not in diagnosis and is_notes_network(config.network):
         note = consistency(fid, box, config, grades, grade, seed)
         if note:
             message = (message + "\n\n" if message else "") + note

@@ -16,8 +16,15 @@ import numpy as np
 
 from backprop.catalog import FORMULAS, Formula, Point
 from backprop.course import Course
-from checks.grader.judge._compare import Comparison, compare, compare_pairs, same_result
+from checks.grader.judge._compare import (
+    Comparison,
+    compare,
+    compare_pairs,
+    n_terms,
+    same_result,
+)
 from checks.grader.judge._course import course_cases, course_reference
+from checks.grader.judge._epsilon import EPSILON_FUNCTIONS, Guard, find_guard
 
 __all__ = ["Caller", "Case", "FunctionGrade", "Outcome", "judge_function", "special_cases"]
 
@@ -60,6 +67,7 @@ class CaseResult:
     block: str = ""
     message: str = ""
     mutated: list[str] = field(default_factory=list)
+    guard: Guard | None = None
 
 
 @dataclass
@@ -70,25 +78,26 @@ class FunctionGrade:
     diagnosis: list[str] = field(default_factory=list)
     low_precision: bool = False
     calls: int = 0
-
-
-def n_terms(args: dict[str, Any]) -> int:
-    """A bound on how many rounded terms add up in one entry of the result."""
-    total = 0
-    for value in args.values():
-        if isinstance(value, list):  # params: a whole forward and backward pass
-            total += sum(sum(np.shape(W)) for W, _ in value)
-        else:
-            total += max(np.shape(value), default=1)
-    return max(total, 1)
+    guard: Guard | None = None  # a log guard found (passed with a note, or failed when strict)
+    noise: float = 0.0  # the largest relative error of a result judged right
 
 
 def run_case(
-    entry: Formula, name: str, caller: Caller, case: Case, kind: str, course: Course | None = None
+    entry: Formula,
+    name: str,
+    caller: Caller,
+    case: Case,
+    kind: str,
+    course: Course | None = None,
+    *,
+    epsilon: str = "note",
 ) -> CaseResult:
     """Call the submission once on `case` and judge the plain result it returned.
 
     `course`, when given, is the course whose reference judges it (else the notes').
+    A result off only by a log guard (`checks.grader.judge._epsilon`) is ``ok`` with
+    `guard` set when `epsilon` is ``"note"``, and a ``fail`` with `guard` set when it is
+    ``"strict"``.
     """
     positional = [case.args[a] for a in entry.args]
     outcome = caller.call(name, positional)
@@ -118,7 +127,14 @@ def run_case(
     else:
         comparison, block = compare(expected, outcome.value, n_terms=n_terms(case.args)), ""
     status = "ok" if comparison.ok else "fail"
-    return CaseResult(status, case, outcome.value, expected, comparison, block, comparison.detail)
+    guard = None
+    if status == "fail" and comparison.problem == "values" and entry.id in EPSILON_FUNCTIONS:
+        guard = find_guard(entry.id, case.args, outcome.value, kind, n_terms(case.args))
+        if guard is not None and epsilon != "strict":
+            status = "ok"
+    return CaseResult(
+        status, case, outcome.value, expected, comparison, block, comparison.detail, guard=guard
+    )
 
 
 def judge_function(
@@ -130,32 +146,40 @@ def judge_function(
     *,
     shrink: Callable[[Callable[[Point], bool]], Point | None] | None = None,
     course: Course | None = None,
+    epsilon: str = "note",
 ) -> FunctionGrade:
     """Run every case; at the first failure, shrink it to the smallest failing point.
 
-    `shrink(fails)` searches test points for the smallest one where `fails` holds.
+    `shrink(fails)` searches test points for the smallest one where `fails` holds;
+    `epsilon` (``"note"`` or ``"strict"``) says what a log guard costs (`run_case`).
     """
     entry = FORMULAS[fid]
     calls = 0
     low_precision = False
     repeated = False
+    guard: Guard | None = None
+    noise = 0.0
     for case in cases:
-        result = run_case(entry, name, caller, case, kind, course)
+        result = run_case(entry, name, caller, case, kind, course, epsilon=epsilon)
         calls += 1
         if result.status in ("error", "timeout"):
             return FunctionGrade(result.status, result.message, result, calls=calls)
         if result.status == "fail":
             failure = result
             if case.point is not None and shrink is not None and not result.mutated:
-                failure = _shrunk(entry, name, caller, kind, shrink, result, course)
+                failure = _shrunk(entry, name, caller, kind, shrink, result, course, epsilon)
             return FunctionGrade(
                 "fail",
                 failure.message,
                 failure,
                 calls=calls,
                 low_precision=low_precision or _low(failure),
+                guard=failure.guard,
+                noise=noise,
             )
         low_precision = low_precision or _low(result)
+        guard = guard or result.guard
+        noise = max(noise, _relative_error(result))
         if not repeated:
             repeated = True
             again = caller.call(name, [case.args[a] for a in entry.args])
@@ -168,11 +192,26 @@ def judge_function(
                     CaseResult("fail", case, again.value, result.expected, message=message),
                     calls=calls,
                 )
-    return FunctionGrade("pass", "", None, calls=calls, low_precision=low_precision)
+    return FunctionGrade(
+        "pass", "", None, calls=calls, low_precision=low_precision, guard=guard, noise=noise
+    )
 
 
 def _low(result: CaseResult) -> bool:
     return result.comparison is not None and result.comparison.low_precision
+
+
+def _relative_error(result: CaseResult) -> float:
+    """The largest error of a result judged right, relative to the expected's largest entry."""
+    c = result.comparison
+    if c is None or not np.isfinite(c.max_abs_error):
+        return 0.0
+    expected = result.expected
+    if isinstance(expected, list | tuple):
+        scale = max((float(np.max(np.abs(x), initial=0.0)) for p in expected for x in p), default=0)
+    else:
+        scale = float(np.max(np.abs(np.asarray(expected, dtype=float)), initial=0.0))
+    return c.max_abs_error / scale if scale > 0 else 0.0
 
 
 def _shrunk(
@@ -183,6 +222,7 @@ def _shrunk(
     shrink: Callable[[Callable[[Point], bool]], Point | None],
     first: CaseResult,
     course: Course | None = None,
+    epsilon: str = "note",
 ) -> CaseResult:
     """The first failure, replaced by the same kind of failure on the smallest point found."""
     problem = first.comparison.problem if first.comparison is not None else ""
@@ -190,7 +230,7 @@ def _shrunk(
     def failure_at(point: Point) -> CaseResult | None:
         samples = entry.sample(point) if course is None else course_cases(course, entry.id, point)
         for args in samples:
-            result = run_case(entry, name, caller, Case(args, point), kind, course)
+            result = run_case(entry, name, caller, Case(args, point), kind, course, epsilon=epsilon)
             comparison = result.comparison
             if result.status == "fail" and comparison is not None and comparison.problem == problem:
                 return result

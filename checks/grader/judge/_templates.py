@@ -331,6 +331,12 @@ def backward_templates(args: Mapping[str, Any], kind: str) -> list[Template]:
             run(dL_dz=no_mask_last),
         ),
         Template(
+            "missing-relu-mask",
+            "the right pass without the ReLU mask on the hidden layers (only the last "
+            "layer's is applied): ∂L/∂z_l = ∂L/∂a_l * 1_{R+*}(z_l) on every layer",
+            run(dL_dz=lambda dA, z: f.dL_dz(dA, z) if np.array_equal(z, z_L) else dA),
+        ),
+        Template(
             "relu-mask-at-zero",
             "the right pass with the ReLU mask 1 at z == 0",
             run(dL_dz=lambda dA, z: dA * (z >= 0)),
@@ -357,6 +363,15 @@ def backward_templates(args: Mapping[str, Any], kind: str) -> list[Template]:
             run(dL_daL=lambda y_hat, y: (a_L - y) / m),
         ),
     ]
+    y_no_relu = f.softmax(z_L)  # a network without the last ReLU: ŷ = softmax(z_L)
+    found.append(
+        Template(
+            "no-last-relu",
+            "the pass of a network without a ReLU on the last layer: ŷ = softmax(z_L) and "
+            "no mask on ∂L/∂z_L; the notes' network is ŷ = softmax(relu(z_L))",
+            run(dL_daL=lambda y_hat, y: f.dL_daL(y_no_relu, y, kind=kind), dL_dz=no_mask_last),
+        )
+    )
     if kind == "notes":  # the whole pass as the notes write it: both errata at once
         both = run(dL_daL=notes.dL_daL, dL_dz=notes.dL_dz)
         found += [

@@ -7,6 +7,14 @@ importing nothing of the checker; `_sandbox` ties them together (`Sandbox`).
 """
 
 from checks.grader.sandbox._sandbox import Loaded, LoadError, Outcome, Sandbox, SandboxError
-from checks.grader.sandbox._source import SKIP_TAGS
+from checks.grader.sandbox._source import SKIP_TAGS, read_source
 
-__all__ = ["SKIP_TAGS", "LoadError", "Loaded", "Outcome", "Sandbox", "SandboxError"]
+__all__ = [
+    "SKIP_TAGS",
+    "LoadError",
+    "Loaded",
+    "Outcome",
+    "Sandbox",
+    "SandboxError",
+    "read_source",
+]

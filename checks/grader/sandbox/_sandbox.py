@@ -114,6 +114,8 @@ class Loaded:
 
     names: tuple[str, ...]
     error: LoadError | None = None
+    #: A notebook's cells that failed (each with its cell and line); the others ran.
+    cell_errors: tuple[LoadError, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -368,14 +370,15 @@ class Sandbox:
         self._start()
         timeout = min(self.call_timeout, self._time_left())
         cells = [[c.name, c.code] for c in self._source.cells]
-        request = {"op": "load", "file": str(copy), "cells": cells}
+        notebook = any(c.number is not None for c in self._source.cells)
+        request = {"op": "load", "file": str(copy), "cells": cells, "keep_going": notebook}
         reply = self._exchange(request, [], timeout, "loading the submission")
         if isinstance(reply, Outcome):
             return Loaded((), LoadError(file, None, reply.message))
         header = reply[0]
         try:
             if header["status"] == "ok":
-                return Loaded(tuple(_wire.names(header["names"])))
+                return Loaded(tuple(_wire.names(header["names"])), None, self._cell_errors(header))
             where = header.get("where") or [None, None]
             cell_name, line = str(where[0]), where[1] if isinstance(where[1], int) else None
             message = self._text(header.get("message", "error"), 4000)
@@ -388,6 +391,32 @@ class Sandbox:
         if message.startswith("ModuleNotFoundError"):
             message += _ONLY_NUMPY
         return Loaded((), LoadError(file, line, message, self._source.cell_number(cell_name)))
+
+    def _cell_errors(self, header: dict[str, Any]) -> tuple[LoadError, ...]:
+        """The notebook cells that failed, as the worker listed them (checked here)."""
+        found = []
+        records = header.get("cell_errors") or []
+        if not isinstance(records, list):
+            raise _wire.Malformed("`cell_errors` is not a list")
+        assert self._source is not None
+        for record in records[:1000]:
+            if not isinstance(record, dict):
+                raise _wire.Malformed("a cell error is not a mapping")
+            where = record.get("where") or [None, None]
+            if not isinstance(where, list) or len(where) != 2:
+                raise _wire.Malformed("a cell error's `where` is not [cell, line]")
+            cell_name = str(where[0])
+            line = (
+                where[1] if isinstance(where[1], int) and not isinstance(where[1], bool) else None
+            )
+            if not self._source.owns(cell_name):
+                line = None
+            message = self._text(record.get("message", "error"), 4000)
+            if message.startswith("ModuleNotFoundError"):
+                message += _ONLY_NUMPY
+            cell = self._source.cell_number(cell_name)
+            found.append(LoadError(self.submission, line, message, cell))
+        return tuple(found)
 
     # -- the worker --------------------------------------------------------------
 

@@ -323,33 +323,52 @@ def main(argv: list[str]) -> int:
             "where": None if where is None else [where.filename, where.lineno],
         }
 
+    def syntax(error: SyntaxError) -> dict[str, Any]:
+        return {
+            "status": "error",
+            "message": f"{type(error).__name__}: {error.msg}",
+            "traceback": "".join(traceback.format_exception_only(error)),
+            "exception": type(error).__name__,
+            "where": [error.filename, error.lineno],
+        }
+
     def load(header: dict[str, Any]) -> dict[str, Any]:
+        """Run the cells in order. A `.py` file is one cell: its error is the load's.
+
+        A notebook's cells run as nbgrader and otter run them: a cell that fails (a syntax
+        error, an exception, an exit) is recorded in `cell_errors` and the next cell
+        runs, so what the other cells define is graded.
+        """
         module.__file__ = header["file"]
-        codes = []
-        for name, text in header["cells"]:
+        cells = [(str(name), str(text)) for name, text in header["cells"]]
+        notebook = header.get("keep_going") is True
+        cell_errors: list[dict[str, Any]] = []
+        for name, text in cells:
             cell_names.add(name)
             linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+        for name, text in cells:
             try:
-                codes.append(compile(text, name, "exec", dont_inherit=True))
+                code = compile(text, name, "exec", dont_inherit=True)
             except SyntaxError as error:
-                return {
-                    "status": "error",
-                    "message": f"{type(error).__name__}: {error.msg}",
-                    "traceback": "".join(traceback.format_exception_only(error)),
-                    "exception": type(error).__name__,
-                    "where": [error.filename, error.lineno],
-                }
-        for code in codes:
+                if not notebook:
+                    return syntax(error)
+                cell_errors.append(syntax(error))
+                continue
             try:
                 exec(code, module.__dict__)
             except BaseException as error:
-                return failure(error, skip=1)
+                if not notebook:
+                    return failure(error, skip=1)
+                record = failure(error, skip=1)
+                if record.get("where") is None:
+                    record["where"] = [name, None]
+                cell_errors.append(record)
             finally:
                 sys.stdout.flush()
         names = sorted(
             k for k, v in list(module.__dict__.items()) if type(k) is str and callable(v)
         )
-        return {"status": "ok", "names": names}
+        return {"status": "ok", "names": names, "cell_errors": cell_errors}
 
     def call(header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         args = [decode(t, blobs) for t in header["args"]]
