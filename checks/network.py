@@ -200,7 +200,7 @@ class NetworkLoss:
         itemsize = 16  # complex steps double it
         per = max(1, min(_KERNEL_BYTES, self.memory // 8) // (itemsize * n_L * c))
         d_all, d_label_all = line.direction(G, cols)
-        base = line.terms(cols, d_all[:, :, :1], d_label_all[:, :1], np.zeros((c, 1)))
+        base = None if line.base is None else line.base[cols, None]
         for lo in range(0, k, per):
             part = np.arange(lo, min(k, lo + per))
             t = t_of(part)
