@@ -261,7 +261,8 @@ def scaling(args: argparse.Namespace) -> None:
     from scipy.optimize import check_grad
 
     print(
-        "\n| P | network, m | ours, NetworkLoss central (s) | peak memory (MiB) | check_grad (s) |"
+        "\n| P | network, m | ours, NetworkLoss central (CPU s) | peak memory (MiB) "
+        "| check_grad (CPU s) |"
     )
     print("|---|---|---|---|---|")
     ps, ts, cps, cts = [], [], [], []
