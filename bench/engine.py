@@ -1,15 +1,24 @@
 """Benchmark of the numerical-gradient engine against its peers, on the notes' network.
 
-Run ``python bench/engine.py`` (sizes S, M, L) or ``python bench/engine.py --xl`` (and
-XL); ``--slow`` also runs numdifftools at L (about a minute) and ``--slower`` at XL
-(many minutes), and
-``--trials N`` sets the seeded trials of the statistical targets. It prints Markdown:
-the tables of `docs/benchmarks.md` come from it.
+Run ``OPENBLAS_NUM_THREADS=1 python bench/engine.py`` (sizes S, M, L; ``--sizes
+S,M,L,XL`` for more). Every tool checks the gradient of the same function, the notes'
+loss (binary cross-entropy of the softmax, from logits) of `backprop.network` at a point
+with weights `~ N(0, 1/n_{l-1})`, and gets its leanest form of it:
 
-Every function is the same: the notes' loss (binary cross-entropy of the softmax, from
-logits) of `backprop.network` at a point with weights `~ N(0, 1/n_{l-1})`, as a
-black box of a flat vector for the competitors. "2P fwd" is the time of `2P` calls of
-that black box, measured in the same run: the cost of plain central differences.
+- ours on three code paths: ``NetworkLoss`` (structured: `along_axes` reuses the forward
+  pass), a plain callable of a flat vector, and the same function batched (``batched=True``);
+- the peers on the plain callable, a numpy function of a flat vector with its slices
+  computed once (its per-call cost is printed): `scipy.optimize.check_grad`,
+  `numdifftools.Gradient`, a plain central-difference loop; and `torch.autograd.gradcheck`
+  (slow mode, float64, one thread) on the same network written in torch.
+
+Runs are interleaved (every tool once, then every tool again, ...) and each tool's
+best time is kept; the ratios come from the same run. Times are the CPU time of the
+process (`time.process_time`; every tool runs on one thread), which a machine shared
+with other jobs inflates far less than wall-clock time; the wall-clock time of the
+same best run is printed beside it. ``--memory`` measures the peak
+memory of a structured check (tracemalloc) and ``--scaling`` times a structured check
+from P = 1e3 to 1e7 beside `check_grad`, with the fitted exponents.
 """
 
 from __future__ import annotations
@@ -18,12 +27,12 @@ import argparse
 import itertools
 import platform
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from backprop import formulas as fm
 from backprop import network as net
 from backprop.catalog import param_blocks
 from checks import NetworkLoss, check_gradient
@@ -50,142 +59,39 @@ def make_point(
     return params, X, Y
 
 
-class BlackBox:
-    """The loss as a function of a flat vector, counting its calls."""
+def lean_losses(
+    sizes: list[int], X: Array, Y: Array
+) -> tuple[Callable[[Array], float], Callable[[Array], Array]]:
+    """The loss of a flat vector, plain and batched, with the slices computed once."""
+    cuts, lo = [], 0
+    for a, b in itertools.pairwise(sizes):
+        cuts.append((slice(lo, lo + a * b), slice(lo + a * b, lo + a * b + b), (b, a)))
+        lo += a * b + b
+    m = X.shape[1]
 
-    def __init__(self, params: list[tuple[Array, Array]], X: Array, Y: Array) -> None:
-        self.shapes = [(W.shape, b.shape) for W, b in params]
-        self.X, self.Y, self.calls = X, Y, 0
-        self.x0 = np.concatenate([np.concatenate([W.ravel(), b.ravel()]) for W, b in params])
+    def loss(v: Array) -> float:
+        a = X
+        for w, c, shape in cuts:
+            a = np.maximum(v[w].reshape(shape) @ a + v[c, None], 0.0)
+        s = a - a.max(axis=0)
+        log_y = s - np.log(np.exp(s).sum(axis=0))
+        return float(-(Y * log_y + (1 - Y) * np.log1p(-np.exp(log_y))).sum() / m)
 
-    def unflatten(self, v: Any) -> list[tuple[Any, Any]]:
-        out, i = [], 0
-        for sw, sb in self.shapes:
-            nw, nb = int(np.prod(sw)), int(np.prod(sb))
-            out.append((v[i : i + nw].reshape(sw), v[i + nw : i + nw + nb].reshape(sb)))
-            i += nw + nb
-        return out
+    def loss_batched(V: Array) -> Array:
+        a = X
+        for w, c, shape in cuts:
+            a = np.maximum(V[:, w].reshape(-1, *shape) @ a + V[:, c, None], 0.0)
+        s = a - a.max(axis=1, keepdims=True)
+        log_y = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+        return np.asarray(-(Y * log_y + (1 - Y) * np.log1p(-np.exp(log_y))).sum(axis=(1, 2)) / m)
 
-    def __call__(self, v: Array) -> float:
-        self.calls += 1
-        a = self.X
-        for W, b in self.unflatten(v):
-            a = np.maximum(W @ a + b, 0.0)
-        return float(fm.loss_from_logits(a, self.Y))
-
-
-def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+    return loss, loss_batched
 
 
-def accuracy(numerical: Array, analytic: Array) -> tuple[float, float]:
-    d = numerical - analytic
-    return float(np.max(np.abs(d))), float(np.linalg.norm(d) / np.linalg.norm(analytic))
+def torch_loss(params: Any, X: Array, Y: Array) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+    import torch
 
-
-def run_size(name: str, slow: set[str], rows: list[dict[str, Any]]) -> None:
-    sizes, m = SIZES[name]
-    params, X, Y = make_point(sizes, m)
-    grads = param_blocks(net.backward(params, X, Y))
-    g_flat = np.concatenate([v.ravel() for v in grads.values()])
-    box = BlackBox(params, X, Y)
-    P = box.x0.size
-    t1, _ = timed(lambda: [box(box.x0) for _ in range(200)], repeat=3)
-    fwd2P = 2 * P * t1 / 200
-    x, F = param_blocks(params), NetworkLoss(X, Y)
-
-    def add(
-        tool: str, seconds: float, evals: int | str, err: tuple[float, float] | None, note: str = ""
-    ) -> None:
-        rows.append(
-            dict(
-                size=name,
-                P=P,
-                tool=tool,
-                seconds=seconds,
-                evals=evals,
-                max_abs=err[0] if err else None,
-                norm_rel=err[1] if err else None,
-                ratio=seconds / fwd2P,
-                note=note,
-            )
-        )
-        print_row(rows[-1])
-
-    add("2P black-box forward passes", fwd2P, 2 * P, None, "the unit of the last column")
-    for method in ("central", "richardson", "complex", "forward"):
-        t, rep = timed(lambda method=method: check_gradient(F, grads, x, method=method), 3)
-        add(
-            f"ours full, {method}",
-            t,
-            rep.evaluations,
-            (rep.max_abs_error, rep.norm_rel_error),
-            "pass" if rep.ok else "FAIL",
-        )
-    t, rep = timed(lambda: check_gradient(F, grads, x, mode="directional"), 3)
-    add("ours directional (K=2)", t, rep.evaluations, None, "pass" if rep.ok else "FAIL")
-
-    from scipy.optimize import approx_fprime, check_grad
-    from scipy.optimize._numdiff import approx_derivative
-
-    box.calls = 0
-    t, v = timed(lambda: check_grad(box, lambda _: g_flat, box.x0))
-    add(
-        "scipy check_grad",
-        t,
-        box.calls,
-        (float("nan"), v / np.linalg.norm(g_flat)),
-        f"returns ‖Δ‖ = {v:.2g}",
-    )
-    box.calls = 0
-    t, g = timed(lambda: approx_fprime(box.x0, box))
-    add("scipy approx_fprime", t, box.calls, accuracy(g, g_flat))
-    for scheme in ("2-point", "3-point"):
-        box.calls = 0
-        t, g = timed(lambda scheme=scheme: approx_derivative(box, box.x0, method=scheme))
-        add(f"scipy approx_derivative {scheme}", t, box.calls, accuracy(g, g_flat))
-    box.calls = 0
-
-    def plain_loop() -> Array:
-        v, out, h = box.x0.copy(), np.empty(P), 1e-6
-        for i in range(P):
-            old = v[i]
-            v[i] = old + h
-            up = box(v)
-            v[i] = old - h
-            out[i] = (up - box(v)) / (2 * h)
-            v[i] = old
-        return out
-
-    t, g = timed(plain_loop)
-    add("plain central loop, h=1e-6", t, box.calls, accuracy(g, g_flat))
-    try:
-        import numdifftools as nd
-    except ImportError:
-        add("numdifftools.Gradient", float("nan"), "-", None, "not installed")
-    else:
-        if name in ("S", "M") or name in slow:
-            box.calls = 0
-            t, g = timed(lambda: nd.Gradient(box)(box.x0))
-            add("numdifftools.Gradient", t, box.calls, accuracy(g, g_flat))
-        else:
-            flag = "--slow" if name == "L" else "--slower"
-            add("numdifftools.Gradient", float("nan"), "-", None, f"skipped: pass {flag}")
-    torch_rows(name, params, X, Y, add)
-
-
-def torch_rows(name: str, params: Any, X: Array, Y: Array, add: Callable[..., None]) -> None:
-    try:
-        import torch
-    except ImportError:
-        add("torch gradcheck", float("nan"), "-", None, "torch not installed")
-        return
-    torch.set_num_threads(1)  # its fastest setting at these sizes, measured: 3× faster than 2
+    torch.set_num_threads(1)  # its fastest setting at these sizes (measured: 3× faster than 2)
     Xt, Yt = torch.tensor(X), torch.tensor(Y)
     inputs = tuple(
         torch.tensor(a, dtype=torch.float64, requires_grad=True) for W, b in params for a in (W, b)
@@ -196,35 +102,202 @@ def torch_rows(name: str, params: Any, X: Array, Y: Array, add: Callable[..., No
         for W, b in zip(ps[::2], ps[1::2], strict=True):
             a = torch.relu(W @ a + b)
         log_y = torch.log_softmax(a, dim=0)
-        log_1m = torch.log1p(-torch.exp(log_y))
-        return -(Yt * log_y + (1 - Yt) * log_1m).sum() / Xt.shape[1]
+        return -(Yt * log_y + (1 - Yt) * torch.log1p(-torch.exp(log_y))).sum() / Xt.shape[1]
 
-    calls = [0]
+    return loss, inputs
 
-    def counted(*ps: Any) -> Any:
-        calls[0] += 1
-        return loss(*ps)
 
-    for fast in (False, True):
-        calls[0] = 0
-        t, ok = timed(
-            lambda fast=fast: torch.autograd.gradcheck(
-                counted,
-                inputs,
-                eps=1e-6,
-                atol=1e-5,
-                rtol=1e-3,
-                fast_mode=fast,
-                raise_exception=False,
+def per_call(fn: Callable[[], Any], budget: float = 0.3) -> float:
+    """Seconds per call of `fn`, the best of a few batches of calls."""
+    n, best = 1, np.inf
+    while True:
+        t = time.process_time()
+        for _ in range(n):
+            fn()
+        dt = time.process_time() - t
+        if dt > budget / 3 or n > 1 << 16:
+            best = min(best, dt / n)
+            break
+        n *= 4
+    for _ in range(2):
+        t = time.process_time()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.process_time() - t) / n)
+    return best
+
+
+class Tool:
+    def __init__(self, name: str, path: str, run: Callable[[], tuple[Any, str]], evals: str):
+        self.name, self.path, self.run, self.evals = name, path, run, evals
+        self.best, self.wall = np.inf, np.inf
+        self.result: tuple[Any, str] = (None, "")
+
+
+def tools_for(size: str, args: argparse.Namespace) -> tuple[list[Tool], dict[str, float], int]:
+    sizes, m = SIZES[size]
+    params, X, Y = make_point(sizes, m)
+    blocks, grads = param_blocks(params), param_blocks(net.backward(params, X, Y))
+    g = np.concatenate([v.ravel() for v in grads.values()])
+    x0 = np.concatenate([v.ravel() for v in blocks.values()])
+    P = x0.size
+    loss, loss_batched = lean_losses(sizes, X, Y)
+    assert abs(loss(x0) - net.network_loss(params, X, Y)) < 1e-12
+    F = NetworkLoss(X, Y)
+    costs = {"numpy loss of a flat vector": per_call(lambda: loss(x0))}
+
+    def ours(f: Any, grad: Any, x: Any, **kw: Any) -> Callable[[], tuple[Any, str]]:
+        def run() -> tuple[Any, str]:
+            rep = check_gradient(f, grad, x, **kw)
+            return rep.norm_rel_error, ("pass" if rep.ok else "FAIL") + f", {rep.evaluations} evals"
+
+        return run
+
+    tools = [
+        Tool("ours, central", "NetworkLoss (structured)", ours(F, grads, blocks), "2P + 4/block"),
+        Tool(
+            "ours, complex step",
+            "NetworkLoss (structured)",
+            ours(F, grads, blocks, method="complex"),
+            "P",
+        ),
+        Tool("ours, central", "plain callable", ours(loss, g, x0), "2P + 4/block"),
+        Tool(
+            "ours, central",
+            "batched callable",
+            ours(loss_batched, g, x0, batched=True),
+            "2P + 4/block",
+        ),
+    ]
+    from scipy.optimize import check_grad
+
+    def scipy_run() -> tuple[Any, str]:
+        v = check_grad(loss, lambda _: g, x0)
+        return v / np.linalg.norm(g), "forward differences, returns ‖Δ‖ only"
+
+    tools.append(Tool("scipy check_grad", "plain callable", scipy_run, "P + 1"))
+
+    def loop() -> tuple[Any, str]:
+        v, out, h = x0.copy(), np.empty(P), 1e-6
+        for i in range(P):
+            old = v[i]
+            v[i] = old + h
+            up = loss(v)
+            v[i] = old - h
+            out[i] = (up - loss(v)) / (2 * h)
+            v[i] = old
+        return np.linalg.norm(out - g) / np.linalg.norm(g), "h = 1e-6"
+
+    tools.append(Tool("plain central loop", "plain callable", loop, "2P"))
+    try:
+        import numdifftools as nd
+    except ImportError:
+        print(f"- {size}: numdifftools not installed")
+    else:
+        if size in ("S", "M") or size in args.slow:
+
+            def nd_run() -> tuple[Any, str]:
+                d = nd.Gradient(loss)(x0)
+                return np.linalg.norm(d - g) / np.linalg.norm(g), "Richardson, its defaults"
+
+            tools.append(Tool("numdifftools Gradient", "plain callable", nd_run, "~30P"))
+    try:
+        import torch
+    except ImportError:
+        print(f"- {size}: torch not installed")
+    else:
+        tloss, inputs = torch_loss(params, X, Y)
+        costs["torch loss (forward only)"] = per_call(lambda: tloss(*inputs))
+
+        def torch_run() -> tuple[Any, str]:
+            ok = torch.autograd.gradcheck(
+                tloss, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=False
             )
+            return None, "pass" if ok else "FAIL"
+
+        tools.append(
+            Tool("torch gradcheck, slow mode", "torch function", torch_run, "2P + backward")
         )
-        add(
-            f"torch gradcheck{' fast_mode' if fast else ''}",
-            t,
-            calls[0],
-            None,
-            "pass" if ok else "FAIL",
+    return tools, costs, P
+
+
+def run_size(size: str, args: argparse.Namespace) -> list[str]:
+    tools, costs, P = tools_for(size, args)
+    for name, c in costs.items():
+        print(f"- {size}: one call of the {name}: {c * 1e6:.1f} µs")
+    repeats = args.repeat if size != "XL" else 1
+    for r in range(repeats):  # interleaved: every tool once per round, order rotated
+        order = tools[r % len(tools) :] + tools[: r % len(tools)]
+        for tool in order:
+            t, w = time.process_time(), time.perf_counter()
+            tool.result = tool.run()
+            cpu, wall = time.process_time() - t, time.perf_counter() - w
+            if cpu < tool.best:
+                tool.best, tool.wall = cpu, wall
+    lines = []
+    for tool in tools:
+        err, note = tool.result
+        lines.append(
+            f"| {size} | {P:,} | {tool.name} | {tool.path} | {tool.best:.4g} | {tool.wall:.4g} | "
+            f"{'-' if err is None else format(err, '.1e')} | {tool.evals} | {note} |"
         )
+        print(lines[-1], flush=True)
+    ours = {t.path: t.best for t in tools if t.name == "ours, central"}
+    for peer in tools:
+        if peer.name.startswith("ours"):
+            continue
+        parts = [f"{path} {ratio(peer.best, t)}" for path, t in ours.items()]
+        print(f"- {size}: ours against {peer.name} ({peer.best:.3g} s): " + "; ".join(parts))
+    return lines
+
+
+def ratio(peer: float, ours: float) -> str:
+    r = peer / ours
+    return f"{r:.3g}× faster" if r >= 1 else f"{1 / r:.3g}× slower"
+
+
+def scaling(args: argparse.Namespace) -> None:
+    """A structured full check from P = 1e3 to `--scaling-max`, beside `check_grad`."""
+    from scipy.optimize import check_grad
+
+    print(
+        "\n| P | network, m | ours, NetworkLoss central (CPU s) | peak memory (MiB) "
+        "| check_grad (CPU s) |"
+    )
+    print("|---|---|---|---|---|")
+    ps, ts, cps, cts = [], [], [], []
+    for target in (1e3, 1e4, 1e5, 1e6, 1e7):
+        if target > args.scaling_max:
+            break
+        n = round((-11 + float(np.sqrt(121 + 4 * (target - 10)))) / 2)  # P = n² + 11n + 10
+        sizes, m = [n, n, 10], 16
+        params, X, Y = make_point(sizes, m)
+        blocks, grads = param_blocks(params), param_blocks(net.backward(params, X, Y))
+        P = sum(v.size for v in blocks.values())
+        tracemalloc.start()
+        t = time.process_time()
+        rep = check_gradient(NetworkLoss(X, Y), grads, blocks)
+        dt = time.process_time() - t
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert rep.ok, rep
+        ps.append(P)
+        ts.append(dt)
+        cg = "-"
+        if args.scaling_peer_max >= P:
+            loss, _ = lean_losses(sizes, X, Y)
+            x0 = np.concatenate([v.ravel() for v in blocks.values()])
+            g = np.concatenate([v.ravel() for v in grads.values()])
+            t = time.process_time()
+            check_grad(loss, lambda _, g=g: g, x0)
+            cps.append(P)
+            cts.append(time.process_time() - t)
+            cg = f"{cts[-1]:.3g}"
+        print(f"| {P:,} | {sizes}, {m} | {dt:.3g} | {peak / 2**20:.0f} | {cg} |", flush=True)
+    for name, p, t in (("ours, NetworkLoss", ps, ts), ("check_grad", cps, cts)):
+        if len(p) >= 2:
+            slope = np.polyfit(np.log(p), np.log(t), 1)[0]
+            print(f"- {name}: time ∝ P^{slope:.2f} over P = {p[0]:,} .. {p[-1]:,}")
 
 
 def directional_trials(trials: int) -> dict[str, Any]:
@@ -307,49 +380,30 @@ def float32_backward(params: Any, X: Array, Y: Array) -> dict[str, Array]:
     return {k: out[k] for k in sorted(out, key=lambda k: (int(k[2:]), k[0] != "W"))}
 
 
-def print_row(r: dict[str, Any]) -> None:
-    print(
-        f"| {r['size']} | {r['P']} | {r['tool']} | {fmt(r['seconds'], '.4g')} | "
-        f"{r['evals']} | {fmt(r['max_abs'], '.1e')} | {fmt(r['norm_rel'], '.1e')} | "
-        f"{fmt(r['ratio'], '.3g')} | {r['note']} |",
-        flush=True,
-    )
-
-
-def fmt(v: Any, spec: str) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return "-"
-    return format(v, spec)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--xl", action="store_true", help="also run size XL")
-    parser.add_argument("--slow", action="store_true", help="numdifftools at L")
-    parser.add_argument("--slower", action="store_true", help="numdifftools at XL")
-    parser.add_argument("--trials", type=int, default=100, help="seeded trials of the targets")
-    parser.add_argument("--sizes", default="S,M,L", help="comma-separated sizes")
+    parser.add_argument("--sizes", default="S,M,L", help="comma-separated sizes of S,M,L,XL")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (XL: 1)")
+    parser.add_argument("--slow", default="", help="sizes where numdifftools runs beyond S,M")
+    parser.add_argument("--scaling", action="store_true", help="time P = 1e3 .. --scaling-max")
+    parser.add_argument("--scaling-max", type=float, default=1e6)
+    parser.add_argument("--scaling-peer-max", type=float, default=3e4)
+    parser.add_argument("--trials", type=int, default=0, help="seeded trials of the targets")
     args = parser.parse_args(argv)
-    names = args.sizes.split(",") + (["XL"] if args.xl else [])
-    print(f"machine: {platform.processor() or platform.machine()}, numpy {np.__version__}\n")
-    rows: list[dict[str, Any]] = []
+    args.slow = set(filter(None, args.slow.split(",")))
     print(
-        "| size | P | tool | time (s) | evaluations | max abs err | norm-rel err "
-        "| × 2P fwd | note |"
+        f"machine: {platform.machine()}, numpy {np.__version__}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    slow = ({"L"} if args.slow else set()) | ({"XL"} if args.slower else set())
-    for name in names:
-        run_size(name, slow, rows)
-    print()
-    for name in names:
-        by = {r["tool"]: r for r in rows if r["size"] == name}
-        ours = by["ours full, central"]["seconds"]
-        parts = [f"{name}: ours central full = {ours:.3g} s"]
-        for peer in ("torch gradcheck", "scipy check_grad", "2P black-box forward passes"):
-            if peer in by and not np.isnan(by[peer]["seconds"]):
-                parts.append(f"{by[peer]['seconds'] / ours:.1f}× faster than {peer}")
-        print("- " + "; ".join(parts))
+    if args.sizes:
+        print(
+            "| size | P | tool | code path | CPU (s) | wall (s) | norm-rel err | evaluations "
+            "| note |\n|---|---|---|---|---|---|---|---|---|"
+        )
+        for size in args.sizes.split(","):
+            run_size(size, args)
+    if args.scaling:
+        scaling(args)
     if args.trials:
         d = directional_trials(args.trials)
         print(

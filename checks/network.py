@@ -17,7 +17,8 @@ carries what `check_gradient` uses automatically:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,13 +26,17 @@ import numpy.typing as npt
 
 from backprop import network as net
 from backprop.catalog import param_blocks, params_from_blocks
+from checks._network_kernel import LineLoss
 from checks.engine import GradientReport, check_gradient
 
 __all__ = ["NetworkLoss", "network_check"]
 
 Array = npt.NDArray[Any]
 
-_CHUNK = 1 << 18  # entries of the largest batched activation, to bound memory
+#: The default bound on the temporaries of `along_axes`, in bytes.
+MEMORY = 64 << 20
+#: The kernel's batch, in bytes: small enough to stay in a core's cache.
+_KERNEL_BYTES = 1 << 20
 
 
 class NetworkLoss:
@@ -45,11 +50,15 @@ class NetworkLoss:
         The one-hot labels.
     kind : {"notes", "categorical"}
         The loss (see `backprop.formulas.loss`).
+    memory : int
+        A bound, in bytes, on the temporaries of `along_axes` (64 MiB by default): it
+        takes the units of a layer in chunks that fit, whatever the number of
+        parameters. Its inputs and outputs (`k` steps and values) are not counted.
     """
 
     batched = True
 
-    def __init__(self, X: Array, Y: Array, *, kind: str = "notes") -> None:
+    def __init__(self, X: Array, Y: Array, *, kind: str = "notes", memory: int = MEMORY) -> None:
         self.X = np.asarray(X, dtype=np.float64)
         self.Y = np.asarray(Y, dtype=np.float64)
         if self.X.ndim != 2 or self.Y.ndim != 2 or self.X.shape[1] != self.Y.shape[1]:
@@ -59,7 +68,10 @@ class NetworkLoss:
             )
         if kind not in ("notes", "categorical"):
             raise ValueError(f"`kind` must be 'notes' or 'categorical', got {kind!r}")
+        if isinstance(memory, bool) or not isinstance(memory, int) or memory < 1 << 20:
+            raise ValueError(f"`memory` must be an int of at least 1 MiB (bytes), got {memory!r}")
         self.kind = kind
+        self.memory = memory
         self.m = self.X.shape[1]
 
     def __repr__(self) -> str:
@@ -92,62 +104,119 @@ class NetworkLoss:
 
         Notes
         -----
-        Entry `(i, j)` of `W_l` (or `i` of `b_l`) moves row `i` of `z_l` only, and changes
-        `a_l` only in the examples where unit `i` is active (or becomes active), so only
-        those columns are propagated: the loss is its value at `blocks` plus the change
-        of their per-example terms.
+        Entry `(i, j)` of `W_l` (or `i` of `b_l`) moves row `i` of `z_l` only, by
+        `δ·a_{l-1}[j, c]` (or `δ`) in example `c`. While that change is below the
+        *room* of the example (half of `|z_l[i, c]|` and, where unit `i` is active, half
+        the distance of every pre-activation above to its kink divided by how fast it
+        moves), no ReLU switches: the network is linear there and the logits are
+        exactly `a_L + t·G_i` (`G_i = ∂a_L/∂z_l[i]` with the masks of the point). The
+        loss is then its value at `blocks` plus the change of the active examples'
+        terms, evaluated by `LineLoss` in a few fused passes. The half keeps rounding
+        from deciding a sign. Every other perturbation (one that may cross a kink)
+        takes the exact path, `_from_layer`, which runs the layers above and reports
+        the kinks crossed. Units are taken in chunks whose temporaries fit in
+        `memory` bytes.
         """
+        index, delta = np.asarray(index), np.asarray(delta)
         params = params_from_blocks(blocks)
         cache = net.forward_cache(params, self.X)
         l = int(name.split("_")[1])
-        if name.startswith("W_"):
-            i, j = np.divmod(index, params[l - 1][0].shape[1])
-            dz = delta[:, None] * cache.a[l - 1][j, :]
-        else:
-            i = np.asarray(index)
-            dz = np.broadcast_to(delta[:, None], (len(index), self.m))
+        n_in = params[l - 1][0].shape[1]
+        is_W = name.startswith("W_")
+        unit_of = index // n_in if is_W else index
         base = _column_losses(cache.a[-1][:, None, :], self.Y, self.kind, self.m)[0]
         f0 = base.sum()
-        widest = max(w.shape[0] for w, _ in params[l - 1 :])
-        values = np.empty(len(index), dtype=np.result_type(float, delta.dtype))
-        crossed = np.empty(len(index), dtype=bool)
-        order = np.argsort(i, kind="stable")
-        units, starts = np.unique(i[order], return_index=True)
-        L = len(params)
-        linear = _linear_maps(params, cache, l) if l < L else None
-        for unit, sel in zip(units, np.split(order, starts[1:]), strict=True):
-            z_row = cache.z[l - 1][unit, :] + dz[sel]
-            on = cache.z[l - 1][unit] > 0
-            crossed[sel] = np.any((z_row.real > 0) != on, axis=1)
-            values[sel] = f0
-            cols = np.flatnonzero(on)
-            exact = np.ones(len(sel), dtype=bool)
-            if linear is not None and cols.size:
-                J, rho = linear[0][unit][:, cols], linear[1][unit, cols]
-                exact = crossed[sel] | np.any(np.abs(dz[sel][:, cols]) >= rho, axis=1)
-                fast = sel[~exact]
-                per = max(1, _CHUNK // (J.shape[0] * cols.size))
-                for lo in range(0, len(fast), per):
-                    part = fast[lo : lo + per]
-                    z_L = cache.z[L - 1][:, None, cols] + J[:, None, :] * dz[part][:, cols]
-                    on_L = (cache.z[L - 1][:, cols] > 0)[:, None, :]
-                    crossed[part] = ((z_L.real > 0) != on_L).any(axis=0).any(axis=1)
-                    new = _column_losses(_relu(z_L), self.Y[:, cols], self.kind, self.m)
-                    values[part] = f0 + (new - base[cols]).sum(axis=1)
-            # an example where the unit switches on joins the ones that change
-            woken = np.any(z_row.real[:, ~on] > 0, axis=1)
-            for mask, use in ((exact & ~woken, cols), (exact & woken, np.arange(self.m))):
-                group = sel[mask]
-                if not use.size or not group.size:
-                    continue
-                rows = z_row[mask][:, use]
-                per = max(1, _CHUNK // (widest * use.size))
-                for lo in range(0, len(group), per):
-                    part = group[lo : lo + per]
-                    new, cross = self._from_layer(params, cache, l, unit, rows[lo : lo + per], use)
-                    values[part] = f0 + (new - base[use]).sum(axis=1)
-                    crossed[part] |= cross
+        values = np.full(len(index), f0, dtype=np.result_type(float, delta.dtype))
+        crossed = np.zeros(len(index), dtype=bool)
+        order = np.argsort(unit_of, kind="stable")
+        units, starts = np.unique(unit_of[order], return_index=True)
+        groups = np.split(order, starts[1:])
+        line = LineLoss(cache.a[-1], self.Y, self.kind, self.m) if self._one_hot else None
+        exact = _Exact(self, params, cache, l, base, f0, is_W)
+        per = self._units_per_chunk(params, l)
+        for lo in range(0, len(units), per):
+            chunk, sels = units[lo : lo + per], groups[lo : lo + per]
+            if line is None:  # soft labels: the exact path only
+                for unit, sel in zip(chunk.tolist(), sels, strict=True):
+                    exact.run(unit, index, delta, sel, values, crossed)
+                continue
+            gains, room = _gains(params, cache, l, chunk)
+            if is_W:
+                A = cache.a[l - 1]
+                for u, unit in enumerate(chunk.tolist()):
+                    sel = sels[u]
+                    j = index[sel] - unit * n_in
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        limit = (room[u] / np.abs(A)).min(axis=1)
+                    ok = np.abs(delta[sel]) < limit[j]
+                    cols = np.flatnonzero(cache.z[l - 1][unit] > 0)
+                    if cols.size and ok.any():
+                        fast, jf = sel[ok], j[ok]
+                        t_of = partial(_w_steps, delta[fast], A[jf][:, cols].T)
+                        self._fast(line, values, fast, cols, gains[:, u, cols][:, :, None], t_of)
+                    exact.run(unit, index, delta, sel[~ok], values, crossed)
+            else:
+                u_of = np.concatenate([np.full(len(s), u) for u, s in enumerate(sels)])
+                sel = np.concatenate(sels)
+                ok = np.abs(delta[sel]) < room.min(axis=1)[u_of]
+                fast, uf = sel[ok], u_of[ok]
+                t_of = partial(_w_steps, delta[fast], (cache.z[l - 1][chunk] > 0)[uf].T)
+                G = gains[:, uf].transpose(0, 2, 1)
+                self._fast(line, values, fast, np.arange(self.m), G, t_of, per_row=True)
+                for unit, s, u in zip(chunk.tolist(), sels, range(len(sels)), strict=True):
+                    exact.run(unit, index, delta, s[~ok[u_of == u]], values, crossed)
         return values, crossed
+
+    @property
+    def _one_hot(self) -> bool:
+        Y = self.Y
+        return bool(np.all((Y == 0) | (Y == 1))) and bool(np.all(Y.sum(axis=0) == 1))
+
+    def _units_per_chunk(self, params: Sequence[tuple[Array, Array]], l: int) -> int:
+        """Units whose gains take at most a quarter of `memory` (3 temporaries each)."""
+        widest: int = max(W.shape[0] for W, _ in params[l - 1 :])
+        return max(1, int(self.memory) // (4 * 3 * 8 * widest * int(self.m)))
+
+    def _fast(
+        self,
+        line: LineLoss,
+        values: Array,
+        fast: Array,
+        cols: Array,
+        G: Array,
+        t_of: Callable[[Array], Array],
+        per_row: bool = False,
+    ) -> None:
+        """Add to `values[fast]` the change of the terms of examples `cols` at `a_L + t·G`.
+
+        `G` is `(n_L, c, 1)` (one direction for every perturbation) or, with `per_row`,
+        `(n_L, c, k)`; `t_of(p)` gives the `t` `(c, len(p))` of perturbations `fast[p]`.
+        The batch is cut so that the kernel's arrays stay in cache.
+        """
+        k, c = len(fast), len(cols)
+        if not k or not c:
+            return
+        n_L = G.shape[0]
+        itemsize = 16  # complex steps double it
+        per = max(1, min(_KERNEL_BYTES, self.memory // 8) // (itemsize * n_L * c))
+        d_all, d_label_all = line.direction(G, cols)
+        base = None if line.base is None else line.base[cols, None]
+        for lo in range(0, k, per):
+            part = np.arange(lo, min(k, lo + per))
+            t = t_of(part)
+            if per_row:
+                d, d_label = d_all[:, :, part], d_label_all[:, part]
+            else:
+                d, d_label = d_all, d_label_all
+            new = line.terms(cols, d, d_label, t)
+            if new is None or base is None:  # `log r` would underflow: the reference
+                g = G[:, :, part] if per_row else G
+                logits = (line.a[:, cols, None] + g * t[None]).transpose(0, 2, 1)
+                ref = _column_losses(logits, self.Y[:, cols], self.kind, self.m)
+                ref -= _column_losses(line.a[:, None, cols], self.Y[:, cols], self.kind, self.m)
+                values[fast[part]] += ref.sum(axis=1)
+            else:
+                values[fast[part]] += (new - base).sum(axis=0)
 
     def _from_layer(
         self,
@@ -187,31 +256,96 @@ class NetworkLoss:
         return _column_losses(a, Y, self.kind, self.m), crossed
 
 
-def _linear_maps(
+def _w_steps(delta: Array, A: Array, part: Array) -> Array:
+    """The moves `t` `(c, len(part))` of row `i` of `z_l`: `δ_k` times `A[:, k]`."""
+    return A[:, part] * delta[part]
+
+
+class _Exact:
+    """The exact path of `along_axes`: the perturbed row of `z_l` run through the
+    layers above (`NetworkLoss._from_layer`), in chunks, with the kinks it crosses."""
+
+    def __init__(
+        self,
+        F: NetworkLoss,
+        params: Sequence[tuple[Array, Array]],
+        cache: net.Cache,
+        l: int,
+        base: Array,
+        f0: Any,
+        is_W: bool,
+    ) -> None:
+        self.F, self.params, self.cache, self.l = F, params, cache, l
+        self.base, self.f0 = base, f0
+        self.is_W = is_W
+        self.n_in = params[l - 1][0].shape[1]
+        widest = max(W.shape[0] for W, _ in params[l - 1 :])
+        # the largest batched activation, complex, with a few temporaries like it
+        self.per = max(1, F.memory // (8 * 16 * widest * F.m))
+
+    def run(
+        self,
+        unit: int,
+        index: Array,
+        delta: Array,
+        sel: Array,
+        values: Array,
+        crossed: Array,
+    ) -> None:
+        if not sel.size:
+            return
+        F, cache, l = self.F, self.cache, self.l
+        z = cache.z[l - 1][unit]
+        on = z > 0
+        everyone = np.arange(F.m)
+        for lo in range(0, len(sel), self.per):
+            part = sel[lo : lo + self.per]
+            if self.is_W:
+                dz = delta[part, None] * cache.a[l - 1][index[part] - unit * self.n_in]
+            else:
+                dz = np.broadcast_to(delta[part, None], (len(part), F.m))
+            rows = z + dz
+            here = np.any((rows.real > 0) != on, axis=1)
+            new, above = F._from_layer(self.params, cache, l, unit, rows, everyone)
+            values[part] = self.f0 + (new - self.base).sum(axis=1)
+            crossed[part] = here | above
+
+
+def _gains(
     params: Sequence[tuple[Array, Array]],
     cache: net.Cache,
     l: int,
+    units: Array,
 ) -> tuple[Array, Array]:
-    """How `z_L` moves with `a_l`, example by example, while no ReLU above `l` switches.
+    """How the logits move with row `i` of `z_l`, and how far they may, for `units`.
 
-    Returns `J` `(n_l, n_L, m)`, with `J[i, :, c] = ∂z_L[:, c] / ∂a_l[i, c]` (the product
-    of the `W_q` and the masks of the layers between), and `rho` `(n_l, m)`: while
-    `|δa_l[i, c]| < rho[i, c]`, no pre-activation between `l` and `L` changes sign, so
-    `z_L + δa_l[i, c] J[i, :, c]` is exactly the `z_L` of the moved point (the network
-    is linear there) and is computed without running the layers above.
+    Returns `G` `(n_L, u, m)`, `G[:, i, c] = ∂a_L[:, c] / ∂z_l[i, c]` where unit `i` is
+    active in example `c` (the product of the `W_q` and the masks of the layers
+    above), and `room` `(u, m)`: while `|δz_l[i, c]| < room[i, c]`, no pre-activation
+    of layer `l` or above changes sign, so `a_L + δz·G[:, i, c]` is exactly the logits
+    of the moved point (the network is linear there). The room is half the distance
+    to each kink (rounding of `δz` and `z` must not decide a sign).
     """
     L = len(params)
-    m = cache.z[0].shape[1]
-    J = np.broadcast_to(params[l][0], (m, *params[l][0].shape))  # (m, n_{l+1}, n_l)
-    rho = np.full((params[l - 1][0].shape[0], m), np.inf)
-    for q in range(l + 1, L):  # the ReLUs of the layers strictly between l and L
-        z = cache.z[q - 1].T[:, :, None]  # (m, n_q, 1)
-        with np.errstate(divide="ignore"):
-            room = np.abs(z) / np.abs(J)
-        rho = np.minimum(rho, room.min(axis=1).T)
-        J = params[q][0][None] @ ((cache.z[q - 1].T > 0)[:, :, None] * J)
-    # a half of the room: rounding of δa and z must not decide a sign
-    return np.ascontiguousarray(J.transpose(2, 1, 0)), rho / 2
+    z_l = cache.z[l - 1][units]
+    room = np.abs(z_l) / 2
+    on = z_l > 0
+    u, m = z_l.shape
+    if l == L:
+        G = np.zeros((cache.z[-1].shape[0], u, m))
+        G[units, np.arange(u), :] = on
+        return G, room
+    D: Array = np.broadcast_to(params[l][0][:, units][:, :, None], (params[l][0].shape[0], u, m))
+    for q in range(l + 1, L + 1):  # the pre-activations z_q above l, q = l+1..L
+        z_q = cache.z[q - 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            far = (np.abs(z_q)[:, None, :] / np.abs(D)).min(axis=0) / 2
+        room = np.where(on, np.minimum(room, far), room)
+        D = D * (z_q > 0)[:, None, :]
+        if q < L:
+            W = params[q][0]
+            D = (W @ D.reshape(D.shape[0], -1)).reshape(W.shape[0], u, m)
+    return D, room
 
 
 def _relu(z: Array) -> Array:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+import sys
+from typing import Any, TextIO
 
 import numpy as np
 
 from backprop.catalog import ERRATA, FORMULAS
-from checks.errata import Verdict, check_notes
+from checks.errata import Verdict, iter_notes
 
 __all__ = ["add_arguments", "run"]
 
@@ -25,19 +26,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the verdicts; exit 1 when they disagree with the catalog's errata."""
+    """Print the verdicts; exit 1 when they disagree with the catalog's errata.
+
+    In text, each formula's verdict is printed as soon as it is known; on a terminal,
+    a progress line on stderr names the formula being checked (never in a pipe or a
+    file, where it would only be noise).
+    """
     if args.examples < 1:
         raise SystemExit(f"backprop-check: `--examples` must be at least 1, got {args.examples}")
-    verdicts = check_notes(seed=args.seed, max_examples=args.examples)
-    if args.format == "json":
+    text = args.format != "json"
+    out = sys.stdout
+    progress = _Progress(sys.stderr)
+    if text:
+        print(_header(args.seed, args.examples), file=out, flush=True)
+    verdicts: dict[str, Verdict] = {}
+    progress.show(0, next(iter(FORMULAS)))
+    for k, verdict in enumerate(iter_notes(seed=args.seed, max_examples=args.examples), 1):
+        verdicts[verdict.formula] = verdict
+        progress.clear()
+        if text:
+            print("\n".join(_verdict_lines(verdict.formula, verdict)), file=out, flush=True)
+        if k < len(FORMULAS):
+            progress.show(k, list(FORMULAS)[k])
+    progress.clear()
+    if text:
+        print("\n".join(_footer(verdicts)), file=out, flush=True)
+    else:
         print(
             json.dumps(
                 {"seed": args.seed, "formulas": {k: v.to_json() for k, v in verdicts.items()}}
-            )
+            ),
+            file=out,
         )
-    else:
-        print(render(verdicts, seed=args.seed, examples=args.examples))
     return 0 if not disagreements(verdicts) else 1
+
+
+class _Progress:
+    """`checking dL_dz (9/14)…` on a terminal's stderr, overwritten in place."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.on = bool(getattr(stream, "isatty", lambda: False)())
+        self.width = 0
+
+    def show(self, done: int, fid: str) -> None:
+        if self.on:
+            line = f"checking {fid} ({done + 1}/{len(FORMULAS)})..."
+            self.width = len(line)
+            self.stream.write("\r" + line)
+            self.stream.flush()
+
+    def clear(self) -> None:
+        if self.on and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
 
 
 def disagreements(verdicts: dict[str, Verdict]) -> list[str]:
@@ -53,35 +96,49 @@ def disagreements(verdicts: dict[str, Verdict]) -> list[str]:
 
 
 def render(verdicts: dict[str, Verdict], *, seed: int, examples: int) -> str:
-    lines = [
-        "The notes' formulas, as written, checked against numerical derivatives",
-        f"(seed {seed}, up to {examples} Hypothesis test points each, failures shrunk):",
-        "",
-    ]
+    """The whole text report (what `run` prints piece by piece)."""
+    lines = [_header(seed, examples)]
     for fid, verdict in verdicts.items():
-        tag = verdict.verdict + (" (" + ", ".join(verdict.errata) + ")" if verdict.errata else "")
+        lines.extend(_verdict_lines(fid, verdict))
+    lines.extend(_footer(verdicts))
+    return "\n".join(lines)
+
+
+def _header(seed: int, examples: int) -> str:
+    return (
+        "The notes' formulas, as written, checked against numerical derivatives\n"
+        f"(seed {seed}, up to {examples} Hypothesis test points each, failures shrunk):\n"
+    )
+
+
+def _verdict_lines(fid: str, verdict: Verdict) -> list[str]:
+    tag = verdict.verdict + (" (" + ", ".join(verdict.errata) + ")" if verdict.errata else "")
+    lines = [
+        f"  {fid:<17} {tag:<22} max error {verdict.max_abs_error:<10.3g} "
+        f"{verdict.method}, {verdict.examples} points tried"
+    ]
+    if verdict.holds:
+        return lines
+    for eid in verdict.errata:
+        lines.append(f"      {eid}: {ERRATA[eid].summary}")
+        lines.append(f"          correct form: {ERRATA[eid].correct_form}")
+    if verdict.new:
+        lines.append("      NEW: no erratum of the catalog names this failure")
+    example = verdict.counterexample
+    if example is not None:
         lines.append(
-            f"  {fid:<17} {tag:<22} max error {verdict.max_abs_error:<10.3g} "
-            f"{verdict.method}, {verdict.examples} points tried"
+            f"      smallest counterexample ({_first_line(example.detail) or example.reason}):"
         )
-        if verdict.holds:
-            continue
-        for eid in verdict.errata:
-            lines.append(f"      {eid}: {ERRATA[eid].summary}")
-            lines.append(f"          correct form: {ERRATA[eid].correct_form}")
-        if verdict.new:
-            lines.append("      NEW: no erratum of the catalog names this failure")
-        example = verdict.counterexample
-        if example is not None:
-            lines.append(
-                f"      smallest counterexample ({_first_line(example.detail) or example.reason}):"
-            )
-            for name, value in example.args.items():
-                lines.append(_field(f"{name} =", value))
-            lines.append(_field("expected", example.expected))
-            lines.append(_field("got", example.got))
+        for name, value in example.args.items():
+            lines.append(_field(f"{name} =", value))
+        lines.append(_field("expected", example.expected))
+        lines.append(_field("got", example.got))
+    return lines
+
+
+def _footer(verdicts: dict[str, Verdict]) -> list[str]:
     problems = disagreements(verdicts)
-    lines.append("")
+    lines = [""]
     if problems:
         lines.append("Computation disagrees with the catalog of errata:")
         lines.extend(f"  - {p}" for p in problems)
@@ -91,7 +148,7 @@ def render(verdicts: dict[str, Verdict], *, seed: int, examples: int) -> str:
             f"{len(verdicts) - n} formulas hold, {n} are errata; every erratum of the catalog "
             "reproduced, and nothing else failed."
         )
-    return "\n".join(lines)
+    return lines
 
 
 def _first_line(text: str) -> str:

@@ -132,6 +132,14 @@ def layout_of(x: object) -> tuple[_Layout, Array]:
     return layout, flat
 
 
+class _complex_warnings_raise(warnings.catch_warnings):
+    """Turn numpy's ComplexWarning (an imaginary part discarded) into an error."""
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+
+
 class Problem:
     """`f` near `x`, flattened, with its evaluations counted and its kinks watched."""
 
@@ -198,10 +206,13 @@ class Problem:
         return self._invoke(self.layout.unflatten(flat), flat)
 
     def _invoke(self, point: Point, flat: Array) -> Array:
+        with _complex_warnings_raise():
+            return self._invoke_raw(point, flat)
+
+    def _invoke_raw(self, point: Point, flat: Array) -> Array:
+        """`f(point)` as an array; call it inside `_complex_warnings_raise`."""
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", np.exceptions.ComplexWarning)
-                out = np.asarray(self.f(point))
+            out = np.asarray(self.f(point))
         except np.exceptions.ComplexWarning as exc:
             raise ComplexStepError(
                 f"`f` is not complex-safe: it discarded an imaginary part ({exc})"
@@ -235,24 +246,57 @@ class Problem:
             return values, crossed
         base = self.x.astype(values.dtype)
         if self.batched:
-            per = max(1, _CHUNK // max(1, base.size))
-            for lo in range(0, k, per):
-                sl = slice(lo, min(k, lo + per))
-                points = np.repeat(base[None, :], sl.stop - sl.start, axis=0)
-                points[np.arange(sl.stop - sl.start), index[sl]] += delta[sl]
-                values[sl] = self._batch(points)
-                if self.kinks is not None:
-                    crossed[sl] = [self._crossed(p) for p in points]
+            self._along_axes_batched(base, index, delta, values, crossed)
             return values, crossed
+        # One buffer and one set of views into it for the whole loop: each call moves
+        # one entry and puts it back, so a call costs `f` and little else (a plain loop).
         point = base.copy()
-        for j in range(k):
-            i = index[j]
-            point[i] = base[i] + delta[j]
-            values[j] = self.call(point).reshape(-1)
-            if self.kinks is not None:
-                crossed[j] = self._crossed(point)
-            point[i] = base[i]
+        view = self._read_only_views(point, ())
+        out_size = values.shape[1]
+        with _complex_warnings_raise():
+            for j in range(k):
+                i = index[j]
+                point[i] = base[i] + delta[j]
+                self.evaluations += 1
+                out = self._invoke_raw(view, point)
+                if out.size != out_size:
+                    raise FunctionError(
+                        f"`f` must return the same shape at every point, got {out.shape} "
+                        f"after {self.out_shape}"
+                    )
+                values[j] = out.reshape(-1)
+                if self.kinks is not None:
+                    crossed[j] = self._crossed(point)
+                point[i] = base[i]
         return values, crossed
+
+    def _along_axes_batched(
+        self, base: Array, index: Array, delta: Array, values: Array, crossed: Array
+    ) -> None:
+        """The batched path of `along_axes`: one batch buffer filled with `x` once;
+        each chunk moves one entry per row, calls `f`, and puts the entries back."""
+        k = len(index)
+        per = max(1, min(k, _CHUNK // max(1, base.size)))
+        points = np.empty((per, base.size), dtype=base.dtype)
+        points[...] = base
+        rows = np.arange(per)
+        for lo in range(0, k, per):
+            n = min(per, k - lo)
+            sl, r = slice(lo, lo + n), rows[:n]
+            points[r, index[sl]] = base[index[sl]] + delta[sl]
+            batch = points[:n]
+            values[sl] = self._batch(batch, self._read_only_views(batch, (n,)))
+            if self.kinks is not None:
+                crossed[sl] = [self._crossed(p) for p in batch]
+            points[r, index[sl]] = base[index[sl]]
+
+    def _read_only_views(self, flat: Array, batch: tuple[int, ...]) -> Point:
+        """`flat` shaped like the point, as views `f` cannot write into: the buffer is
+        reused from call to call, so a function that wrote into its argument would
+        change the next points; it gets a clear error instead."""
+        view = flat.view()
+        view.flags.writeable = False
+        return self.layout.unflatten(view, batch)
 
     def along(self, directions: Array, delta: Array) -> tuple[Array, Array]:
         """`f(x + δ_k u_k)` for directions `u_k` (rows), and whether it crossed a kink."""
@@ -274,9 +318,11 @@ class Problem:
         )
         return values, crossed
 
-    def _batch(self, points: Array) -> Array:
+    def _batch(self, points: Array, point: Point | None = None) -> Array:
         self.evaluations += len(points)
-        out = self._invoke(self.layout.unflatten(points, (len(points),)), points)
+        if point is None:
+            point = self.layout.unflatten(points, (len(points),))
+        out = self._invoke(point, points)
         if out.shape[:1] != (len(points),):
             raise FunctionError(
                 f"`f` is batched: for {len(points)} points it must return {len(points)} "

@@ -68,3 +68,81 @@ def test_bad_data_is_refused() -> None:
         NetworkLoss(np.ones((3, 4)), np.ones((2, 5)))
     with pytest.raises(ValueError, match="`kind` must be"):
         NetworkLoss(np.ones((3, 4)), np.ones((2, 4)), kind="mse")
+
+
+def _moved_losses(
+    F: NetworkLoss, blocks: dict[str, np.ndarray], name: str, index: np.ndarray, delta: np.ndarray
+) -> tuple[list[complex], list[bool]]:
+    """The reference: the loss and the kinks of every moved point, one by one."""
+    values, crossed = [], []
+    for k, d in zip(index, delta, strict=True):
+        moved = {n: b.astype(np.result_type(b, d), copy=True) for n, b in blocks.items()}
+        moved[name].reshape(-1)[k] += d
+        values.append(net.network_loss(params_from_blocks(moved), F.X, F.Y, kind=F.kind))
+        real = {n: b.real for n, b in moved.items()}
+        crossed.append(bool(np.any(F.kinks(real) != F.kinks(blocks))))
+    return values, crossed
+
+
+@pytest.mark.parametrize(
+    ("sizes", "m", "memory"),
+    [([7, 9, 6, 5], 6, 64 << 20), ([4, 120, 3], 30, 1 << 20)],
+    ids=["deep", "one-unit-chunks"],
+)
+@pytest.mark.parametrize("step", ["real", "complex"])
+def test_the_fast_path_agrees_with_the_reference_and_sees_every_kink(
+    rng: np.random.Generator, sizes: list[int], m: int, memory: int, step: str
+) -> None:
+    # steps from 1e-7 to 1e-1: the small ones take the fast path (with the polynomial
+    # exp), the large ones cross kinks and take the exact path; 1 MiB of memory makes
+    # every unit of the wide layer a chunk of its own
+    params, X, Y = network(rng, sizes, m)
+    F, blocks = NetworkLoss(X, Y, memory=memory), param_blocks(params)
+    seen: list[bool] = []
+    for name, block in blocks.items():
+        index = rng.choice(block.size, min(block.size, 40), replace=False)
+        delta = rng.choice([-1, 1], len(index)) * 10.0 ** rng.uniform(-7, -1, len(index))
+        if step == "complex":
+            delta = 1j * 10.0 ** rng.uniform(-20, -1, len(index))
+        values, crossed = F.along_axes(blocks, name, index, delta)
+        expected, kinks = _moved_losses(F, blocks, name, index, delta)
+        scale = np.abs(expected)
+        assert np.all(np.abs(values - expected) <= ULPS * scale), name
+        if step == "complex":  # the imaginary part is the derivative's: to rounding of it
+            assert np.all(np.abs(values.imag - np.imag(expected)) <= ULPS * np.abs(delta))
+        assert crossed.tolist() == kinks, name
+        seen += kinks
+    if step == "real":  # both paths were taken
+        assert any(seen) and not all(seen)
+
+
+def test_soft_labels_take_the_exact_path(rng: np.random.Generator) -> None:
+    params, X, _ = network(rng, [5, 4, 3], 6)
+    Y = rng.dirichlet(np.ones(3), 6).T
+    F, blocks = NetworkLoss(X, Y), param_blocks(params)
+    index = np.arange(blocks["W_1"].size)
+    delta = np.full(index.size, 1e-3)
+    values, _ = F.along_axes(blocks, "W_1", index, delta)
+    expected, _ = _moved_losses(F, blocks, "W_1", index, delta)
+    np.testing.assert_allclose(values, expected, rtol=ULPS)
+
+
+@pytest.mark.parametrize("largest", [0.0, 1e-20, 1e-9, 1e-5, 1e-3, 0.05, 3.0])
+@pytest.mark.parametrize("kind", ["real", "complex"])
+def test_the_polynomial_exp_is_exp_to_rounding(
+    rng: np.random.Generator, largest: float, kind: str
+) -> None:
+    from checks._network_kernel import _exp_shifted
+
+    s0 = -5 * rng.random((4, 3, 1))
+    x = largest * rng.uniform(-1, 1, (4, 3, 50)) * (1j if kind == "complex" else 1)
+    got = _exp_shifted(x.copy(), s0, largest)
+    eps = np.finfo(float).eps
+    np.testing.assert_allclose(got.real, np.exp(s0 + x).real, rtol=4 * eps, atol=0)
+    # the complex step's derivative is the imaginary part: to rounding of itself
+    np.testing.assert_allclose(got.imag, np.exp(s0 + x).imag, rtol=4 * eps, atol=0)
+
+
+def test_memory_must_be_at_least_a_mebibyte() -> None:
+    with pytest.raises(ValueError, match="`memory`"):
+        NetworkLoss(np.ones((3, 4)), np.eye(2)[:, [0, 1, 0, 1]], memory=1000)

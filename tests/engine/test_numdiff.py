@@ -181,3 +181,43 @@ def test_bad_arguments_raise_clear_errors(
 def test_a_jacobian_rejects_scipy() -> None:
     with pytest.raises(ValueError, match="`method='scipy'` is for gradients"):
         numerical_jacobian(lambda v: v, np.ones(2), method="scipy")
+
+
+@pytest.mark.parametrize("dtype", [float, complex])
+def test_each_black_box_path_returns_f_at_each_moved_point(dtype: type) -> None:
+    # the batched path reuses one buffer and the plain loop one point: the values must
+    # be exactly f at each moved point, in any order of entries, repeated or not
+    from checks.engine._problem import Problem
+
+    rng = np.random.default_rng(3)
+    x = {"A": rng.standard_normal((3, 4)), "b": rng.standard_normal(5)}
+
+    def plain(p: Any) -> Any:
+        return np.sum(np.sin(p["A"]) @ np.ones(4)) + np.prod(np.cos(p["b"]))
+
+    def batched(p: Any) -> Any:
+        return np.sin(p["A"]).sum(axis=(1, 2)) + np.prod(np.cos(p["b"]), axis=1)
+
+    index = rng.integers(0, 17, 40)
+    delta = (1e-3 * rng.standard_normal(40)).astype(dtype) * (1j if dtype is complex else 1)
+    flat = np.concatenate([x["A"].ravel(), x["b"]])
+    expected = []
+    for i, d in zip(index, delta, strict=True):
+        moved = flat.astype(dtype)
+        moved[i] += d
+        expected.append(plain({"A": moved[:12].reshape(3, 4), "b": moved[12:]}))
+    for fn, is_batched in ((plain, False), (batched, True)):
+        p = Problem(fn, x, batched=is_batched)
+        values, crossed = p.along_axes(index, delta)
+        np.testing.assert_allclose(values[:, 0], expected, rtol=1e-15, atol=1e-15)
+        assert not crossed.any() and p.evaluations == 41
+
+
+def test_a_function_that_writes_into_its_argument_gets_a_clear_error() -> None:
+    def writes(x: Any) -> Any:
+        x *= 2
+        return np.sum(x, axis=-1)
+
+    for is_batched in (False, True):
+        with pytest.raises(FunctionError, match="read-only"):
+            numerical_gradient(writes, np.ones(3), batched=is_batched)

@@ -9,6 +9,7 @@ minimal counterexamples are printed in the run's summary.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import numpy as np
@@ -90,3 +91,65 @@ def test_candidate_must_be_callable_and_formula_known() -> None:
         check_formula("dL_dW", 3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="`formula` must be a formula id"):
         check_formula("dL_dX")
+
+
+@pytest.mark.parametrize("fid", ["dL_dz", "dL_dyhat", "backward", "relu"])
+def test_the_search_without_its_explain_phase_gives_the_same_verdicts(
+    fid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the explain phase is skipped for speed: with it, the verdict, the errata named and
+    # the shrunk counterexample are the same; only the points it tried are not counted
+    from hypothesis import Phase
+
+    import checks.errata as errata
+
+    fast = check_formula(fid, seed=SEED, max_examples=20)
+    monkeypatch.setattr(errata, "_PHASES", (*errata._PHASES, Phase.explain))
+    full = check_formula(fid, seed=SEED, max_examples=20)
+    assert (fast.holds, fast.errata, fast.method) == (full.holds, full.errata, full.method)
+    assert fast.max_abs_error == full.max_abs_error
+    if fast.holds:
+        assert fast.examples == full.examples
+        return
+    assert fast.examples < full.examples
+    a, b = fast.counterexample, full.counterexample
+    assert a is not None and b is not None
+    # the report in the detail gives its own wall time: the one thing that may differ
+    untimed = [re.sub(r"evaluations; [0-9.e-]+ s", "", e.detail) for e in (a, b)]
+    assert untimed[0] == untimed[1]
+    assert dict(a.to_json(), detail="") == dict(b.to_json(), detail="")
+
+
+def test_the_notes_verdict_streams_each_formula_as_soon_as_it_is_known(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    import checks.cli._errata as cli
+    from checks.cli._main import main
+
+    printed: list[str] = []
+
+    def verdicts(**_: object) -> object:
+        for fid in FORMULAS:
+            # all the previous verdict prints is out before the next one is computed
+            printed.append(capsys.readouterr().out)
+            yield Verdict(fid, True, (), 0.0, "reference", 1)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(cli, "iter_notes", verdicts)
+    assert main([]) == 1  # the catalog's errata "no longer reproduce": exit 1
+    first = printed[1]
+    assert first.count(" holds ") == 1 and next(iter(FORMULAS)) in first
+    assert all(p.count(" holds ") == 1 for p in printed[2:])
+    assert capsys.readouterr().err == ""  # no progress in a pipe
+    terminal = Terminal()
+    monkeypatch.setattr(cli.sys, "stderr", terminal)
+    main([])
+    assert f"checking {list(FORMULAS)[-1]} ({len(FORMULAS)}/{len(FORMULAS)})" in (
+        terminal.getvalue()
+    )
+    assert terminal.getvalue().endswith("\r")  # and the line erased at the end
