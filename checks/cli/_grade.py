@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -32,7 +33,10 @@ from checks.formats import (
 from checks.grader.batch import BatchError, Store, Submission, default_jobs, grade_all, manifest
 from checks.grader.config import Config, ConfigError, load_config
 
-__all__ = ["FILES", "FORMATS", "find_submissions", "run"]
+__all__ = ["FILES", "FORMATS", "NO_ISOLATION", "find_submissions", "run"]
+
+NO_ISOLATION = 3
+"""The exit status when no sandbox can be made here (and `--isolation none` was not given)."""
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -114,6 +118,21 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(f"backprop-check: {exc}") from exc
     kept = {s.key: r for s in submissions if store and args.resume and (r := store.load(s))}
     todo = [s for s in submissions if s.key not in kept]
+    isolation = getattr(args, "isolation", "auto")
+    try:
+        from checks.grader.sandbox import IsolationUnavailable, probe_isolation
+
+        probe_isolation(isolation)  # type: ignore[arg-type]
+    except IsolationUnavailable as exc:
+        print(f"backprop-check: {exc}", file=sys.stderr)
+        return NO_ISOLATION
+    if isolation == "none":
+        print(
+            "backprop-check: WARNING: --isolation none: the submissions run WITHOUT"
+            f" isolation, as {_whoami()}, and can read, change and delete your files;"
+            " use it for your own code only",
+            file=sys.stderr,
+        )
     progress = _Progress(len(submissions), len(kept), sys.stderr) if sys.stderr.isatty() else None
 
     def on_report(submission: Submission, report: Report) -> None:
@@ -124,7 +143,9 @@ def run(args: argparse.Namespace) -> int:
 
     jobs = args.jobs or default_jobs()
     try:
-        graded = grade_all(todo, config, seed=seed, jobs=jobs, on_report=on_report)
+        graded = grade_all(
+            todo, config, seed=seed, jobs=jobs, on_report=on_report, isolation=isolation
+        )
     except KeyboardInterrupt:
         graded = None
     finally:
@@ -146,6 +167,15 @@ def run(args: argparse.Namespace) -> int:
         result["verdict"] == "pass" for report in reports for result in report["functions"].values()
     )
     return 0 if everything_passes else 1
+
+
+def _whoami() -> str:
+    import pwd
+
+    try:
+        return f"user `{pwd.getpwuid(os.getuid()).pw_name}`"
+    except KeyError:
+        return f"uid {os.getuid()}"
 
 
 def _write_output(store: Store, reports: list[Report], form: str, subs: list[Submission]) -> None:

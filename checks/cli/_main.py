@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --output: grade only the submissions without a report in DIR, then write "
         "the output of all of them",
     )
+    parser.add_argument(
+        "--isolation",
+        choices=("auto", "none"),
+        default="auto",
+        help="how submissions run: auto (default) in a bubblewrap sandbox, or refuse with "
+        "exit status 3 when none can be made; none runs them WITHOUT isolation, as you, "
+        "for checking your own code only",
+    )
     _cli_errata.add_arguments(parser)
     return parser
 

@@ -62,10 +62,10 @@ def _count_gradings(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
     """Log each submission graded (in the grading process, which inherits the patch)."""
     grade = checks.grader.batch._run.grade_guarded
 
-    def logged(path: Path, config: Any, *, seed: int, name: str) -> Any:
+    def logged(path: Path, config: Any, *, seed: int, name: str, **options: Any) -> Any:
         with log.open("a", encoding="utf-8") as stream:
             stream.write(Path(name).name + "\n")
-        return grade(path, config, seed=seed, name=name)
+        return grade(path, config, seed=seed, name=name, **options)
 
     monkeypatch.setattr(checks.grader.batch._run, "grade_guarded", logged)
 

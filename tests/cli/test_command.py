@@ -16,7 +16,7 @@ HELP = """\
 usage: backprop-check [-h] [--seed N]
                       [--format {csv,gradescope,html,json,junit,markdown,text}]
                       [--config FILE] [--jobs N] [--output DIR] [--resume]
-                      [--examples N]
+                      [--isolation {auto,none}] [--examples N]
                       [submission]
 
 Check the backpropagation formulas of the course's notes. With no SUBMISSION,
@@ -40,6 +40,11 @@ options:
                         takes text or json
   --config FILE, --backprop-config FILE
                         the grading configuration (TOML)
+  --isolation {auto,none}
+                        how submissions run: auto (default) in a bubblewrap
+                        sandbox, or refuse with exit status 3 when none can be
+                        made; none runs them WITHOUT isolation, as you, for
+                        checking your own code only
   --examples N          test points per formula before it is said to hold
                         (default: 60)
 

@@ -26,6 +26,7 @@ from checks.grader.judge._judge import Case, FunctionGrade, judge_function, spec
 from checks.grader.judge._message import failure_message
 from checks.grader.report import FunctionResult, Report
 from checks.grader.sandbox import Sandbox
+from checks.grader.sandbox._sandbox import Isolation
 from checks.strategies import test_points
 
 __all__ = ["draw_points", "grade_submission"]
@@ -67,9 +68,18 @@ def _shrinker(kind: str, seed: int) -> Callable[[Callable[[Point], bool]], Point
 
 
 def grade_submission(
-    path: str | Path, config: Config, *, seed: int = 0, display_name: str | None = None
+    path: str | Path,
+    config: Config,
+    *,
+    seed: int = 0,
+    display_name: str | None = None,
+    isolation: Isolation = "auto",
 ) -> Report:
-    """Grade one submission file against the contract; never raises for the submission."""
+    """Grade one submission file against the contract; never raises for the submission.
+
+    Raises `IsolationUnavailable` (a problem of the machine) when `isolation` is
+    "auto" and no sandbox can be made: the submission is then not run at all.
+    """
     name = display_name if display_name is not None else str(path)
     kind = config.loss
     points = draw_points(kind, config.examples, seed)
@@ -85,6 +95,7 @@ def grade_submission(
         total_timeout=config.total_timeout,
         memory_mb=config.memory_mb,
         hide=[config.path] if config.path is not None else [],
+        isolation=isolation,
     ) as box:
         loaded = box.load()
         for fid in CONTRACT:
@@ -107,6 +118,7 @@ def grade_submission(
         "max_score": sum(r["max_points"] for r in functions.values()),
         "functions": functions,
         "output": output,
+        "isolation": box.isolation,
     }
     return report
 

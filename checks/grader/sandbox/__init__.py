@@ -6,7 +6,26 @@ headers and raw `.npy` arrays, never a pickle); `_worker` is the script that run
 importing nothing of the checker; `_sandbox` ties them together (`Sandbox`).
 """
 
-from checks.grader.sandbox._sandbox import Loaded, LoadError, Outcome, Sandbox, SandboxError
+from checks.grader.sandbox._sandbox import (
+    HOW_TO_ISOLATE,
+    IsolationUnavailable,
+    Loaded,
+    LoadError,
+    Outcome,
+    Sandbox,
+    SandboxError,
+    probe_isolation,
+)
 from checks.grader.sandbox._source import SKIP_TAGS
 
-__all__ = ["SKIP_TAGS", "LoadError", "Loaded", "Outcome", "Sandbox", "SandboxError"]
+__all__ = [
+    "HOW_TO_ISOLATE",
+    "SKIP_TAGS",
+    "IsolationUnavailable",
+    "LoadError",
+    "Loaded",
+    "Outcome",
+    "Sandbox",
+    "SandboxError",
+    "probe_isolation",
+]
