@@ -348,3 +348,25 @@ def test_the_submission_cannot_read_the_grading_configuration(tmp_path: Path) ->
     assert report["isolation"].startswith("bubblewrap: ")
     assert verdicts(report)["relu"] == "error"
     assert "grading.toml" in report["functions"]["relu"]["message"]
+
+
+def test_a_forged_reply_costs_only_its_own_function(tmp_path: Path) -> None:
+    # The frames of hostile/forges_frames.py, in an otherwise correct submission: each
+    # function that forges gets `error`, every other function keeps its points.
+    forged = (REPO / "tests" / "grader" / "hostile" / "forges_frames.py").read_text()
+    helpers, _, functions = forged.partition("def relu(z):")
+    path = submission(tmp_path)
+    source = path.read_text()
+    for name in ("relu", "relu_mask", "softmax"):
+        pattern = re.compile(rf"^def {name}\(.*?(?=^def |\Z)", re.S | re.M)
+        body = re.search(pattern, "def relu(z):" + functions)
+        assert body is not None
+        source = pattern.sub(lambda _, b=body: b.group(0), source)
+    path.write_text(helpers + source)
+    report = grade(path)
+    assert "error" not in report
+    found = verdicts(report)
+    assert [found[n] for n in ("relu", "relu_mask", "softmax")] == ["error"] * 3, report
+    assert "malformed" in report["functions"]["relu"]["message"]
+    # (forward, backward and dL_dz call the forging functions, so forge too)
+    assert [found[n] for n in ("decide", "loss", "dL_da", "dL_dW", "dL_db")] == ["pass"] * 5

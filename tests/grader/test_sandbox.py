@@ -542,6 +542,23 @@ def test_forged_replies_are_rejected_and_the_worker_replaced(box: Sandbox) -> No
     assert box.restarts == 2
 
 
+@hostile("forges_frames", ISOLATIONS)
+def test_forged_frames_cannot_exhaust_or_crash_the_decoder(box: Sandbox) -> None:
+    for name, message in [
+        ("relu", "a reply whose arrays hold 209740808 bytes (at most 67108864)"),
+        ("relu_mask", "an array of shape `(True, 1)`"),
+        ("softmax", "not a text: `12345`"),
+    ]:
+        outcome = box.call(name, [Z])
+        assert (outcome.status, outcome.message) == (
+            "invalid",
+            f"the worker's reply was malformed: {message}",
+        )
+    y = np.array([[1.0], [0.0]])
+    assert box.call("loss", [np.full((2, 1), 0.5), y]).value == pytest.approx(np.log(2))
+    assert box.restarts == 3
+
+
 @hostile("patches_numpy")
 def test_patching_numpy_in_the_submission_cannot_change_a_judgement(box: Sandbox) -> None:
     outcome = box.call("relu", [Z])

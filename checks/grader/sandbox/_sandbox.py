@@ -340,22 +340,29 @@ class Sandbox:
             return Outcome(reply.status, message=reply.message, seconds=seconds)
         reply_header, reply_blobs = reply
         try:
-            mutated = _wire.indices(reply_header.get("mutated", []), len(args))
-            status = reply_header["status"]
-            message = self._text(reply_header.get("message", ""), 4000)
-            if status == "ok":
-                value = _wire.decode(reply_header["value"], reply_blobs)
-                return Outcome("ok", value, mutated=mutated, seconds=seconds)
-            if status not in ("error", "invalid"):
-                raise _wire.Malformed(f"unknown status `{status!r:.40}`")
-        except (_wire.Malformed, KeyError, TypeError) as error:
+            return self._outcome(reply_header, reply_blobs, len(args), seconds)
+        except Exception as error:  # anything the worker said that is not a reply
             self._stop()
+            why = str(error) if isinstance(error, _wire.Malformed) else repr(error)[:200]
             return Outcome(
-                "invalid", message=f"the worker's reply was malformed: {error}", seconds=seconds
+                "invalid", message=f"the worker's reply was malformed: {why}", seconds=seconds
             )
-        if reply_header.get("memory") is True:
+
+    def _outcome(
+        self, header: dict[str, Any], blobs: list[bytes], n_args: int, seconds: float
+    ) -> Outcome:
+        """The reply of one call, every field checked (`_wire.Malformed` if it is not)."""
+        mutated = _wire.indices(header.get("mutated", []), n_args)
+        status = header["status"]
+        if status not in ("ok", "error", "invalid"):
+            raise _wire.Malformed(f"unknown status `{status!r:.40}`")
+        message = self._text(header.get("message", ""), 4000)
+        if status == "ok":
+            value = _wire.decode(header["value"], blobs, _MAX_REPLY)
+            return Outcome("ok", value, mutated=mutated, seconds=seconds)
+        if header.get("memory") is True:
             message += f" (the memory limit is {self.memory_mb} MiB)"
-        tb = self._text(reply_header.get("traceback"), 20000) or None
+        tb = self._text(header.get("traceback"), 20000) or None
         return Outcome(status, message=message, traceback=tb, mutated=mutated, seconds=seconds)
 
     def close(self) -> None:
@@ -405,11 +412,13 @@ class Sandbox:
             if header["status"] == "ok":
                 return Loaded(tuple(_wire.names(header["names"])))
             where = header.get("where") or [None, None]
-            cell_name, line = str(where[0]), where[1] if isinstance(where[1], int) else None
+            cell_name = where[0] if type(where[0]) is str else ""
+            line = where[1] if type(where[1]) is int else None
             message = self._text(header.get("message", "error"), 4000)
-        except (_wire.Malformed, KeyError, TypeError, IndexError) as error:
+        except Exception as error:  # anything the worker said that is not a reply
             self._stop()
-            return Loaded((), LoadError(file, None, f"the worker's reply was malformed: {error}"))
+            why = str(error) if isinstance(error, _wire.Malformed) else repr(error)[:200]
+            return Loaded((), LoadError(file, None, f"the worker's reply was malformed: {why}"))
         self._stop()  # nothing more to run
         if not self._source.owns(cell_name):
             line = None
