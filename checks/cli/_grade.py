@@ -69,23 +69,30 @@ def find_submissions(path: Path) -> list[Submission]:
     """The submissions under `path`, each with the name it is reported under.
 
     A file is one submission. A folder holds one per `.py`/`.ipynb` file, and one per
-    subfolder holding exactly one such file (named after the subfolder: the student).
+    subfolder (named after the subfolder: the student), which must hold exactly one
+    such file. Nothing found here stops the class: a symbolic link, a file that is not
+    regular, or a student's folder with several submissions is still that student's
+    submission, graded as not loading, with the reason (`read_source`).
     """
-    if path.is_file():
+    if not path.is_dir() or path.is_symlink():
         return [Submission(path, str(path), path.name)]
     found = []
     for child in sorted(path.iterdir()):
-        if child.is_file() and child.suffix in SUFFIXES:
+        if child.name.startswith((".", "__")) and child.is_dir():
+            continue
+        if child.is_symlink() or not child.is_dir():
+            if child.suffix in SUFFIXES or (child.is_symlink() and child.is_dir()):
+                found.append(Submission(child, str(child), child.name))
+            continue
+        inside = sorted(
+            p
+            for p in child.iterdir()
+            if p.suffix in SUFFIXES and (p.is_symlink() or not p.is_dir())
+        )
+        if len(inside) == 1:
+            found.append(Submission(inside[0], str(child), child.name))
+        elif inside:  # refused when graded, with the names of the files
             found.append(Submission(child, str(child), child.name))
-        elif child.is_dir() and not child.name.startswith((".", "__")):
-            inside = sorted(p for p in child.iterdir() if p.is_file() and p.suffix in SUFFIXES)
-            if len(inside) == 1:
-                found.append(Submission(inside[0], str(child), child.name))
-            elif inside:
-                names = ", ".join(p.name for p in inside)
-                raise SystemExit(
-                    f"backprop-check: `{child}` holds several submissions ({names}); keep one"
-                )
     return found
 
 

@@ -396,7 +396,7 @@ class Sandbox:
         except (OSError, ValueError) as error:
             return Loaded((), LoadError(file, None, str(error)))
         copy = self._copy
-        shutil.copyfile(file, copy)
+        copy.write_bytes(self._source.data)  # what was checked, not the path read again
         copy.chmod(0o644)
         self._start()
         timeout = min(self.call_timeout, self._time_left())
