@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -67,6 +68,47 @@ def _shrinker(kind: str, seed: int) -> Callable[[Callable[[Point], bool]], Point
     return shrink
 
 
+# The arguments that are a test point's intermediates (what the reference computes on the
+# way: z, a, ŷ, ∂L/∂a, ∂L/∂z), by function. `y` (labels) and the raw inputs (`params`,
+# `X`, `W_next`) are left as they are.
+_INTERMEDIATES = ("z", "a", "y_hat", "dL_da", "dL_dz", "dL_dz_next", "a_prev")
+_PERTURBATION = (0.05, 0.2)  # the relative change of every entry: at least 5 %, at most 20 %
+
+
+def _perturber(fid: str, seed: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The arguments of `fid`'s cases, their intermediates perturbed.
+
+    Notes
+    -----
+    Without it, a function is handed the reference's exact intermediates of the same test
+    points the other functions are graded at (the true ∂L/∂a_L into `dL_dz`, say): a
+    submission could record them and replay them in `backward`, and pass it without a
+    right `dL_daL`. So every entry of an intermediate is multiplied by ``1 ± u``, u drawn
+    from the seed (hidden) in [5 %, 20 %]: never the exact value another function needs
+    (a replay is off by 5 % at least, far past any tolerance), while signs and exact
+    zeros (the ReLU kinks) are kept, and ŷ's columns still sum to 1. The reference is
+    computed on the perturbed arguments, so an honest function is judged as before, and
+    nothing is restarted (a fresh worker per function would cost one numpy import per
+    function: about 13 × 0.15 s per submission, measured in docs/grading.md).
+    """
+    rng = np.random.default_rng([seed, *fid.encode()])
+
+    def prepare(args: dict[str, Any]) -> dict[str, Any]:
+        out = dict(args)
+        for name in _INTERMEDIATES:
+            value = out.get(name)
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+                continue
+            size = rng.uniform(*_PERTURBATION, size=value.shape)
+            changed = value * (1 + size * rng.choice([-1.0, 1.0], size=value.shape))
+            if name == "y_hat":  # still a probability vector per column
+                changed = changed / changed.sum(axis=0, keepdims=True)
+            out[name] = changed
+        return out
+
+    return prepare
+
+
 def grade_submission(
     path: str | Path,
     config: Config,
@@ -105,9 +147,12 @@ def grade_submission(
             elif alias not in loaded.names:
                 grade = FunctionGrade("missing", f"`{alias}` is not defined at module level")
             else:
-                cases = [Case(args, p) for p in points for args in FORMULAS[fid].sample(p)]
+                prepare = _perturber(fid, seed)
+                cases = [Case(prepare(a), p) for p in points for a in FORMULAS[fid].sample(p)]
                 cases += special_cases(fid, rng)
-                grade = judge_function(fid, alias, box, cases, kind, shrink=_shrinker(kind, seed))
+                grade = judge_function(
+                    fid, alias, box, cases, kind, shrink=_shrinker(kind, seed), prepare=prepare
+                )
             grades[fid] = grade
             functions[fid] = _result(fid, grade, config, box, grades, kind, seed, module)
         output = _output(box.stdout, box.stderr)
