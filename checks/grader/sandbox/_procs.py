@@ -196,7 +196,9 @@ def _view(python: Path, run: Path) -> list[str]:
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
-    # What the dynamic loader and the system's BLAS alternatives need of /etc, no more.
+    # What the dynamic loader and the system's BLAS alternatives need of /etc, no more
+    # (in a folder bwrap would otherwise make 0700, closed to the worker's uid).
+    args += ["--perms", "0755", "--dir", "/etc"]
     for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives"):
         if Path("/etc", name).exists():
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
