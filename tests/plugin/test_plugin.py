@@ -217,3 +217,26 @@ def test_graded_once_per_session_and_hostile_text_is_made_inert(
     assert calls == [["solution.py"]]
     result.stdout.fnmatch_lines(["ERROR relu (0 / 2 points)", "", "boom \\x1b[2J\\u202eevil"])
     assert "\x1b[2J" not in result.stdout.str() and "\u202e" not in result.stdout.str()
+
+
+def test_the_isolation_can_be_chosen_and_a_wrong_one_is_refused(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    grade_all = checks.grader.batch._run.grade_all
+
+    def spy(*args: Any, **options: Any) -> Any:
+        seen.append(options["isolation"])
+        return grade_all(*args, **options)
+
+    monkeypatch.setattr(checks.grader.batch, "grade_all", spy)
+    solution = str(EXAMPLES / "solution.py")
+    result = pytester.runpytest_inprocess(
+        *PLUGIN, "--submission", solution, "--backprop-isolation", "none", "-k", "relu"
+    )
+    assert result.ret == pytest.ExitCode.OK and seen == ["none"]
+    wrong = pytester.runpytest_inprocess(
+        *PLUGIN, "--submission", solution, "--backprop-isolation", "chroot"
+    )
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    assert "the isolation is auto or none, got `chroot`" in wrong.stderr.str()
