@@ -187,3 +187,20 @@ def test_memory_is_limited_for_the_sandbox_as_a_whole() -> None:
     # each child alone is within its own address-space limit of 768 MiB.
     # (Without a cgroup, as with --isolation none, all four fill theirs.)
     assert outcome.status == "crashed" or (outcome.status == "ok" and outcome.value <= 2.0)
+
+
+@needs_sandbox
+@pytest.mark.skipif(
+    __import__("platform").machine() not in ("x86_64", "aarch64"),
+    reason="the keyring system calls are numbered for x86_64 and aarch64 only",
+)
+def test_a_sandbox_finds_nothing_a_previous_one_left_in_its_uids_keyring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from checks.grader.sandbox import _procs
+
+    monkeypatch.setattr(_procs, "_UID_COUNT", 1)  # every sandbox the same uid, in turn
+    with Sandbox(HOSTILE / "keyring.py") as first:
+        assert first.call("relu", [0.0]).value > 0  # a key left in the uid's keyring
+    with Sandbox(HOSTILE / "keyring.py") as second:
+        assert second.call("relu_mask", [0.0]).value == -126.0  # ENOKEY: emptied
