@@ -44,9 +44,17 @@ __all__ = [
 class _Grading:
     """One submission, graded once (`report`), with the configuration and seed in force."""
 
-    def __init__(self, path: Path, name: str, config: Config, seed: int, seed_from: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        config: Config,
+        seed: int,
+        seed_from: str,
+        isolation: str = "auto",
+    ) -> None:
         self.path, self.name, self.config = path, name, config
-        self.seed, self.seed_from = seed, seed_from
+        self.seed, self.seed_from, self.isolation = seed, seed_from, isolation
         self._report: Report | None = None
 
     @property
@@ -58,9 +66,10 @@ class _Grading:
             from checks.grader.batch import Submission, grade_all
 
             submission = Submission(self.path, self.name, self.path.name)
-            self._report = grade_all([submission], self.config, seed=self.seed, jobs=1)[
-                submission.key
-            ]
+            graded = grade_all(
+                [submission], self.config, seed=self.seed, jobs=1, isolation=self.isolation
+            )
+            self._report = graded[submission.key]
         return self._report
 
 
@@ -71,7 +80,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup(
         options.PLUGIN_GROUP, "backprop-check: grade a submission, one test per function"
     )
-    options.add_to_pytest(group, (options.SUBMISSION, *options.SHARED))
+    options.add_to_pytest(group, (options.SUBMISSION, *options.SHARED, options.ISOLATION))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -108,7 +117,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if grading_config.seed is not None
         else "the default"
     )
-    config.stash[_GRADING] = _Grading(path, given, grading_config, seed, seed_from)
+    isolation = config.getoption(options.ISOLATION.dest) or "auto"
+    config.stash[_GRADING] = _Grading(path, given, grading_config, seed, seed_from, isolation)
     _collect_the_submission(config, path)
 
 

@@ -27,7 +27,18 @@ if TYPE_CHECKING:
     from checks.formats import Report, Student
     from checks.grader.batch import Store, Submission
 
-__all__ = ["FILES", "FORMAT_NAMES", "add_arguments", "find_submissions", "render", "run"]
+NO_ISOLATION = 3
+"""The exit status when no sandbox can be made here (and `--isolation none` was not given)."""
+
+__all__ = [
+    "FILES",
+    "FORMAT_NAMES",
+    "NO_ISOLATION",
+    "add_arguments",
+    "find_submissions",
+    "render",
+    "run",
+]
 
 SUFFIXES = SUBMISSION_SUFFIXES
 
@@ -63,6 +74,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--title",
         default=None,
         help="the HTML report's title (default: `backprop-check: class report`)",
+    )
+    parser.add_argument(
+        "--isolation",
+        choices=("auto", "none"),
+        default="auto",
+        help="how submissions run: auto (default) in a bubblewrap sandbox, or refuse with "
+        "exit status 3 when none can be made; none runs them WITHOUT isolation, as you, "
+        "for checking your own code only",
     )
     batch = parser.add_argument_group("grading a folder (a class)")
     batch.add_argument(
@@ -149,12 +168,15 @@ def find_submissions(
     A file is one submission. A folder holds one per `.py`/`.ipynb` file, and one per
     subfolder (a student's, named after it) holding the file to grade: the file the
     roster's `submission` names inside it (`hw3-alice/hw.ipynb`), else `file` when
-    given, else its one `.py`/`.ipynb` file. Hidden folders and files (`.git`, `.github`) are
-    never submissions.
+    given, else its one `.py`/`.ipynb` file. Hidden folders and files (`.git`, `.github`)
+    are never submissions. Nothing found here stops the class: a symbolic link, a file
+    that is not regular, or a student's folder with several submissions (and no `file`
+    or roster to choose one) is still that student's submission, graded as not loading,
+    with the reason (`read_source`).
     """
     from checks.grader.batch import Submission
 
-    if path.is_file():
+    if not path.is_dir() or path.is_symlink():
         return [Submission(path, str(path), path.name)]
     named = {}
     for student in roster or ():
@@ -165,23 +187,25 @@ def find_submissions(
     for child in sorted(path.iterdir()):
         if child.name.startswith((".", "__")):
             continue
-        if child.is_file() and child.suffix in SUFFIXES:
+        if child.is_symlink() or not child.is_dir():
+            if child.suffix in SUFFIXES or (child.is_symlink() and child.is_dir()):
+                found.append(Submission(child, str(child), child.name))
+            continue
+        chosen = named.get(child.name) or (Path(file) if file else None)
+        if chosen is not None:
+            target = child / chosen
+            if target.is_symlink() or target.is_file():
+                found.append(Submission(target, str(child), child.name))
+            continue
+        inside = sorted(
+            p
+            for p in child.iterdir()
+            if p.suffix in SUFFIXES and (p.is_symlink() or not p.is_dir())
+        )
+        if len(inside) == 1:
+            found.append(Submission(inside[0], str(child), child.name))
+        elif inside:  # refused when graded, with the names of the files
             found.append(Submission(child, str(child), child.name))
-        elif child.is_dir():
-            chosen = named.get(child.name) or (Path(file) if file else None)
-            if chosen is not None:
-                if (child / chosen).is_file():
-                    found.append(Submission(child / chosen, str(child), child.name))
-                continue
-            inside = sorted(p for p in child.iterdir() if p.is_file() and p.suffix in SUFFIXES)
-            if len(inside) == 1:
-                found.append(Submission(inside[0], str(child), child.name))
-            elif inside:
-                names = ", ".join(p.name for p in inside)
-                raise UsageError(
-                    f"`{child}` holds several submissions ({names}); name the one to grade "
-                    "with `--file NAME` or in the roster's `submission` column"
-                )
     return found
 
 
@@ -222,6 +246,21 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from exc
     kept = {s.key: r for s in submissions if store and args.resume and (r := store.load(s))}
     todo = [s for s in submissions if s.key not in kept]
+    isolation = getattr(args, "isolation", "auto")
+    try:
+        from checks.grader.sandbox import IsolationUnavailable, probe_isolation
+
+        probe_isolation(isolation)  # type: ignore[arg-type]
+    except IsolationUnavailable as exc:
+        print(f"backprop-check: {exc}", file=sys.stderr)
+        return NO_ISOLATION
+    if isolation == "none":
+        print(
+            "backprop-check: WARNING: --isolation none: the submissions run WITHOUT"
+            f" isolation, as {_whoami()}, and can read, change and delete your files;"
+            " use it for your own code only",
+            file=sys.stderr,
+        )
     progress = _Progress(len(submissions), len(kept), sys.stderr) if sys.stderr.isatty() else None
 
     def on_report(submission: Submission, report: Report) -> None:
@@ -232,7 +271,9 @@ def run(args: argparse.Namespace) -> int:
 
     jobs = args.jobs or default_jobs()
     try:
-        graded = grade_all(todo, config, seed=seed, jobs=jobs, on_report=on_report)
+        graded = grade_all(
+            todo, config, seed=seed, jobs=jobs, on_report=on_report, isolation=isolation
+        )
     except KeyboardInterrupt:
         graded = None
     finally:
@@ -257,6 +298,15 @@ def run(args: argparse.Namespace) -> int:
         result["verdict"] == "pass" for report in reports for result in report["functions"].values()
     )
     return OK if everything_passes else FAILED
+
+
+def _whoami() -> str:
+    import pwd
+
+    try:
+        return f"user `{pwd.getpwuid(os.getuid()).pw_name}`"
+    except KeyError:
+        return f"uid {os.getuid()}"
 
 
 def _read_roster(args: argparse.Namespace) -> list[Student] | None:

@@ -38,6 +38,8 @@ exit status:
   {FAILED}    some function of some submission does not pass
   {USAGE}    usage or configuration error (an unknown option, no such file, a bad
        configuration, an output folder that cannot be used): nothing was graded
+  {_cli_grade.NO_ISOLATION}    no sandbox can be made on this machine (the message says how to get one):
+       nothing was run
   130  interrupted (with --output, the reports graded so far are kept)
 """
 

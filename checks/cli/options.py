@@ -99,6 +99,22 @@ EXAMPLES = Option(
     "N",
     type=at_least_1,
 )
+
+
+def _isolation(text: str) -> str:
+    if text not in ("auto", "none"):
+        raise argparse.ArgumentTypeError(f"the isolation is auto or none, got `{text}`")
+    return text
+
+
+ISOLATION = Option(
+    "isolation",
+    "auto (default): run the submission in a bubblewrap sandbox, or refuse when none can be"
+    " made; none: WITHOUT isolation, as you, for your own code only",
+    "MODE",
+    type=_isolation,
+)
+"""The plugin's; the command has its own `--isolation` (`checks.cli._main`)."""
 SHARED = (CONFIG, SEED, EXAMPLES)
 """The options of the command that the plugin has too (the plugin also has SUBMISSION)."""
 

@@ -103,7 +103,10 @@ def to_gradescope(
         "test_output_format": "md",
         "visibility": visibility,
         "stdout_visibility": "hidden",
-        "extra_data": {"submission": printable(report["submission"])},
+        "extra_data": {
+            "submission": printable(report["submission"]),
+            **({"isolation": printable(str(report["isolation"]))} if "isolation" in report else {}),
+        },
         "tests": tests,
     }
     return json.dumps(results, indent=2, allow_nan=False) + "\n"

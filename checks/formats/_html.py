@@ -357,6 +357,8 @@ def _feedback(i: int, report: Report, names: list[str]) -> list[str]:
         )
         if result["message"].strip():
             out.append(f"<pre>{_e(result['message'].strip(chr(10)))}</pre>")
+    if report.get("isolation"):
+        out.append(f'<p class="muted">Isolation: {_e(str(report.get("isolation")))}</p>')
     if report.get("output"):
         out.append("<details><summary>What the submission printed</summary>")
         out.append(f"<pre>{_e(str(report.get('output')))}</pre></details>")

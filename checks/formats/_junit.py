@@ -72,6 +72,9 @@ def to_junit(reports: Iterable[Report]) -> str:
         properties = ET.SubElement(suite, "properties")
         for key, value in (("score", report["score"]), ("max_score", report["max_score"])):
             ET.SubElement(properties, "property", name=key, value=number(value))
+        if report.get("isolation"):
+            isolation = printable(str(report.get("isolation")))
+            ET.SubElement(properties, "property", name="isolation", value=isolation)
         for name, result in results.items():
             _testcase(suite, submission, name, result)
         if error:

@@ -75,6 +75,8 @@ def _details(report: Report) -> list[str]:
     if report.get("error"):
         lines += [""] * bool(lines) + ["**Grading failed** (not a mistake of the submission):", ""]
         lines.append(code_block(str(report.get("error"))))
+    if report.get("isolation"):
+        lines += [""] * bool(lines) + [f"Isolation: {code_span(str(report.get('isolation')))}"]
     return lines
 
 

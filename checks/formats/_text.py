@@ -64,6 +64,8 @@ def to_text(report: Report, *, color: bool) -> str:
     if report.get("error"):
         lines.append(_paint("  grading failed:", "error", color))
         lines.append(textwrap.indent(printable(str(report.get("error"))), "    "))
+    if report.get("isolation"):
+        lines.append("  isolation: " + one_line(str(report.get("isolation"))))
     functions = report["functions"]
     labels = {
         n: one_line(n) + (" (hidden)" if r.get("hidden") else "") for n, r in functions.items()

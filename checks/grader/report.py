@@ -58,6 +58,9 @@ class Report(TypedDict):
     """What the submission printed, capped by the grader."""
     error: NotRequired[str | None]
     """Set when grading itself failed (not the submission): why."""
+    isolation: NotRequired[str]
+    """How the submission was run: ``bubblewrap: ...`` (what it could see, its limits)
+    or ``none: NOT ISOLATED ...``; absent when it was not run."""
 
 
 _REQUIRED: Final = {"submission": str, "score": float, "max_score": float, "functions": dict}
@@ -133,7 +136,7 @@ def check_report(report: object, argument: str = "report") -> Report:
             )
         if not all(isinstance(d, str) for d in result["diagnosis"]):
             raise TypeError(f"`{where}['diagnosis']` must hold str, got `{result['diagnosis']!r}`")
-    for key in ("output", "error"):
+    for key in ("output", "error", "isolation"):
         value = report.get(key)
         if value is not None and not isinstance(value, str):
             raise TypeError(

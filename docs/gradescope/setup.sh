@@ -12,8 +12,9 @@ venv=$root/venv
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# util-linux gives `unshare`, with which the checker isolates a submission when it can.
-apt-get install -y -qq python3 python3-venv util-linux coreutils >/dev/null
+# bubblewrap is the sandbox each submission runs in: without it the checker refuses to
+# grade (exit status 3) rather than run a student's code unisolated.
+apt-get install -y -qq python3 python3-venv bubblewrap coreutils >/dev/null
 python=python3
 if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     # Ubuntu 22.04's python3 is 3.10; its universe has 3.11.
@@ -34,8 +35,9 @@ else
     "$venv/bin/python" -m pip install --quiet -r "$source_dir/requirements.txt"
 fi
 
-# The submission runs as an unprivileged user, who needs this Python and numpy.
+# The submission runs as a uid of its own, which needs to read this Python and numpy.
 chmod -R a+rX "$venv"
+chmod a+x "$root"
 # Fail the build now rather than at the first submission.
 "$venv/bin/backprop-check" --help >/dev/null
 echo "setup.sh: $("$venv/bin/python" --version), backprop-check installed in $venv"

@@ -20,6 +20,7 @@ import checks.grader.batch._run
 import checks.grader.judge
 from checks.cli import main
 from checks.formats import summarize, to_csv
+from tests.cli._class import SOLUTION
 
 REPO = Path(__file__).parents[2]
 
@@ -62,10 +63,10 @@ def _count_gradings(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
     """Log each submission graded (in the grading process, which inherits the patch)."""
     grade = checks.grader.batch._run.grade_guarded
 
-    def logged(path: Path, config: Any, *, seed: int, name: str) -> Any:
+    def logged(path: Path, config: Any, *, seed: int, name: str, **options: Any) -> Any:
         with log.open("a", encoding="utf-8") as stream:
             stream.write(Path(name).name + "\n")
-        return grade(path, config, seed=seed, name=name)
+        return grade(path, config, seed=seed, name=name, **options)
 
     monkeypatch.setattr(checks.grader.batch._run, "grade_guarded", logged)
 
@@ -294,3 +295,43 @@ def test_ctrl_c_stops_a_batch_cleanly_and_says_how_to_resume(
     assert "Traceback" not in stderr
     assert 1 <= len(list((out / "reports").glob("*.json"))) < 7
     assert not list(out.rglob("*.part"))
+
+
+def test_hostile_inputs_in_a_class_folder_cost_only_their_own_submission(
+    tmp_path: Path, fast_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each is that student's `error`, with the reason; the class goes on, Bob keeps his
+    # marks, and `--resume` finds every report again.
+    folder = tmp_path / "class"
+    for student in ("alice", "bob", "carol"):
+        (folder / student).mkdir(parents=True)
+    (folder / "bob" / "hw.py").write_text(SOLUTION, encoding="utf-8")
+    (folder / "alice" / "hw.py").symlink_to("../bob/hw.py")  # Bob's marks, not hers
+    (folder / "carol" / "a.py").write_text(SOLUTION, encoding="utf-8")
+    (folder / "carol" / "b.py").write_text(SOLUTION, encoding="utf-8")
+    (folder / "dave.py").symlink_to("/etc/shadow")
+    os.mkfifo(folder / "eve.py")  # opened plainly, it would block the checker
+    long = "x" * 251 + ".py"  # 254 bytes: `.json` does not fit in a file name
+    (folder / long).write_text(SOLUTION, encoding="utf-8")
+    out = tmp_path / "out"
+    argv = [str(folder), "--config", str(fast_config), "--output", str(out), "--format", "json"]
+    for again in ([], ["--resume"]):
+        assert main([*argv, *again]) == 1
+        capsys.readouterr()
+        reports = {
+            Path(r["submission"]).name: r
+            for r in map(json.loads, (out / "reports.jsonl").read_text().splitlines())
+        }
+        assert set(reports) == {"alice", "bob", "carol", "dave.py", "eve.py", long}
+        assert reports["bob"]["score"] == reports[long]["score"] == reports["bob"]["max_score"]
+        for name, why in [
+            ("alice", "is a symbolic link"),
+            ("carol", "is a folder holding 2 submissions (a.py, b.py)"),
+            ("dave.py", "is a symbolic link"),
+            ("eve.py", "is not a regular file"),
+        ]:
+            report = reports[name]
+            assert report["score"] == 0 and "error" not in report, name
+            assert all(r["verdict"] == "error" for r in report["functions"].values())
+            assert why in report["functions"]["relu"]["message"], name
+            assert "root:" not in json.dumps(report)  # nothing of /etc/shadow

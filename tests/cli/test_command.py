@@ -45,6 +45,8 @@ exit status:
   1    some function of some submission does not pass
   2    usage or configuration error (an unknown option, no such file, a bad
        configuration, an output folder that cannot be used): nothing was graded
+  3    no sandbox can be made on this machine (the message says how to get one):
+       nothing was run
   130  interrupted (with --output, the reports graded so far are kept)
   (errata: 0 when the verdicts agree with the catalog of errata, 1 when not)
 """
@@ -52,7 +54,8 @@ exit status:
 GRADE_HELP = """\
 usage: backprop-check grade [-h] [--config FILE] [--seed N]
                             [--format {csv,gradescope,html,json,junit,markdown,text}]
-                            [--examples N] [--title TITLE] [--file NAME]
+                            [--examples N] [--title TITLE]
+                            [--isolation {auto,none}] [--file NAME]
                             [--roster CSV] [--lms {canvas,gradescope,moodle}]
                             [--jobs N] [--output DIR] [--resume]
                             submission
@@ -79,6 +82,11 @@ options:
                         configuration's `examples`, else 12)
   --title TITLE         the HTML report's title (default: `backprop-check:
                         class report`)
+  --isolation {auto,none}
+                        how submissions run: auto (default) in a bubblewrap
+                        sandbox, or refuse with exit status 3 when none can be
+                        made; none runs them WITHOUT isolation, as you, for
+                        checking your own code only
 
 grading a folder (a class):
   --file NAME           in each student folder, grade the file NAME (e.g.
@@ -105,6 +113,8 @@ exit status:
   1    some function of some submission does not pass
   2    usage or configuration error (an unknown option, no such file, a bad
        configuration, an output folder that cannot be used): nothing was graded
+  3    no sandbox can be made on this machine (the message says how to get one):
+       nothing was run
   130  interrupted (with --output, the reports graded so far are kept)
 """
 
@@ -181,7 +191,6 @@ def _usage(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "no such path": ([str(tmp_path / "nope.py")], "no such file or folder"),
         "not python": ([str(tmp_path / "notes.txt")], "a .py file or an .ipynb notebook"),
         "empty folder": ([str(empty)], "no .py or .ipynb submission"),
-        "two in a student folder": ([str(two)], "holds several submissions (a.py, b.py)"),
         "resume without output": ([str(folder), "--resume"], "`--resume` needs `--output DIR`"),
         "gradescope of a class": ([str(folder), "--format", "gradescope"], "exactly one"),
         "bad configuration": ([str(folder), "--config", str(tmp_path / "bad.toml")], "`loss`"),
@@ -217,7 +226,6 @@ _CASES = [
     "no such path",
     "not python",
     "empty folder",
-    "two in a student folder",
     "resume without output",
     "gradescope of a class",
     "bad configuration",

@@ -114,3 +114,22 @@ def test_every_contract_diagnosis_is_explained_and_an_unknown_one_is_not() -> No
     assert all(explain(identifier) for identifier in DIAGNOSES)
     assert explain("factor-m").startswith("off by exactly a factor m or 1/m")
     assert explain("no-such-mistake") == ""
+
+
+def test_every_format_records_the_isolation_a_submission_got() -> None:
+    from checks.formats import to_gradescope, to_html, to_markdown, to_text
+
+    said = "none: NOT ISOLATED <&> \x1b[31m"
+    report: Any = fresh()[0]
+    report["isolation"] = said
+    shown = "none: NOT ISOLATED"
+    assert f"isolation: {shown}" in to_text(report, color=False)
+    assert shown in to_markdown([report]) and shown in to_html([report])
+    assert "&lt;&amp;&gt;" in to_html([report])  # escaped like any text of the submission
+    assert f'name="isolation" value="{shown} &lt;&amp;&gt;' in to_junit([report])
+    extra = json.loads(to_gradescope(report))["extra_data"]
+    assert extra["isolation"].startswith(shown)
+    assert json.loads(to_json([report]))["isolation"] == said
+    report["isolation"] = 3
+    with pytest.raises(TypeError, match=r"`report\['isolation'\]` must be str or None"):
+        check_report(report)

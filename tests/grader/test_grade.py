@@ -17,9 +17,8 @@ import backprop
 from backprop import CONTRACT
 from backprop.catalog import FORMULAS
 from checks.formats import Report, check_report
-from checks.grader import Sandbox
 from checks.grader.config import Config, ConfigError, load_config
-from checks.grader.judge._grade import draw_points, grade_submission
+from checks.grader.judge._grade import _perturber, draw_points, grade_submission
 from checks.grader.judge._judge import Case, judge_function, special_cases
 from checks.grader.judge._message import snippet_of
 
@@ -347,11 +346,93 @@ def test_the_submission_cannot_read_the_grading_configuration(tmp_path: Path) ->
         tmp_path,
         relu=f"def relu(z):\n    open({str(config_path)!r}).read()\n    return np.maximum(z, 0.0)",
     )
-    with Sandbox(REPO / "examples" / "solution.py") as box:
-        box.load()
-        isolation = box.isolation
-    if not isolation.startswith("namespaces"):
-        pytest.skip(f"only the namespaces isolation hides files; this machine has {isolation!r}")
-    report = grade(path, load_config(config_path))
+    report = grade(path, load_config(config_path))  # refuses when there is no sandbox
+    assert report["isolation"].startswith("bubblewrap: ")
     assert verdicts(report)["relu"] == "error"
     assert "grading.toml" in report["functions"]["relu"]["message"]
+
+
+def test_a_forged_reply_costs_only_its_own_function(tmp_path: Path) -> None:
+    # The frames of hostile/forges_frames.py, in an otherwise correct submission: each
+    # function that forges gets `error`, every other function keeps its points.
+    forged = (REPO / "tests" / "grader" / "hostile" / "forges_frames.py").read_text()
+    helpers, _, functions = forged.partition("def relu(z):")
+    path = submission(tmp_path)
+    source = path.read_text()
+    for name in ("relu", "relu_mask", "softmax"):
+        pattern = re.compile(rf"^def {name}\(.*?(?=^def |\Z)", re.S | re.M)
+        body = re.search(pattern, "def relu(z):" + functions)
+        assert body is not None
+        source = pattern.sub(lambda _, b=body: b.group(0), source)
+    path.write_text(helpers + source)
+    report = grade(path)
+    assert "error" not in report
+    found = verdicts(report)
+    assert [found[n] for n in ("relu", "relu_mask", "softmax")] == ["error"] * 3, report
+    assert "malformed" in report["functions"]["relu"]["message"]
+    # (forward, backward and dL_dz call the forging functions, so forge too)
+    assert [found[n] for n in ("decide", "loss", "dL_da", "dL_dW", "dL_db")] == ["pass"] * 5
+
+
+def test_intermediates_recorded_by_one_function_cannot_pass_another() -> None:
+    # hostile/harvests.py replays in `backward` the ∂L/∂z it was handed in `dL_dW`;
+    # the intermediates are perturbed (5-20 % per entry), so the replay fails.
+    report = grade(REPO / "tests" / "grader" / "hostile" / "harvests.py")
+    found = verdicts(report)
+    assert (found["dL_dW"], found["dL_db"], found["relu"]) == ("pass", "pass", "pass")
+    assert found["backward"] == "fail"
+
+
+def test_intermediates_are_perturbed_and_still_judged_by_the_reference() -> None:
+    point = draw_points("notes", 1, seed=5)[0]
+    for fid in ("dL_dz", "dL_dW", "loss", "softmax"):
+        exact = FORMULAS[fid].sample(point)[0]
+        changed = _perturber(fid, 5)(exact)
+        assert _perturber(fid, 5)(exact).keys() == exact.keys()
+        for name, value in exact.items():
+            if name in ("z", "a", "y_hat", "dL_da", "dL_dz", "a_prev"):
+                ratio = np.abs(changed[name][value != 0] / value[value != 0] - 1)
+                if name != "y_hat":  # renormalised: its columns still sum to 1
+                    assert ratio.min() >= 0.05 - 1e-12 and ratio.max() <= 0.2 + 1e-12
+                assert np.array_equal(np.sign(changed[name]), np.sign(value))
+            else:
+                assert changed[name] is value  # labels and raw inputs as they are
+        if "y_hat" in exact:
+            np.testing.assert_allclose(changed["y_hat"].sum(axis=0), 1.0, rtol=1e-12)
+
+
+def test_a_result_off_by_12_percent_fails_in_every_precision(tmp_path: Path) -> None:
+    # The reference's answers times 1.12, returned as float64, float32 or float16:
+    # the same verdicts in each (a float16 tolerance with an absolute floor passed 6).
+    wrapper = textwrap.dedent("""
+        import numpy as _np
+
+        def _inflate(r):
+            if isinstance(r, (list, tuple)):
+                return type(r)(_inflate(x) for x in r)
+            return (_np.asarray(r, dtype=float) * 1.12).astype(_np.DTYPE)
+
+        for _name in NAMES:
+            globals()[_name] = (lambda f: lambda *a: _inflate(f(*a)))(globals()[_name])
+        """).replace("NAMES", repr(list(backprop.CONTRACT)))
+    scores = {}
+    for dtype in ("float64", "float32", "float16"):
+        path = tmp_path / f"inflated_{dtype}.py"
+        path.write_text(SOLUTION + wrapper.replace("DTYPE", dtype))
+        scores[dtype] = grade(path, Config(examples=2))["score"]
+    assert scores == {"float64": 0.0, "float32": 0.0, "float16": 0.0}
+
+
+@pytest.mark.parametrize("fid", ["relu", "relu_mask", "dL_dz", "softmax", "decide"])
+def test_special_inputs_are_drawn_from_the_seed(fid: str) -> None:
+    drawn = [special_cases(fid, np.random.default_rng(seed))[0] for seed in (1, 2)]
+    first, second = (case.args["z" if "z" in case.args else "a"] for case in drawn)
+    assert first.shape != second.shape or not np.array_equal(first, second)
+    for case in drawn:
+        if "z" in case.args:
+            assert np.any(case.args["z"] == 0.0)
+        elif fid == "softmax":
+            assert np.all(case.args["a"].max(axis=0) > 709.8)  # e^a overflows float64
+        else:
+            a = case.args["a"]
+            assert np.all((a == a.max(axis=0)).sum(axis=0) >= 2)  # a tie in every column

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,29 @@ def test_what_is_not_a_submission_is_refused(
         path.write_text(content)
     with pytest.raises(ValueError, match=re.escape(message)):
         read_source(path)
+
+
+def test_a_huge_file_is_refused_by_its_size_before_a_byte_is_read(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.py"
+    with huge.open("wb") as stream:
+        stream.truncate(1536 << 20)  # sparse: 1.5 GB that take no disk
+    with pytest.raises(ValueError, match=r"`.*huge.py` is 1610612736 bytes, more than a"):
+        read_source(huge)
+
+
+def test_links_folders_and_fifos_are_refused_by_name(tmp_path: Path) -> None:
+    target = tmp_path / "target.py"
+    target.write_text("x = 1\n")
+    (tmp_path / "link.py").symlink_to(target)
+    os.mkfifo(tmp_path / "fifo.py")
+    (tmp_path / "two").mkdir()
+    for name in ("a.py", "b.ipynb"):
+        (tmp_path / "two" / name).write_text("")
+    for name, why in [
+        ("link.py", "is a symbolic link; a submission must be a regular file"),
+        ("fifo.py", "is not a regular file"),
+        ("two", "is a folder holding 2 submissions (a.py, b.ipynb); it must hold exactly one"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(f"`{tmp_path / name}` {why}")):
+            read_source(tmp_path / name)
+    assert read_source(target).data == b"x = 1\n"

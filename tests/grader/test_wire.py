@@ -140,3 +140,18 @@ def test_a_silent_worker_times_out() -> None:
     finally:
         os.close(read)
         os.close(write)
+
+
+def test_a_blob_named_many_times_is_refused_before_it_is_copied() -> None:
+    blobs = [npy(np.zeros(1000))]
+    tree = {"list": [{"array": 0}] * 100}
+    assert len(_wire.decode(tree, blobs)) == 100
+    with pytest.raises(_wire.Malformed, match="arrays hold 812808 bytes"):
+        _wire.decode(tree, blobs, max_bytes=800_000)
+
+
+@pytest.mark.parametrize("shape", ["(True, 1)", "(1.5,)", "('a',)", "[2]"])
+def test_a_forged_shape_is_malformed(shape: str) -> None:
+    blob = header_npy("'<f8'", shape, bytes(8))
+    with pytest.raises(_wire.Malformed):
+        _wire.decode({"array": 0}, [blob])

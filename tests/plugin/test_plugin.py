@@ -260,3 +260,26 @@ def test_examples_is_the_commands_option_and_sets_the_test_points(
     result = pytester.runpytest(*PLUGIN, "--submission", "hw.py", "--backprop-examples", "0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--backprop-examples*must be an integer ≥ 1*"])
+
+
+def test_the_isolation_can_be_chosen_and_a_wrong_one_is_refused(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    grade_all = checks.grader.batch._run.grade_all
+
+    def spy(*args: Any, **options: Any) -> Any:
+        seen.append(options["isolation"])
+        return grade_all(*args, **options)
+
+    monkeypatch.setattr(checks.grader.batch, "grade_all", spy)
+    solution = str(EXAMPLES / "solution.py")
+    result = pytester.runpytest_inprocess(
+        *PLUGIN, "--submission", solution, "--backprop-isolation", "none", "-k", "relu"
+    )
+    assert result.ret == pytest.ExitCode.OK and seen == ["none"]
+    wrong = pytester.runpytest_inprocess(
+        *PLUGIN, "--submission", solution, "--backprop-isolation", "chroot"
+    )
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    assert "the isolation is auto or none, got `chroot`" in wrong.stderr.str()

@@ -106,15 +106,24 @@ def error_report(name: str, config: Config, why: str) -> Report:
     }
 
 
-def grade_guarded(path: Path, config: Config, *, seed: int, name: str) -> Report:
+def grade_guarded(
+    path: Path, config: Config, *, seed: int, name: str, isolation: str = "auto"
+) -> Report:
     """`grade_submission`, with any exception of the checker turned into `error_report`.
 
-    The traceback goes to stderr, for whoever runs the checker.
+    The traceback goes to stderr, for whoever runs the checker. (No sandbox at all is
+    not an exception here: it is an error report saying so, and the submission unrun.)
     """
     try:
         from checks.grader.judge import grade_submission
 
-        report = grade_submission(path, config, seed=seed, display_name=name)
+        report = grade_submission(
+            path,
+            config,
+            seed=seed,
+            display_name=name,
+            isolation=isolation,  # type: ignore[arg-type]
+        )
         # What is not plain JSON data would fail later, when it is written.
         return check_report(json.loads(json.dumps(report, allow_nan=False)))
     except Exception as exc:
@@ -138,6 +147,7 @@ def grade_all(
     seed: int,
     jobs: int,
     on_report: Callable[[Submission, Report], None] | None = None,
+    isolation: str = "auto",
 ) -> dict[str, Report]:
     """Grade every submission, each in a process of its own, `jobs` at a time.
 
@@ -154,6 +164,8 @@ def grade_all(
     on_report : callable, optional
         Called in this process with each submission and its report as soon as it is
         known (to write it, to show progress), in the order they finish.
+    isolation : {"auto", "none"}
+        How each submission runs (`checks.grader.sandbox.Sandbox`).
 
     Returns
     -------
@@ -184,7 +196,7 @@ def grade_all(
         with ctrl_c:
             while pending or running:
                 while pending and len(running) < jobs:
-                    running.append(_start(context, pending.pop(), config, seed, guard))
+                    running.append(_start(context, pending.pop(), config, seed, guard, isolation))
                 timeout = max(0.0, min(job.deadline for job in running) - time.monotonic())
                 waits = [w for j in running for w in (j.conn, j.process.sentinel)]
                 ready = set(wait([*waits, *ctrl_c.fds], timeout))
@@ -260,13 +272,18 @@ def _context() -> BaseContext:
 
 
 def _start(
-    context: BaseContext, submission: Submission, config: Config, seed: int, guard: float
+    context: BaseContext,
+    submission: Submission,
+    config: Config,
+    seed: int,
+    guard: float,
+    isolation: str,
 ) -> _Running:
     receive, send = context.Pipe(duplex=False)
     parent = os.getpid() if context.get_start_method() == "fork" else None
     process = context.Process(  # type: ignore[attr-defined]
         target=_child,
-        args=(str(submission.path), submission.name, config, seed, send, parent),
+        args=(str(submission.path), submission.name, config, seed, send, parent, isolation),
         name=f"backprop-check {submission.key}",
     )
     for stream in (sys.stdout, sys.stderr):  # else a fork may print our buffers again
@@ -317,14 +334,20 @@ def _stop(process: BaseProcess) -> None:
 
 
 def _child(
-    path: str, name: str, config: Config, seed: int, send: Connection, parent: int | None
+    path: str,
+    name: str,
+    config: Config,
+    seed: int,
+    send: Connection,
+    parent: int | None,
+    isolation: str = "auto",
 ) -> None:
     """In the grading process: grade one submission, send its report, end."""
     signal.signal(signal.SIGTERM, _exit_on_term)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
     _die_with_parent(parent)
     os.dup2(2, 1)  # nothing printed here may reach the batch's stdout
-    report = grade_guarded(Path(path), config, seed=seed, name=name)
+    report = grade_guarded(Path(path), config, seed=seed, name=name, isolation=isolation)
     send.send_bytes(json.dumps(report).encode())
     send.close()
 
@@ -338,6 +361,10 @@ def _exit_on_term(signum: int, frame: FrameType | None) -> None:
     homes = _kill_descendants()
     for home in homes:
         shutil.rmtree(home, ignore_errors=True)
+    with contextlib.suppress(Exception):  # the sandboxes' cgroups, where they had some
+        from checks.grader.sandbox import remove_cgroups
+
+        remove_cgroups(os.getpid())
     os._exit(128 + signum)
 
 

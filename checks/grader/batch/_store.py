@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import tempfile
@@ -29,12 +30,13 @@ from checks.grader.config import Config
 from checks.grader.judge import snippet_of
 from checks.grader.report import Report, check_report
 
-__all__ = ["BatchError", "Store", "manifest", "write_atomic"]
+__all__ = ["BatchError", "Store", "manifest", "report_file", "write_atomic"]
 
 _MANIFEST = "batch.json"
 _REPORTS = "reports"
 _REPRO = "repro"
 _PARTIAL = ".part"
+_NAME_MAX = 255  # bytes of one file name (ext4, xfs, btrfs, tmpfs...)
 
 
 class BatchError(ValueError):
@@ -68,6 +70,22 @@ def _umask() -> int:
     mask = os.umask(0o022)  # elsewhere: set and restore, the only portable way
     os.umask(mask)
     return mask
+
+
+def report_file(key: str) -> str:
+    """The name of the report file of the submission named `key` in its folder.
+
+    ``<key>.json`` when that is a valid file name; a name too long for the file system
+    with the extension (a file name may be 255 bytes, so ``.json`` does not always fit)
+    becomes its first 100 bytes, ``~`` and a hash of the whole, so that every name maps
+    to a distinct file, the same from run to run (`--resume` finds it).
+    """
+    encoded = os.fsencode(key)
+    name = key + ".json"
+    if key not in ("", ".", "..") and "/" not in key and len(encoded) + 5 <= _NAME_MAX:
+        return name
+    head = os.fsdecode(encoded[:100].decode("utf-8", "ignore").encode()).replace("/", "_")
+    return f"{head}~{hashlib.sha256(encoded).hexdigest()[:16]}.json"
 
 
 def manifest(config: Config, seed: int) -> dict[str, Any]:
@@ -155,7 +173,7 @@ class Store:
         return data
 
     def path_of(self, submission: Submission) -> Path:
-        return self.reports / (submission.key + ".json")
+        return self.reports / report_file(submission.key)
 
     def load(self, submission: Submission) -> Report | None:
         """The report kept for `submission`, or None when there is no usable one."""

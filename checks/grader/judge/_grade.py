@@ -50,7 +50,7 @@ from checks.grader.judge._notices import (
     missing_message,
 )
 from checks.grader.report import NOT_LOADED, FunctionResult, Report
-from checks.grader.sandbox import Sandbox, read_source
+from checks.grader.sandbox import Isolation, Sandbox, read_source
 from checks.strategies import fixed_points, test_points
 
 __all__ = ["draw_points", "grade_function", "grade_submission", "grading_points"]
@@ -149,10 +149,60 @@ def _kind(config: Config) -> str:
     return config.loss if is_notes_network(config.network) else "notes"
 
 
+# The arguments that are a test point's intermediates (what the reference computes on the
+# way: z, a, ŷ, ∂L/∂a, ∂L/∂z), by function. `y` (labels) and the raw inputs (`params`,
+# `X`, `W_next`) are left as they are.
+_INTERMEDIATES = ("z", "a", "y_hat", "dL_da", "dL_dz", "dL_dz_next", "a_prev")
+_PERTURBATION = (0.05, 0.2)  # the relative change of every entry: at least 5 %, at most 20 %
+
+
+def _perturber(fid: str, seed: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The arguments of `fid`'s cases, their intermediates perturbed.
+
+    Notes
+    -----
+    Without it, a function is handed the reference's exact intermediates of the same test
+    points the other functions are graded at (the true ∂L/∂a_L into `dL_dz`, say): a
+    submission could record them and replay them in `backward`, and pass it without a
+    right `dL_daL`. So every entry of an intermediate is multiplied by ``1 ± u``, u drawn
+    from the seed (hidden) in [5 %, 20 %]: never the exact value another function needs
+    (a replay is off by 5 % at least, far past any tolerance), while signs and exact
+    zeros (the ReLU kinks) are kept, and ŷ's columns still sum to 1. The reference is
+    computed on the perturbed arguments, so an honest function is judged as before, and
+    nothing is restarted (a fresh worker per function would cost one numpy import per
+    function: about 13 × 0.15 s per submission, measured in docs/grading.md).
+    """
+    rng = np.random.default_rng([seed, *fid.encode()])
+
+    def prepare(args: dict[str, Any]) -> dict[str, Any]:
+        out = dict(args)
+        for name in _INTERMEDIATES:
+            value = out.get(name)
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+                continue
+            size = rng.uniform(*_PERTURBATION, size=value.shape)
+            changed = value * (1 + size * rng.choice([-1.0, 1.0], size=value.shape))
+            if name == "y_hat":  # still a probability vector per column
+                changed = changed / changed.sum(axis=0, keepdims=True)
+            out[name] = changed
+        return out
+
+    return prepare
+
+
 def grade_submission(
-    path: str | Path, config: Config, *, seed: int = 0, display_name: str | None = None
+    path: str | Path,
+    config: Config,
+    *,
+    seed: int = 0,
+    display_name: str | None = None,
+    isolation: Isolation = "auto",
 ) -> Report:
-    """Grade one submission file against the contract; never raises for the submission."""
+    """Grade one submission file against the contract; never raises for the submission.
+
+    Raises `IsolationUnavailable` (a problem of the machine) when `isolation` is
+    "auto" and no sandbox can be made: the submission is then not run at all.
+    """
     name = display_name if display_name is not None else str(path)
     points = grading_points(config, seed)
     rng = np.random.default_rng(seed)
@@ -167,6 +217,7 @@ def grade_submission(
         total_timeout=config.total_timeout,
         memory_mb=config.memory_mb,
         hide=[config.path] if config.path is not None else [],
+        isolation=isolation,
     ) as box:
         loaded = box.load()
         first = True
@@ -203,6 +254,7 @@ def grade_submission(
         "max_score": sum(r["max_points"] for r in functions.values()),
         "functions": functions,
         "output": output,
+        "isolation": box.isolation,
     }
     return report
 
@@ -289,8 +341,10 @@ def grade_function(
         grade = FunctionGrade("missing", missing_message(fid, alias, sorted(defined)))
     else:
         rng = rng if rng is not None else np.random.default_rng(seed)
+        prepare = None
         if notes:
-            cases = [Case(args, p) for p in points for args in FORMULAS[fid].sample(p)]
+            prepare = _perturber(fid, seed)
+            cases = [Case(prepare(a), p) for p in points for a in FORMULAS[fid].sample(p)]
             cases += special_cases(fid, rng)
         else:
             cases = [Case(args, p) for p in points for args in course_cases(course, fid, p)]
@@ -309,6 +363,7 @@ def grade_function(
             ),
             course=None if notes else course,
             epsilon=config.log_epsilon,
+            prepare=prepare,
         )
     result = _result(path, fid, grade, config, caller, grades, kind, seed, module)
     if notes and grade.failure is not None and grade.verdict in ("fail", "error"):

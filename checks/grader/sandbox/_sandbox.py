@@ -6,39 +6,28 @@ confuses the worker gets its status (`crashed`, `timeout`, `invalid`), the worke
 everything it started are killed, and the next call starts a fresh one, so the other
 functions are still graded.
 
-Isolation, strongest first (`Sandbox.isolation` says which is in force, and why not a
-stronger one). In every one the worker runs under an init of its own, a child subreaper
-that everything the submission starts is re-parented to when orphaned, so the whole
-tree is found and killed when the worker ends or times out.
+Isolation (`Sandbox.isolation` says which is in force). It fails closed: a submission
+never runs as uid 0, nor as the checker's user with a view of the host; when no sandbox
+can be had, `load` raises `IsolationUnavailable`, saying why and how to get one.
 
-``namespaces``
-    When the checker runs as root: the worker runs as ``nobody`` in its own PID,
-    mount, network (no network at all), IPC and host-name namespaces (util-linux
-    ``unshare``). The PID namespace dies with its init;
-    the worker cannot see or signal the checker; the interpreter's prefix, numpy and
-    scipy are bind-mounted into a private directory (so ``nobody`` can run a Python
-    installed under ``/root``); site-packages, the checker's source trees, the
-    submission's own folder and whatever `hide` names look empty; ``/tmp``,
-    ``/var/tmp`` and ``/dev/shm`` are small private tmpfs, gone with the worker.
-``nobody``
-    Root without namespaces (a container without CAP_SYS_ADMIN), if ``nobody`` can run
-    the interpreter and import numpy: the init stays root, the worker runs as
-    ``nobody``, so it cannot signal the init or the checker. It can read what
-    ``nobody`` may read, and leave files in ``/tmp``.
-``user-namespaces``
-    Not root: the worker runs as the checker's user in its own user, PID, network...
-    namespaces (where the kernel allows them): it cannot see or signal the checker, nor
-    reach the network.
-``same-user``
-    The last resort: the checker's own user, in its own session. A submission set on
-    it can kill its init, find the checker and signal it, and read the checker's files:
-    use it for your own code, not students'.
+``bubblewrap`` (``auto``)
+    The worker runs under ``bwrap`` (`checks.grader.sandbox._procs`): an allowlist view
+    (the interpreter, numpy and scipy read-only, its own copy of the submission, a
+    private ``/tmp``), new PID, mount, IPC, UTS and network namespaces, no network,
+    ``PR_SET_NO_NEW_PRIVS``. As root (with or without ``CAP_SYS_ADMIN``) it runs as a
+    uid of its own, in a cgroup with the memory and process limits where the host has
+    one; as an ordinary user, in a user namespace of its own.
+``none``
+    No isolation, on explicit request only (a student checking their own code): the
+    checker's own user in its own session, reading and writing what the checker can.
+
+In both the worker runs under an init of its own, a child subreaper, so all it starts
+is found and killed when the worker ends or times out.
 
 Limits: a wall-clock limit per call and in all (the parent's clock), and in the worker
-RLIMIT_AS (`memory_mb`), RLIMIT_CPU, RLIMIT_FSIZE (output), and RLIMIT_NPROC as
-``nobody``. Several sandboxes may run at once, in processes rather than threads (the
-``namespaces`` isolation forks with a ``preexec_fn``); as ``nobody`` without namespaces
-they share that user, so one worker could signal another's.
+RLIMIT_AS (`memory_mb`), RLIMIT_CPU, RLIMIT_FSIZE (output), and in a sandbox
+RLIMIT_NPROC (counted for its own uid, or in its own user namespace); a cgroup's
+memory and pids limits, where there is one, hold for all its processes together.
 
 Reproducible: messages, tracebacks and output name the worker's copy of the submission
 by the path as given, and the sandbox's random folder as ``<sandbox>`` (numpy's frames
@@ -67,26 +56,52 @@ from typing import Any, Literal
 import numpy as np
 
 from checks.grader.sandbox import _wire
-from checks.grader.sandbox._procs import describe_exit, kill_tree, launch, ns_init_pid
+from checks.grader.sandbox._procs import INSIDE, Launch, describe_exit, kill_tree, launch
 from checks.grader.sandbox._source import Source, read_source
 
-__all__ = ["LoadError", "Loaded", "Outcome", "Sandbox", "SandboxError"]
+__all__ = [
+    "HOW_TO_ISOLATE",
+    "IsolationUnavailable",
+    "LoadError",
+    "Loaded",
+    "Outcome",
+    "Sandbox",
+    "SandboxError",
+    "probe_isolation",
+]
 
 Status = Literal["ok", "error", "timeout", "crashed", "invalid"]
-Isolation = Literal["auto", "namespaces", "nobody", "user-namespaces", "same-user"]
+Isolation = Literal["auto", "bubblewrap", "none", "root", "uid", "userns"]
+_ISOLATIONS = ("auto", "bubblewrap", "none", "root", "uid", "userns")
 _START_SECONDS = 30.0
-_PROCESSES = 256  # RLIMIT_NPROC of a worker running as nobody
+_PROCESSES = 256  # RLIMIT_NPROC and pids.max of a sandbox
 _MAX_REPLY = 64 << 20  # bytes; results at test points are small, and this is held in memory
 _WORKER = Path(__file__).with_name("_worker.py")
 _ONLY_NUMPY = (
     " (a submission can import the standard library, numpy and scipy only;"
     " in a notebook, tag the cells that plot or install with `skip`)"
 )
-_CHOSEN: dict[tuple[str, int], tuple[str, str]] = {}  # (python, euid) -> (strategy, why)
+_CHOSEN: dict[tuple[str, int], str] = {}  # (python, euid) -> the strategy that worked
 
 
 class SandboxError(RuntimeError):
     """No worker could be started: a problem of the machine, not of the submission."""
+
+
+class IsolationUnavailable(SandboxError):
+    """No sandbox can be made here, and running without one was not asked for."""
+
+
+HOW_TO_ISOLATE = (
+    "to grade untrusted code, install bubblewrap (Debian/Ubuntu: `apt-get install"
+    " bubblewrap`; or `pip install backprop-check[sandbox]` for a bundled `bwrap`), and"
+    " either run as root (in a container: root is enough, CAP_SYS_ADMIN is not needed, but"
+    " the container must allow user namespaces, e.g. Docker's"
+    " `--security-opt seccomp=unconfined`, and the Python must be readable by other users)"
+    " or as a user allowed to create user namespaces (`sysctl user.max_user_namespaces`,"
+    " `kernel.apparmor_restrict_unprivileged_userns=0`); to check your own code without"
+    " isolation, pass `--isolation none`"
+)
 
 
 @dataclass(frozen=True)
@@ -150,11 +165,17 @@ class _Worker:
     requests: int  # our end of the pipe the worker reads
     replies: int  # our end of the pipe the worker writes
     strategy: str
-    pid: int  # the interpreter's pid as the checker sees it
+    plan: Launch
     startup: float
 
+    @property
+    def pid(self) -> int:
+        """``bwrap``'s pid (or, for ``none``, the worker's init): it ends with the worker."""
+        return self.process.pid
+
     def stop(self) -> None:
-        kill_tree(self.process, self.pid, namespace=self.strategy.endswith("namespaces"))
+        kill_tree(self.process, sandboxed=self.strategy != "none")
+        self.plan.release()  # the cgroup's leftovers killed, then the uid freed
         for fd in (self.requests, self.replies):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -177,12 +198,13 @@ class Sandbox:
         CPU-time limit of each worker (RLIMIT_CPU); None: `total_timeout`, rounded up.
     output_cap : int
         What is kept of the submission's stdout and of its stderr, in bytes each.
-    isolation : {"auto", "namespaces", "nobody", "user-namespaces", "same-user"}
-        How to run the worker (module docstring); "auto" takes the strongest available.
+    isolation : {"auto", "bubblewrap", "none"}
+        How to run the worker (module docstring): "auto" and "bubblewrap" take a
+        bubblewrap sandbox or refuse (`IsolationUnavailable`); "none" runs it without
+        isolation. ("root", "uid" and "userns" force one way of making the sandbox.)
     hide : sequence of str or Path
-        Files and directories the submission must not read (the grading configuration,
-        say); the submission's own directory is always hidden. Only the ``namespaces``
-        isolation can hide them; otherwise make them unreadable to ``nobody``.
+        Accepted for compatibility: under bubblewrap the worker sees nothing of the host
+        but its allowlist, so nothing needs hiding; under "none" nothing can be hidden.
 
     Notes
     -----
@@ -218,19 +240,18 @@ class Sandbox:
             raise ValueError(f"`cpu_seconds` must be at least 1, got `{cpu_seconds}`")
         if output_cap < 0:
             raise ValueError(f"`output_cap` must be at least 0, got `{output_cap}`")
-        if isolation not in ("auto", "namespaces", "nobody", "user-namespaces", "same-user"):
+        if isolation not in _ISOLATIONS:
             raise ValueError(
-                "`isolation` must be auto, namespaces, nobody, user-namespaces or same-user,"
-                f" got `{isolation}`"
+                f"`isolation` must be one of {', '.join(_ISOLATIONS)}, got `{isolation}`"
             )
         self.submission = str(submission)
         self.call_timeout, self.total_timeout = float(call_timeout), float(total_timeout)
         self.memory_mb, self.output_cap = int(memory_mb), int(output_cap)
         self.cpu_seconds = cpu_seconds or int(np.ceil(total_timeout))
         self.isolation_request = isolation
-        # The submission's own folder may hold other students' work.
-        self.hide = [Path(submission).resolve().parent, *(Path(h) for h in hide)]
+        self.hide = [Path(h) for h in hide]
         self.isolation = "not started"  # what is in force, once a worker started
+        self.isolation_name = "not started"  # "bubblewrap" or "none"
         self.restarts = 0
         self._loaded: Loaded | None = None
         self._source: Source | None = None
@@ -248,7 +269,12 @@ class Sandbox:
         # submission gets the same messages every time.
         self._paths = [
             (str(where), shown)
-            for path, shown in ((self._copy, self.submission), (self._run, "<sandbox>"))
+            for path, shown in (
+                (self._copy, self.submission),
+                (INSIDE / self._copy.name, self.submission),
+                (self._run, "<sandbox>"),
+                (INSIDE, "<sandbox>"),
+            )
             for where in dict.fromkeys([path, path.resolve()])
         ]
         self._out = [
@@ -316,22 +342,29 @@ class Sandbox:
             return Outcome(reply.status, message=reply.message, seconds=seconds)
         reply_header, reply_blobs = reply
         try:
-            mutated = _wire.indices(reply_header.get("mutated", []), len(args))
-            status = reply_header["status"]
-            message = self._text(reply_header.get("message", ""), 4000)
-            if status == "ok":
-                value = _wire.decode(reply_header["value"], reply_blobs)
-                return Outcome("ok", value, mutated=mutated, seconds=seconds)
-            if status not in ("error", "invalid"):
-                raise _wire.Malformed(f"unknown status `{status!r:.40}`")
-        except (_wire.Malformed, KeyError, TypeError) as error:
+            return self._outcome(reply_header, reply_blobs, len(args), seconds)
+        except Exception as error:  # anything the worker said that is not a reply
             self._stop()
+            why = str(error) if isinstance(error, _wire.Malformed) else repr(error)[:200]
             return Outcome(
-                "invalid", message=f"the worker's reply was malformed: {error}", seconds=seconds
+                "invalid", message=f"the worker's reply was malformed: {why}", seconds=seconds
             )
-        if reply_header.get("memory") is True:
+
+    def _outcome(
+        self, header: dict[str, Any], blobs: list[bytes], n_args: int, seconds: float
+    ) -> Outcome:
+        """The reply of one call, every field checked (`_wire.Malformed` if it is not)."""
+        mutated = _wire.indices(header.get("mutated", []), n_args)
+        status = header["status"]
+        if status not in ("ok", "error", "invalid"):
+            raise _wire.Malformed(f"unknown status `{status!r:.40}`")
+        message = self._text(header.get("message", ""), 4000)
+        if status == "ok":
+            value = _wire.decode(header["value"], blobs, _MAX_REPLY)
+            return Outcome("ok", value, mutated=mutated, seconds=seconds)
+        if header.get("memory") is True:
             message += f" (the memory limit is {self.memory_mb} MiB)"
-        tb = self._text(reply_header.get("traceback"), 20000) or None
+        tb = self._text(header.get("traceback"), 20000) or None
         return Outcome(status, message=message, traceback=tb, mutated=mutated, seconds=seconds)
 
     def close(self) -> None:
@@ -365,13 +398,15 @@ class Sandbox:
         except (OSError, ValueError) as error:
             return Loaded((), LoadError(file, None, str(error)))
         copy = self._copy
-        shutil.copyfile(file, copy)
+        copy.write_bytes(self._source.data)  # what was checked, not the path read again
         copy.chmod(0o644)
         self._start()
         timeout = min(self.call_timeout, self._time_left())
         cells = [[c.name, c.code] for c in self._source.cells]
         notebook = any(c.number is not None for c in self._source.cells)
-        request = {"op": "load", "file": str(copy), "cells": cells, "keep_going": notebook}
+        assert self._worker is not None
+        seen = copy if self._worker.strategy == "none" else INSIDE / copy.name
+        request = {"op": "load", "file": str(seen), "cells": cells, "keep_going": notebook}
         reply = self._exchange(request, [], timeout, "loading the submission")
         if isinstance(reply, Outcome):
             return Loaded((), LoadError(file, None, reply.message))
@@ -380,11 +415,13 @@ class Sandbox:
             if header["status"] == "ok":
                 return Loaded(tuple(_wire.names(header["names"])), None, self._cell_errors(header))
             where = header.get("where") or [None, None]
-            cell_name, line = str(where[0]), where[1] if isinstance(where[1], int) else None
+            cell_name = where[0] if type(where[0]) is str else ""
+            line = where[1] if type(where[1]) is int else None
             message = self._text(header.get("message", "error"), 4000)
-        except (_wire.Malformed, KeyError, TypeError, IndexError) as error:
+        except Exception as error:  # anything the worker said that is not a reply
             self._stop()
-            return Loaded((), LoadError(file, None, f"the worker's reply was malformed: {error}"))
+            why = str(error) if isinstance(error, _wire.Malformed) else repr(error)[:200]
+            return Loaded((), LoadError(file, None, f"the worker's reply was malformed: {why}"))
         self._stop()  # nothing more to run
         if not self._source.owns(cell_name):
             line = None
@@ -423,14 +460,12 @@ class Sandbox:
     def _start(self) -> None:
         key = (sys.executable, os.geteuid())
         order: list[str]
-        if self.isolation_request != "auto":
+        if self.isolation_request not in ("auto", "bubblewrap"):
             order = [self.isolation_request]
         elif key in _CHOSEN:
-            order = [_CHOSEN[key][0]]
+            order = [_CHOSEN[key]]
         else:
-            order = ["user-namespaces", "same-user"]
-            if os.geteuid() == 0:
-                order[:0] = ["namespaces", "nobody"]
+            order = ["root", "uid"] if os.geteuid() == 0 else ["userns"]
         failures = []
         for strategy in order:
             try:
@@ -441,35 +476,46 @@ class Sandbox:
                     os.ftruncate(fd, 0)
                 continue
             self._current[0] = self._worker
-            why = "; ".join(failures)
-            if self.isolation_request == "auto":
-                why = _CHOSEN.setdefault(key, (strategy, why))[1]
+            if self.isolation_request in ("auto", "bubblewrap"):
+                _CHOSEN.setdefault(key, strategy)
+            self.isolation_name = "none" if strategy == "none" else "bubblewrap"
             self.isolation = _DESCRIPTIONS[strategy] + (
-                f" (stronger ones failed: {why})" if why else ""
+                f"; limits: {self._worker.plan.limits}" if self._worker.plan.limits else ""
             )
             return
-        raise SandboxError("could not start a worker: " + "; ".join(failures))
+        if "none" in order:
+            raise SandboxError("could not start a worker: " + "; ".join(failures))
+        raise IsolationUnavailable(
+            "no sandbox can be made here, so the submission was not run ("
+            + "; ".join(failures)
+            + "); "
+            + HOW_TO_ISOLATE
+        )
 
     def _spawn(self, strategy: str) -> _Worker:
         worker_script = self._run / "_worker.py"
         shutil.copyfile(_WORKER, worker_script)
         try:
-            argv, kwargs, user = launch(strategy, self._run, self.hide)
+            plan = launch(strategy, self._run, memory_mb=self.memory_mb, processes=_PROCESSES)
         except OSError as error:
             raise _StartFailed(str(error)) from None
+        inside = self._run if strategy == "none" else INSIDE
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
         fds = [request_r, reply_w]
+        argv = plan.argv
+        if strategy != "none":
+            argv = [*argv[:1], "--chdir", str(INSIDE), *argv[1:]]
         argv += [
-            str(worker_script),
-            *["--init", *(map(str, user) if user else ["-1", "-1"])],
+            str(inside / "_worker.py"),
+            *["--init", *(map(str, plan.user) if plan.user else ["-1", "-1"])],
             str(request_r),
             str(reply_w),
             str(self.memory_mb),
             str(self.cpu_seconds),
             str(self.output_cap),
-            str(_PROCESSES if strategy in ("namespaces", "nobody") else 0),
-            str(self._run / "lib"),
+            str(0 if strategy == "none" else _PROCESSES),
+            str(inside / "lib"),
         ]
         started = time.monotonic()
         try:
@@ -478,32 +524,36 @@ class Sandbox:
                 stdin=subprocess.DEVNULL,
                 stdout=self._out[0],
                 stderr=self._out[1],
-                pass_fds=fds,
+                pass_fds=fds + plan.pass_fds,
                 cwd=self._run,
+                env=plan.env,
                 start_new_session=True,
-                **kwargs,
+                preexec_fn=plan.preexec,
             )
         except (OSError, subprocess.SubprocessError) as error:
             os.close(request_w)
             os.close(reply_r)
-            tail = self._read("stderr")[-300:].strip()  # what a preexec_fn said
+            plan.release()
+            tail = self._read("stderr")[-300:].strip()
             raise _StartFailed(f"{type(error).__name__}: {error} {tail}".strip()) from None
         finally:
             for fd in fds:
                 os.close(fd)
-        worker = _Worker(process, request_w, reply_r, strategy, process.pid, 0.0)
+        worker = _Worker(process, request_w, reply_r, strategy, plan, 0.0)
         try:
             deadline = started + min(_START_SECONDS, max(self._total_left(), 1.0))
-            ready = _wire.receive(reply_r, deadline, 1 << 16)[0].get("status")
+            hello = _wire.receive(reply_r, deadline, 1 << 16)[0]
+            ready = hello.get("status")
         except (_wire.Timeout, _wire.Malformed, EOFError):
             ready = None
         if ready != "ready":
             worker.stop()
             tail = self._read("stderr")[-300:].strip().replace("\n", " | ")
             raise _StartFailed(f"the worker did not start ({self._describe(worker)}): {tail}")
+        if strategy != "none" and hello.get("uid") in (0, os.getuid()):
+            worker.stop()  # never as root, never as the checker (the userns maps it away)
+            raise _StartFailed(f"the worker ran as uid {hello.get('uid')}")
         worker.startup = time.monotonic() - started
-        if strategy.endswith("namespaces"):
-            worker.pid = ns_init_pid(process.pid) or process.pid
         return worker
 
     def _exchange(
@@ -571,20 +621,37 @@ class Sandbox:
         return _wire.text(self._own_paths(value) if type(value) is str else value, limit)
 
 
+def probe_isolation(isolation: Isolation = "auto") -> str:
+    """The isolation a submission would get here, found by starting one empty worker.
+
+    Raises `IsolationUnavailable` when there is none (and `isolation` is not "none").
+    Costs one worker's start (about 0.2 s); the strategy found is remembered, so the
+    sandboxes started afterwards by this process (and its forks) do not try again.
+    """
+    with tempfile.TemporaryDirectory(prefix="backprop-check-probe-") as folder:
+        empty = Path(folder, "probe.py")
+        empty.write_text("")
+        with Sandbox(empty, isolation=isolation, call_timeout=30, total_timeout=30) as box:
+            box.load()
+            return box.isolation
+
+
 class _StartFailed(Exception):
     pass
 
 
+_VIEW = (
+    " sees only the interpreter, numpy and scipy (read-only), its own copy of the"
+    " submission and a private /tmp; new PID, mount, IPC and network namespaces, no network"
+)
 _DESCRIPTIONS = {
-    "namespaces": "namespaces: as nobody in private PID, mount and network namespaces,"
-    " only the stdlib, numpy and scipy visible, no network",
-    "nobody": "nobody: as nobody under an init that stays root (no namespaces:"
-    " it can read what nobody may, and write to /tmp)",
-    "user-namespaces": "user-namespaces: as the checker's own user in private user, PID"
-    " and network namespaces (it cannot signal the checker, all it starts dies with it,"
-    " no network; it can read the checker's files)",
-    "same-user": "same-user: as the checker's own user in its own session"
-    " (it can read the checker's files, and signal the checker on purpose)",
+    "root": "bubblewrap: a uid of its own (not root, not the checker's);" + _VIEW,
+    "uid": "bubblewrap: a uid of its own (not root, not the checker's) in a user namespace;"
+    + _VIEW,
+    "userns": "bubblewrap: in a user namespace of its own (its host uid is the checker's,"
+    " with nothing of the checker's visible);" + _VIEW,
+    "none": "none: NOT ISOLATED, asked for with `--isolation none`: it ran as the checker's"
+    " own user and could read, write and signal whatever the checker can",
 }
 
 

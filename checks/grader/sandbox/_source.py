@@ -28,11 +28,14 @@ after the file.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import re
+import stat
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +85,8 @@ class Source:
 
     file: str
     cells: tuple[Cell, ...]
+    data: bytes = field(default=b"", repr=False)
+    """The bytes read, once: what the worker's copy is made of (never the path again)."""
 
     def cell_number(self, name: str) -> int | None:
         """The notebook cell compiled under `name`, or None (a `.py` file, another file)."""
@@ -108,21 +113,64 @@ def read_source(path: str | Path) -> Source:
     Raises
     ------
     ValueError
-        If `path` is neither a `.py` nor a `.ipynb` file, is too large, cannot be
-        decoded, or is not a notebook in nbformat 4.
+        If `path` is neither a `.py` nor a `.ipynb` file, is a symbolic link, a folder
+        or another file that is not regular, is too large, cannot be decoded, or is not
+        a notebook in nbformat 4.
     OSError
         If it cannot be read.
+
+    Notes
+    -----
+    The file is opened once, without following a symbolic link (in a class folder, a
+    link may point at a classmate's work, or at a file only the checker may read), and
+    checked with `fstat` before a byte is read: a FIFO would block, a device or a huge
+    file would exhaust the checker. What was read is kept (`Source.data`), so the
+    worker runs exactly what was checked.
     """
     file = str(path)
+    data = _read_regular(file)
     suffix = Path(file).suffix.lower()
     if suffix not in SUBMISSION_SUFFIXES:
         raise ValueError(f"`submission` must be a .py file or a .ipynb notebook, got `{file}`")
-    data = Path(file).read_bytes()
-    if len(data) > _MAX_BYTES:
-        raise ValueError(f"`{file}` is {len(data)} bytes, more than a submission can be")
     if suffix == ".py":
-        return Source(file, (Cell(file, None, _decode(data, file)),))
-    return Source(file, tuple(_notebook_cells(data, file)))
+        return Source(file, (Cell(file, None, _decode(data, file)),), data)
+    return Source(file, tuple(_notebook_cells(data, file)), data)
+
+
+def _read_regular(file: str) -> bytes:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(file, flags)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ValueError(
+                f"`{file}` is a symbolic link; a submission must be a regular file"
+            ) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            inside = sorted(
+                p.name for p in Path(file).iterdir() if p.suffix.lower() in (".py", ".ipynb")
+            )
+            raise ValueError(
+                f"`{file}` is a folder holding {len(inside)} submissions"
+                f" ({', '.join(inside) or 'none'}); it must hold exactly one"
+            )
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"`{file}` is not a regular file")
+        if info.st_size > _MAX_BYTES:
+            raise ValueError(f"`{file}` is {info.st_size} bytes, more than a submission can be")
+        chunks, left = [], _MAX_BYTES + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > _MAX_BYTES:  # it grew after fstat
+        raise ValueError(f"`{file}` is more than {_MAX_BYTES} bytes, more than a submission can be")
+    return data
 
 
 def _decode(data: bytes, file: str) -> str:

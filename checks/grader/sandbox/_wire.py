@@ -38,6 +38,7 @@ _HEADER = struct.Struct(">I")
 _NUMERIC = "biufc"
 _MAX_DEPTH = 8
 _MAX_JSON = 1 << 20
+_MAX_NODES = 100_000  # values in one reply's tree
 _MAGIC = b"\x93NUMPY"
 
 
@@ -70,19 +71,44 @@ def encode(x: Any, blobs: list[bytes], depth: int = 0) -> dict[str, Any]:
     )
 
 
-def decode(tree: Any, blobs: list[bytes], depth: int = 0) -> Any:
-    """A value tree from the worker as plain arrays, floats, lists and tuples."""
-    if not isinstance(tree, dict) or len(tree) != 1 or depth > _MAX_DEPTH:
+def decode(tree: Any, blobs: list[bytes], max_bytes: int = 64 << 20) -> Any:
+    """A value tree from the worker as plain arrays, floats, lists and tuples.
+
+    The whole tree is checked before any array is copied, and the arrays it makes may
+    hold `max_bytes` in all: a tree that names one blob many times is refused, not
+    copied many times over (each array is the checker's own copy, by design).
+    """
+    total = _check(tree, blobs, 0, [0])
+    if total > max_bytes:
+        raise Malformed(f"a reply whose arrays hold {total} bytes (at most {max_bytes})")
+    return _decode(tree, blobs)
+
+
+def _check(tree: Any, blobs: list[bytes], depth: int, nodes: list[int]) -> int:
+    """The bytes `tree`'s arrays would take, once every node of it is checked."""
+    nodes[0] += 1
+    if type(tree) is not dict or len(tree) != 1 or depth > _MAX_DEPTH or nodes[0] > _MAX_NODES:
         raise Malformed(f"not a value: `{tree!r:.60}`")
     ((key, item),) = tree.items()
     if key == "array" and type(item) is int and 0 <= item < len(blobs):
-        return _array(blobs[item])
+        return len(blobs[item])
     if key == "float" and type(item) in (int, float):
-        return float(item)
+        if type(item) is int and abs(item) > 1 << 1023:
+            raise Malformed(f"a number too large for a float: `{item!r:.60}`")
+        return 8
     if key in ("list", "tuple") and type(item) is list:
-        items = [decode(t, blobs, depth + 1) for t in item]
-        return items if key == "list" else tuple(items)
+        return 8 + sum(_check(t, blobs, depth + 1, nodes) for t in item)
     raise Malformed(f"not a value: `{tree!r:.60}`")
+
+
+def _decode(tree: dict[str, Any], blobs: list[bytes]) -> Any:
+    ((key, item),) = tree.items()
+    if key == "array":
+        return _array(blobs[item])
+    if key == "float":
+        return float(item)
+    items = [_decode(t, blobs) for t in item]
+    return items if key == "list" else tuple(items)
 
 
 def _array(blob: bytes) -> np.ndarray[Any, Any]:
@@ -101,9 +127,13 @@ def _array(blob: bytes) -> np.ndarray[Any, Any]:
         raise
     except Exception as error:  # numpy's parser of untrusted text: refuse whatever it raises
         raise Malformed(f"an .npy header numpy refuses: {error!r:.200}") from None
+    if type(fortran) is not bool or not isinstance(dtype, np.dtype):
+        raise Malformed("an .npy header with a forged order or dtype")
     if dtype.kind not in _NUMERIC or dtype.fields or dtype.subdtype or dtype.hasobject:
         raise Malformed(f"an array of dtype `{dtype}`, not numbers")
-    if any(n < 0 for n in shape) or len(shape) > 32:
+    if type(shape) is not tuple or len(shape) > 32 or any(type(n) is not int for n in shape):
+        raise Malformed(f"an array of shape `{shape!r:.60}`")
+    if any(n < 0 for n in shape):
         raise Malformed(f"an array of shape {shape}")
     data = blob[stream.tell() :]
     if len(data) != math.prod(shape) * dtype.itemsize:

@@ -151,6 +151,22 @@ def _notebook_builtins(module: types.ModuleType) -> dict[str, Any]:
     return {"get_ipython": lambda: shell, "display": display}
 
 
+def _clear_keyrings(ctypes: Any) -> None:
+    """Empty the kernel keyrings of this uid, before the submission runs.
+
+    A user's keyring outlives its processes: a sandbox given the uid another had before
+    would find what that one left there (a channel between students). Its keys are the
+    uid's, so the worker, still running only this file, empties them itself.
+    """
+    import platform
+
+    keyctl = {"x86_64": 250, "aarch64": 219}.get(platform.machine())
+    if keyctl is not None:
+        libc = ctypes.CDLL(None)
+        for keyring in (-4, -5):  # KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING
+            libc.syscall(keyctl, 7, ctypes.c_int(keyring))  # KEYCTL_CLEAR
+
+
 def _orphan_watch(fd: int) -> None:
     """End the worker when the checker's end of the request pipe closes (the checker died)."""
 
@@ -177,6 +193,8 @@ def main(argv: list[str]) -> int:
     import ctypes
 
     ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    if processes:  # in a sandbox, under a uid of its own (never the checker's keys)
+        _clear_keyrings(ctypes)
     sys.stdout = _CappedText(1, output_cap)
     sys.stderr = _CappedText(2, output_cap)
     sys.path.insert(0, libdir)
