@@ -262,7 +262,7 @@ def _column_losses(a: Array, Y: Array, kind: str, m: int) -> Array:
         at_top = _log_others(r, shifted, top) - log_s
         e /= 1 + r  # ŷ, with 0 at the maxima: they are counted through `at_top`
         if one_hot:
-            terms = terms + at_top * (count - top[label, :, cols].T)
+            terms = terms + _times(count - top[label, :, cols].T, at_top)
             # Σ_{j ≠ label, top} log(1 - ŷ_j): one logarithm of a product of factors
             # in [1/2, 1], the label's factor divided out (ŷ_label ≤ 1/2 when not top)
             np.subtract(1.0, e, out=e)
@@ -272,7 +272,7 @@ def _column_losses(a: Array, Y: Array, kind: str, m: int) -> Array:
             terms = terms + np.log(product / e[label, :, cols].T)
         else:
             off = (1 - Y)[:, None, :]
-            terms = terms + at_top * (top * off).sum(axis=0)
+            terms = terms + _times((top * off).sum(axis=0), at_top)
             terms = terms + (off * np.log1p(-e)).sum(axis=0)
     return np.asarray(-terms / m)
 
@@ -285,8 +285,15 @@ def _log_others(r: Array, shifted: Array, top: Array) -> Array:
     if tiny.any():
         others = np.where(top[:, tiny], -np.inf, shifted[:, tiny])
         s2 = others.real.max(axis=0)
-        out[tiny] = s2 + np.log(np.exp(others - s2).sum(axis=0))
+        s2 = np.where(np.isfinite(s2), s2, 0.0)  # one output class: no others, log r = -inf
+        with np.errstate(divide="ignore"):
+            out[tiny] = s2 + np.log(np.exp(others - s2).sum(axis=0))
     return out
+
+
+def _times(weight: Array, x: Array) -> Array:
+    """`weight * x`, 0 where `weight` is 0 even if `x` is infinite (`0 log 0 = 0`)."""
+    return np.where(weight == 0, 0.0, weight * np.where(weight == 0, 0.0, x))
 
 
 def network_check(

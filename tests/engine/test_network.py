@@ -8,7 +8,7 @@ import pytest
 from backprop import formulas as f
 from backprop import network as net
 from backprop.catalog import param_blocks, params_from_blocks
-from checks import NetworkLoss, batched_loss
+from checks import NetworkLoss, batched_loss, network_check
 from tests.engine._points import network
 
 # The fast paths regroup the same floating-point operations: they agree with the
@@ -68,3 +68,26 @@ def test_bad_data_is_refused() -> None:
         NetworkLoss(np.ones((3, 4)), np.ones((2, 5)))
     with pytest.raises(ValueError, match="`kind` must be"):
         NetworkLoss(np.ones((3, 4)), np.ones((2, 4)), kind="mse")
+
+
+@pytest.mark.parametrize("mode", ["full", "directional"])
+@pytest.mark.parametrize("kind", ["notes", "categorical"])
+def test_one_output_class_is_checked_not_crashed(kind: str, mode: str) -> None:
+    # n_L = 1: softmax is 1, the loss 0 everywhere; the per-example losses once formed
+    # log r with no other class, -inf - (-inf).
+    rng = np.random.default_rng(3)
+    params = [
+        (rng.normal(size=(3, 2)), rng.normal(size=(3, 1))),
+        (rng.normal(size=(1, 3)), rng.normal(size=(1, 1))),
+    ]
+    X, Y = rng.normal(size=(2, 5)), np.ones((1, 5))
+    F, blocks = NetworkLoss(X, Y, kind=kind), param_blocks(params)
+    assert F(blocks) == 0.0
+    values, _ = F.along_axes(blocks, "W_1", np.arange(6), np.full(6, 1e-3))
+    np.testing.assert_array_equal(values, 0.0)
+    report = network_check(
+        params, X, Y, net.backward(params, X, Y, kind=kind), kind=kind, mode=mode
+    )
+    assert report.ok, report
+    wrong = [(W + 1.0, b) for W, b in net.backward(params, X, Y, kind=kind)]
+    assert not network_check(params, X, Y, wrong, kind=kind, mode=mode).ok
