@@ -57,6 +57,7 @@ class Judgement:
     got: Any = None
     detail: str = ""
     method: str = ""
+    unchecked: int = 0  # entries that no difference could reach (kinks): not a pass
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Verdict:
     method: str
     examples: int
     counterexample: Counterexample | None = None
+    unchecked: int = 0  # test points where some entries could not be checked
 
     @property
     def verdict(self) -> str:
@@ -114,6 +116,7 @@ class Verdict:
             "max_abs_error": self.max_abs_error,
             "method": self.method,
             "examples": self.examples,
+            "unchecked_points": self.unchecked,
             "counterexample": self.counterexample.to_json() if self.counterexample else None,
         }
 
@@ -130,7 +133,9 @@ def judge(formula: Formula, candidate: Callable[..., Any], point: Point) -> Judg
         if not judgement.ok:
             return judgement
         if judgement.max_abs_error >= worst.max_abs_error:
-            worst = judgement
+            worst = replace(judgement, unchecked=max(worst.unchecked, judgement.unchecked))
+        elif judgement.unchecked:
+            worst = replace(worst, unchecked=judgement.unchecked)
     return worst
 
 
@@ -226,7 +231,8 @@ def _check_numerically(
         grad = got_blocks.get("result", got_blocks)
         reports = [check_gradient(truth.f, grad, truth.x, kinks=truth.kinks)]
     error = max(r.max_abs_error for r in reports)
-    failed = [(k, r) for k, r in enumerate(reports) if not r.ok]
+    failed = [(k, r) for k, r in enumerate(reports) if r.status == "failed"]
+    unchecked = sum(len(r.skipped) for r in reports if r.status == "unchecked")
     method = reports[0].method
     if failed:
         row, worst = failed[0]
@@ -236,7 +242,7 @@ def _check_numerically(
             f"at {where} (tolerance {worst.tolerance:.2g})"
         )
         return Judgement(False, "values", error, args, got, f"{summary}\n{worst}", method)
-    return Judgement(True, "", error, args, got, "", method)
+    return Judgement(True, "", error, args, got, "", method, unchecked)
 
 
 def _aligned_error(got: Any, expected: Any) -> tuple[float, str]:
@@ -331,7 +337,13 @@ def check_formula(
     except NoSuchExample:
         worst = max(seen, key=lambda j: j.max_abs_error, default=Judgement(True))
         return Verdict(
-            entry.id, True, (), worst.max_abs_error, worst.method or "reference", len(seen)
+            entry.id,
+            True,
+            (),
+            worst.max_abs_error,
+            worst.method or "reference",
+            len(seen),
+            unchecked=sum(j.unchecked > 0 for j in seen),
         )
     final = judge(entry, candidate, point)
     expected: Any
@@ -350,6 +362,7 @@ def check_formula(
         final.method or "reference",
         len(seen),
         example,
+        sum(j.unchecked > 0 for j in seen),
     )
 
 

@@ -64,6 +64,11 @@ def render(verdicts: dict[str, Verdict], *, seed: int, examples: int) -> str:
             f"  {fid:<17} {tag:<22} max error {verdict.max_abs_error:<10.3g} "
             f"{verdict.method}, {verdict.examples} points tried"
         )
+        if verdict.unchecked:
+            lines.append(
+                f"      UNCHECKED entries at {verdict.unchecked} of {verdict.examples} points "
+                "(every difference crossed a kink): not proven there"
+            )
         if verdict.holds:
             continue
         for eid in verdict.errata:

@@ -112,7 +112,9 @@ def check_gradient(
         A fixed tolerance ``atol + rtol·|numerical|`` instead of the error model.
     kinks : callable, optional
         See `numerical_gradient`: differences that cross a kink are retried with smaller
-        steps, then skipped and reported, never counted as errors.
+        steps, then one-sided on `x`'s own piece (``report.one_sided``); an entry no
+        difference can reach is never counted as an error, but left unchecked: the
+        report's `status` is then ``"unchecked"`` (not ``ok``) unless another entry fails.
     rng : numpy.random.Generator or int, optional
         The directions' generator (default: seed 0, so a check is reproducible).
     m : int, optional
@@ -253,7 +255,11 @@ def _full_report(
     findings: tuple[Finding, ...] = ()
     if len(g_parts) == len(rows) and not ok_all and len(rows) > 1:
         findings = tuple(fingerprint(np.concatenate(g_parts), D_all, m=m, atol=tol_max, rtol=0.0))
-    ok_all = ok_all and any(r.checked for r in rows)  # every entry skipped proves nothing
+    # An entry left unchecked proves nothing: no plain pass while one remains.
+    status = "failed" if not ok_all else "passed"
+    if ok_all and (skips or not any(r.checked for r in rows)):
+        status = "unchecked"
+    ok_all = status == "passed"
     summary = _summary(rows, entries)
     if len(g_parts) == len(rows):
         g_all = np.concatenate(g_parts)
@@ -282,6 +288,8 @@ def _full_report(
         blocks=tuple(rows),
         findings=findings,
         scipy=dict(scipy_figures),
+        status=status,
+        one_sided=tuple(_where(p, int(i)) for i in est.one_sided),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from checks.engine._onesided import one_sided
 from checks.engine._problem import (
     ROUNDING_ULPS,
     Array,
@@ -95,6 +96,7 @@ class Estimate:
     model: str
     skipped: Array = field(default_factory=lambda: np.zeros(0, dtype=int))
     skip_reasons: tuple[str, ...] = ()
+    one_sided: Array = field(default_factory=lambda: np.zeros(0, dtype=int))
 
 
 Diff = Callable[["Problem", Array, Array], tuple[Array, Array, Array, Array]]
@@ -107,7 +109,8 @@ def _central(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Arr
     down = x - (x - h).astype(p.layout.dtype)
     v, c = p.along_axes(np.concatenate([idx, idx]), np.concatenate([up, -down]))
     k = len(idx)
-    d = (v[:k] - v[k:]) / (up + down)[:, None]
+    with np.errstate(invalid="ignore"):  # inf - inf where f is not finite: NaN, skipped
+        d = (v[:k] - v[k:]) / (up + down)[:, None]
     return d, np.zeros(d.shape), (up + down) / 2, c[:k] | c[k:]
 
 
@@ -216,14 +219,27 @@ def estimate(p: Problem, method: str, step: float | None) -> Estimate:
         )
     not_finite = ~crossed & ~np.all(np.isfinite(value), axis=1)
     value[not_finite] = np.nan
+    redo = np.flatnonzero(crossed | not_finite)
+    saved = np.zeros(0, dtype=int)
+    if redo.size:
+        v1, e1, ok1 = one_sided(p, redo, _steps(p, "central", step)[redo])
+        saved = redo[ok1]
+        value[saved], error[saved] = v1[ok1], e1[ok1]
+        crossed[saved] = not_finite[saved] = False
+    if saved.size:
+        model += (
+            f"; {saved.size} entries whose central difference crossed a kink or met a "
+            "non-finite value: one-sided on x's own piece, parabola through x, x+h/2, x+h "
+            "(error 2·|D(h/2,h) - D(h,2h)|/3 plus rounding)"
+        )
     skipped = np.flatnonzero(crossed | not_finite)
     reasons = tuple(
         "`f` is not finite at x ± h"
         if not_finite[i]
-        else f"every step tried (down to h/{int(KINK_RETRIES[-1])}) crossed a kink"
+        else f"every step tried (down to h/{int(KINK_RETRIES[-1])}), on either side, crossed a kink"
         for i in skipped
     )
-    return Estimate(method, value, error, used, p.evaluations, model, skipped, reasons)
+    return Estimate(method, value, error, used, p.evaluations, model, skipped, reasons, saved)
 
 
 def _rounding(p: Problem, value: Array, idx: Array | None = None) -> Array:

@@ -127,16 +127,42 @@ def test_a_wrong_shape_is_a_failed_report_not_an_exception(point: Any) -> None:
     assert "got shape (3,), expected (3, 1)" in str(report)
 
 
-def test_kink_crossings_are_skipped_not_failed(point: Any) -> None:
+def _at_a_kink(point: Any) -> tuple[list[Any], Any, Any]:
     params, X, Y = point
     params = [(W.copy(), b.copy()) for W, b in params]
     z1 = params[0][0] @ X + params[0][1]
-    params[0][1][0, 0] -= z1[0, 0]  # z_1[0, 0] == 0 exactly (to rounding): every step crosses
+    params[0][1][0, 0] -= z1[0, 0]  # z_1[0, 0] == 0 (to rounding): every central step crosses
+    return params, X, Y
+
+
+def test_kink_crossings_are_checked_one_sided_not_skipped(point: Any) -> None:
+    params, X, Y = _at_a_kink(point)
     report = network_check(params, X, Y, grad_blocks(params, X, Y))
-    assert report.ok, str(report)
-    assert report.skipped and all("crossed a kink" in why for _, why in report.skipped)
-    assert "b_1[0, 0]" in [where for where, _ in report.skipped]
-    assert "skipped" in str(report)
+    assert report.ok and report.status == "passed", str(report)
+    assert not report.skipped and "b_1[0, 0]" in report.one_sided
+    assert "one-sided on x's own piece" in str(report)
+
+
+@pytest.mark.parametrize("scale", [1.01, 0.99])
+def test_a_one_percent_error_at_a_kink_is_caught(point: Any, scale: float) -> None:
+    params, X, Y = _at_a_kink(point)
+    grads = grad_blocks(params, X, Y)
+    grads["b_1"] = grads["b_1"].copy()
+    grads["b_1"][0, 0] = scale * grads["b_1"][0, 0] + (scale - 1) * 1e-3  # even where it is 0
+    report = network_check(params, X, Y, grads)
+    assert report.status == "failed" and "b_1[0, 0]" in [e.where for e in report.worst]
+
+
+def test_an_unchecked_entry_is_neither_a_pass_nor_a_failure() -> None:
+    x = np.array([0.5, 1.0, -2.0])
+    kinks = lambda v: v[0]  # noqa: E731  any move of x[0] changes its pattern
+    report = check_gradient(lambda v: np.sum(v**2), 2 * x, x, kinks=kinks)
+    assert not report.ok and report.status == "unchecked"
+    assert report.skipped == (("x[0]", report.skipped[0][1]),)
+    assert str(report).startswith("gradient check UNCHECKED") and "unchecked 1" in str(report)
+    assert report.to_dict()["status"] == "unchecked"
+    wrong = check_gradient(lambda v: np.sum(v**2), 2 * x + [0, 0, 1e-3], x, kinks=kinks)
+    assert wrong.status == "failed" and not wrong.ok
 
 
 def test_every_catalog_truth_certifies_its_reference(rng: np.random.Generator) -> None:
@@ -258,7 +284,11 @@ def test_a_grad_that_is_not_a_mapping_for_blocks_is_a_type_error() -> None:
 def test_relu_sum_at_exact_zero_is_reported_as_a_kink() -> None:
     z = np.array([[0.0, 1.0], [-1.0, 2.0]])
     report = check_gradient(lambda v: np.sum(f.relu(v)), f.relu_mask(z), z, kinks=lambda v: v > 0)
-    assert report.ok and [w for w, _ in report.skipped] == ["x[0, 0]"]
+    assert report.ok and report.one_sided == ("x[0, 0]",) and not report.skipped
+    # the mask `z >= 0` is the other piece's derivative: one-sided, it is caught
+    ge = (z >= 0).astype(float)
+    bad = check_gradient(lambda v: np.sum(f.relu(v)), ge, z, kinks=lambda v: v > 0)
+    assert bad.status == "failed" and bad.worst[0].where == "x[0, 0]"
 
 
 def test_the_network_loss_brings_its_m_and_kinks_to_the_check(point: Any) -> None:
@@ -279,8 +309,16 @@ def test_entries_where_f_is_not_finite_are_skipped_with_why() -> None:
         return np.sum(np.where(v < 1e-6, np.inf, v**2))
 
     report = check_gradient(fun, 2 * x, x)
-    assert report.ok and report.skipped == (("x[0]", "`f` is not finite at x ± h"),)
-    assert "skipped 1 (`f` is not finite at x ± h): x[0]" in str(report)
+    assert report.ok and report.one_sided == ("x[0]",)  # from the right, where f is finite
+    x = np.array([0.25, 1.0])
+
+    def spike(v: np.ndarray) -> Any:  # finite at x[0] = 0.25 only
+        return np.sum(v**2) + (0.0 if v[0] == 0.25 else np.inf)
+
+    report = check_gradient(spike, 2 * x, x)
+    assert report.status == "unchecked" and report.skipped == (
+        ("x[0]", "`f` is not finite at x ± h"),
+    )
 
 
 def test_a_report_becomes_plain_json(point: Any) -> None:
@@ -296,9 +334,9 @@ def test_a_report_becomes_plain_json(point: Any) -> None:
 
 
 def test_a_check_where_every_entry_is_skipped_does_not_pass() -> None:
-    z = np.zeros((2, 2))  # every entry at the ReLU's kink
-    report = check_gradient(lambda v: np.sum(f.relu(v)), f.relu_mask(z), z, kinks=lambda v: v > 0)
-    assert not report.ok and len(report.skipped) == 4
+    z = np.zeros((2, 2))
+    report = check_gradient(lambda v: np.sum(v**2), 2 * z, z, kinks=lambda v: v.copy())
+    assert not report.ok and report.status == "unchecked" and len(report.skipped) == 4
 
 
 def test_an_entry_curving_more_than_the_sampled_ones_is_re_estimated_not_failed() -> None:
@@ -318,3 +356,22 @@ def test_an_entry_curving_more_than_the_sampled_ones_is_re_estimated_not_failed(
     wrong = 2 * x
     wrong[5] *= 1.01
     assert not check_gradient(fun, wrong, x).ok
+
+
+def test_directional_mode_stays_on_the_piece_at_a_kink() -> None:
+    z = np.array([0.0, 1.0, -1.0])  # x[0] on the kink: every central step along u crosses
+    relu_sum = lambda v: np.sum(f.relu(v))  # noqa: E731
+    kinks = lambda v: v > 0  # noqa: E731
+    report = check_gradient(relu_sum, f.relu_mask(z), z, kinks=kinks, mode="directional")
+    assert report.status == "passed" and len(report.directional) == 2, str(report)
+    wrong = check_gradient(relu_sum, (z >= 0) * 1.0, z, kinks=kinks, mode="directional")
+    assert wrong.status == "failed"
+
+
+def test_directional_mode_with_no_reachable_direction_is_unchecked() -> None:
+    x = np.array([0.5, 1.0])
+    report = check_gradient(
+        lambda v: np.sum(v**2), 2 * x, x, kinks=lambda v: v.copy(), mode="directional"
+    )
+    assert report.status == "unchecked" and not report.ok and len(report.skipped) == 2
+    assert str(report).startswith("gradient check UNCHECKED")

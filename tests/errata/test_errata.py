@@ -90,3 +90,13 @@ def test_candidate_must_be_callable_and_formula_known() -> None:
         check_formula("dL_dW", 3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="`formula` must be a formula id"):
         check_formula("dL_dX")
+
+
+def test_unchecked_points_are_reported_not_hidden_behind_holds() -> None:
+    from checks.cli._errata import render
+    from checks.errata import Verdict
+
+    verdict = Verdict("dL_dz", True, (), 0.0, "central", 60, unchecked=3)
+    assert verdict.to_json()["unchecked_points"] == 3
+    text = render({"dL_dz": verdict}, seed=0, examples=60)
+    assert "UNCHECKED entries at 3 of 60 points" in text
