@@ -375,3 +375,98 @@ def test_directional_mode_with_no_reachable_direction_is_unchecked() -> None:
     )
     assert report.status == "unchecked" and not report.ok and len(report.skipped) == 2
     assert str(report).startswith("gradient check UNCHECKED")
+
+
+def _sq(v: Any) -> Any:
+    return np.sum(v**2) if not isinstance(v, dict) else np.sum(v["a"] ** 2) + np.sum(v["b"])
+
+
+def _sq_grad(v: Any) -> Any:
+    return 2 * v if not isinstance(v, dict) else {"a": 2 * v["a"], "b": np.ones_like(v["b"])}
+
+
+@pytest.mark.parametrize(
+    "x", [np.array([0.3, -1.2]), {"a": np.array([[0.3, -1.2]]), "b": np.zeros(2)}]
+)
+def test_a_gradient_function_is_evaluated_at_x_like_scipy_check_grad(x: Any) -> None:
+    from checks import taylor_test
+
+    report = check_gradient(_sq, _sq_grad, x)
+    assert report.ok and report.tolerance > 0, str(report)
+    assert assert_gradient_close(_sq, _sq_grad, x, mode="directional").ok
+    assert taylor_test(_sq, _sq_grad, x).ok
+    wrong = check_gradient(_sq, lambda v: _sq_grad(v) if isinstance(v, dict) else 3 * v, x)
+    assert wrong.ok == isinstance(x, dict) and wrong.status in ("passed", "failed")
+
+
+UNUSABLE = [
+    ("grad string", dict(grad="abc"), "`grad` must be a real numeric array"),
+    ("grad None", dict(grad=None), "`grad` must be an array, a mapping"),
+    ("grad complex", dict(grad=np.zeros(2, complex)), "dtype complex128"),
+    ("grad ragged", dict(grad=[[1.0], [1.0, 2.0]]), "`grad` must be a real numeric array"),
+    ("grad returns None", dict(grad=lambda v: None), "must return the gradient at `x`"),
+    ("grad returns text", dict(grad=lambda v: "2x"), "`grad` must be a real numeric array"),
+    ("rtol text", dict(rtol="1e-6"), "`rtol` must be a number"),
+    ("directions float", dict(directions=1.5), "`directions` must be an integer"),
+    ("m text", dict(m="3"), "`m` must be an integer"),
+    ("rng text", dict(rng="seed"), "`rng` must be an integer"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [u[1:] for u in UNUSABLE], ids=[u[0] for u in UNUSABLE]
+)
+def test_an_unusable_argument_is_a_type_error_never_a_failed_check(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    args = {"grad": np.zeros(2), **kwargs}
+    grad = args.pop("grad")
+    with pytest.raises(TypeError, match=message):
+        check_gradient(_sq, grad, np.ones(2), **args)
+    if "grad" in kwargs:
+        from checks import taylor_test
+
+        with pytest.raises(TypeError, match=message):
+            taylor_test(_sq, grad, np.ones(2))
+
+
+def test_a_gradient_function_that_raises_names_itself() -> None:
+    from checks import FunctionError
+
+    def broken(v: Any) -> Any:
+        raise KeyError("W_1")
+
+    with pytest.raises(FunctionError, match="`grad` raised KeyError"):
+        check_gradient(_sq, broken, np.ones(2))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_gradient_entries_fail_where_they_are(point: Any, bad: float) -> None:
+    params, X, Y = point
+    grads = grad_blocks(params, X, Y)
+    grads["W_2"] = grads["W_2"].copy()
+    grads["W_2"][1, 2] = bad
+    report = check_gradient(NetworkLoss(X, Y), grads, param_blocks(params))
+    assert report.status == "failed" and report.worst[0].where == "W_2[1, 2]"
+    row = {b.name: b for b in report.blocks}["W_2"]
+    assert row.failed == 1 and row.checked == grads["W_2"].size
+
+
+@pytest.mark.parametrize(
+    ("method", "bound"),
+    # the float64 error models: ε^(2/3) for central differences, a few ε for the
+    # complex step, each relative to the scale max(|f|, max|g|) (see default_step)
+    [("central", 100 * np.finfo(float).eps ** (2 / 3)), ("complex", 64 * np.finfo(float).eps)],
+)
+def test_float64_tolerance_is_as_tight_as_the_error_model(
+    point: Any, method: str, bound: float
+) -> None:
+    params, X, Y = point
+    grads, x = grad_blocks(params, X, Y), param_blocks(params)
+    F = NetworkLoss(X, Y)
+    report = check_gradient(F, grads, x, method=method)
+    scale = max(float(F(x)), max(float(np.abs(g).max()) for g in grads.values()))
+    assert report.ok and report.tolerance <= bound * scale, str(report)
+    nudged = {k: v.copy() for k, v in grads.items()}
+    nudged["W_1"][0, 0] += 10 * report.tolerance  # ten tolerances off: must fail
+    assert check_gradient(F, nudged, x, method=method).status == "failed"
