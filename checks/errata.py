@@ -6,9 +6,10 @@ points, and shrinks a failure to the smallest counterexample. `check_notes` does
 every formula of the notes: it is what `backprop-check` prints with no argument.
 
 A formula is marked as an erratum because its check failed, never from a list: the
-catalog's errata only *name* a failure, when its shape matches (an erratum that shows
-in the values, or in the shape). A failure that no known erratum names is reported as
-such: it is a new erratum.
+catalog's errata only *name* a failure, when the failing result is exactly what the
+erratum predicts (the notes' form as written, within rounding). A failure that no
+known erratum predicts (one beyond it, say a factor 2 on top of the notes' form) is
+reported as such: it is a new erratum.
 
 Examples
 --------
@@ -22,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -367,23 +369,63 @@ def check_formula(
 
 
 def _name_errata(entry: Formula, failure: Judgement, point: Point, kind: str) -> tuple[str, ...]:
-    """The catalog's errata that this failure is an instance of, found by computation.
+    """The catalog's errata that this failure is exactly an instance of, by computation.
 
-    An erratum of the formula itself names the failure when it shows the same way
-    (values or shape). An erratum of a component (for `backward`) names it when the
-    correct formula, with only that component as the notes write it, fails too.
+    An erratum names a failure only when the candidate's result is what the erratum
+    predicts: the formula as the notes write it (for an erratum of the formula itself),
+    or the correct pass with the erratum's components as the notes write them (for
+    `backward`, the smallest set of component errata that reproduces the result). The
+    result must equal that prediction in shape and, within `_FORWARD_RTOL` of its
+    scale, in value, at the failing arguments. Anything beyond it (a factor 2, a sign
+    flip on top of the notes' form) matches no prediction: the failure is new.
     """
-    named = []
-    for erratum in entry.errata:
-        if erratum.formula == entry.id:
-            if erratum.shows_as == failure.reason:
-                named.append(erratum.id)
-        elif entry.compose is not None:
-            component = getattr(as_written, erratum.formula)
-            composed = partial(entry.compose({erratum.formula: component}), kind=kind)
-            if not judge(entry, composed, point).ok:
-                named.append(erratum.id)
-    return tuple(named)
+    if failure.got is None:
+        return ()
+    own = [e for e in entry.errata if e.formula == entry.id]
+    if own:
+        return tuple(e.id for e in own if _predicts(entry.as_written, failure))
+    components = [e for e in entry.errata if e.formula != entry.id]
+    if entry.compose is None or not components:
+        return ()
+    for size in range(1, len(components) + 1):
+        for subset in itertools.combinations(components, size):
+            using = {e.formula: getattr(as_written, e.formula) for e in subset}
+            if _predicts(partial(entry.compose(using), kind=kind), failure):
+                return tuple(e.id for e in subset)
+    return ()
+
+
+def _predicts(prediction: Callable[..., Any], failure: Judgement) -> bool:
+    """Whether `prediction` at the failing arguments gives the failing result."""
+    try:
+        expected = prediction(**failure.args)
+    except Exception:  # the prediction cannot even be computed: it predicts nothing here
+        return False
+    return _same(expected, failure.got)
+
+
+def _same(expected: Any, got: Any) -> bool:
+    """Same nesting, shapes and values (within `_FORWARD_RTOL` of their scale)."""
+    if isinstance(expected, list | tuple):
+        return (
+            isinstance(got, list | tuple)
+            and len(got) == len(expected)
+            and all(_same(e, g) for e, g in zip(expected, got, strict=True))
+        )
+    try:
+        e, g = np.asarray(expected, dtype=float), np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if e.shape != g.shape:
+        return False
+    if not (
+        np.array_equal(np.isfinite(e), np.isfinite(g))
+        and np.all(e[~np.isfinite(e)] == g[~np.isfinite(g)])
+    ):
+        return False
+    finite = np.isfinite(e)
+    scale = float(np.max(np.abs(e[finite]), initial=0.0) + np.max(np.abs(g[finite]), initial=0.0))
+    return bool(np.all(np.abs(e[finite] - g[finite]) <= _FORWARD_RTOL * scale))
 
 
 def check_notes(*, seed: int = 0, max_examples: int = 60) -> dict[str, Verdict]:
