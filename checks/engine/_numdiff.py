@@ -102,11 +102,27 @@ class Estimate:
 Diff = Callable[["Problem", Array, Array], tuple[Array, Array, Array, Array]]
 
 
+def _taken(p: Problem, x: Array, h: Array) -> Array:
+    """The steps actually taken from `x` by `h`, once `x + h` is rounded to `x`'s dtype.
+
+    Notes
+    -----
+    The difference is formed in float64. In `x`'s own dtype it is exact only when
+    `x + h` and `x` are within a factor 2 (Sterbenz); for `|x| ≪ h` in float32 it rounds
+    to `ε₃₂/2` relative, and so did the sum of the two steps of a central difference.
+    The error model assumes the steps exact: a quotient by a step off by 6e-8 made
+    float32 points fail at `|f'|·6e-8` against a float64 rounding bound (entries such as
+    a bias of 1e-7). In float64 the difference of two float32 values is exact but for
+    a float64 rounding, far below the model's terms.
+    """
+    return (x + h).astype(p.layout.dtype).astype(np.float64) - x.astype(np.float64)
+
+
 def _central(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
     """Central differences at `idx`, steps `h`: values `(k, out)`, 0, steps, crossed."""
     x = p.x[idx]
-    up = (x + h).astype(p.layout.dtype) - x  # the steps actually taken, after rounding
-    down = x - (x - h).astype(p.layout.dtype)
+    up = _taken(p, x, h)  # the steps actually taken, after rounding
+    down = -_taken(p, x, -h)
     v, c = p.along_axes(np.concatenate([idx, idx]), np.concatenate([up, -down]))
     k = len(idx)
     with np.errstate(invalid="ignore"):  # inf - inf where f is not finite: NaN, skipped
@@ -116,7 +132,7 @@ def _central(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Arr
 
 def _forward(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
     x = p.x[idx]
-    up = (x + h).astype(p.layout.dtype) - x
+    up = _taken(p, x, h)
     v, c = p.along_axes(idx, up)
     d = (v - p.f0[None, :]) / up[:, None]
     return d, np.zeros(d.shape), up, c

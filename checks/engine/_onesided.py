@@ -59,7 +59,11 @@ def one_sided(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array]:
             if not todo.size:
                 return value, error, done
             xs, hs = x[todo], side * h[todo] / shrink
-            steps = [(xs + c * hs).astype(p.layout.dtype) - xs for c in (0.5, 1.0, 2.0)]
+            # the steps actually taken, formed in float64 (see `_numdiff._taken`)
+            steps = [
+                (xs + c * hs).astype(p.layout.dtype).astype(np.float64) - xs.astype(np.float64)
+                for c in (0.5, 1.0, 2.0)
+            ]
             vals, crossed = p.along_axes(np.tile(idx[todo], 3), np.concatenate(steps))
             n = len(todo)
             v = vals.reshape(3, n, out).real.astype(np.float64)

@@ -470,3 +470,15 @@ def test_float64_tolerance_is_as_tight_as_the_error_model(
     nudged = {k: v.copy() for k, v in grads.items()}
     nudged["W_1"][0, 0] += 10 * report.tolerance  # ten tolerances off: must fail
     assert check_gradient(F, nudged, x, method=method).status == "failed"
+
+
+def test_float32_points_far_below_the_step_are_not_false_alarms() -> None:
+    # A float32 bias of ~1e-8, far below the step (6e-6): x + h rounds to float32 and the
+    # step actually taken, formed in float32, was off by ε₃₂/2 relative (6e-8·|f'|, far
+    # above the float64 rounding bound). Several seeds: the old quotient failed most.
+    for seed in range(4):
+        params, X, Y = network(np.random.default_rng(seed), [4, 6, 3], 5)
+        params = [(W.astype(np.float32), (1e-8 * b).astype(np.float32)) for W, b in params]
+        X = X.astype(np.float32)
+        report = network_check(params, X, Y, grad_blocks(params, X, Y))
+        assert report.ok, str(report)
