@@ -482,3 +482,17 @@ def test_float32_points_far_below_the_step_are_not_false_alarms() -> None:
         X = X.astype(np.float32)
         report = network_check(params, X, Y, grad_blocks(params, X, Y))
         assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("method", ["central", "richardson"])
+def test_float32_steps_rounded_unequally_are_not_false_alarms(method: str) -> None:
+    # b_1[1] = -0.125 = -2^-3: in float32, x + h and x - h round on grids of different
+    # spacing, so the two steps differ by an ulp (7e-9); the quotient by their sum was
+    # off by f''(u - d)/2 = 7.5e-10, three times the tolerance (found by edge_points).
+    params = [(np.array([[-0.625], [-0.25]], np.float32), np.array([[1.0], [-0.125]], np.float32))]
+    X = np.array([[1.0, -0.75, -1.25]], np.float32)
+    Y = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    from backprop.network import backward
+
+    report = network_check(params, X, Y, backward(params, X, Y), method=method)
+    assert report.ok, str(report)
