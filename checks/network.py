@@ -206,8 +206,9 @@ def _linear_maps(
     rho = np.full((params[l - 1][0].shape[0], m), np.inf)
     for q in range(l + 1, L):  # the ReLUs of the layers strictly between l and L
         z = cache.z[q - 1].T[:, :, None]  # (m, n_q, 1)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             room = np.abs(z) / np.abs(J)
+        room[J == 0] = np.inf  # a unit that does not move never crosses, even at z = 0
         rho = np.minimum(rho, room.min(axis=1).T)
         J = params[q][0][None] @ ((cache.z[q - 1].T > 0)[:, :, None] * J)
     # a half of the room: rounding of δa and z must not decide a sign
@@ -265,11 +266,19 @@ def _column_losses(a: Array, Y: Array, kind: str, m: int) -> Array:
             terms = terms + _times(count - top[label, :, cols].T, at_top)
             # Σ_{j ≠ label, top} log(1 - ŷ_j): one logarithm of a product of factors
             # in [1/2, 1], the label's factor divided out (ŷ_label ≤ 1/2 when not top)
+            # Where the ŷ_j are all tiny (a saturated column) that product rounds to 1 and
+            # loses them, though the column's loss is of their size: there, log1p each.
+            kk, cc = np.nonzero(e.real.sum(axis=0) < 1e-3)
+            if kk.size:
+                exact = np.log1p(-e[:, kk, cc]).sum(axis=0) - np.log1p(-e[label[cc], kk, cc])
             np.subtract(1.0, e, out=e)
             product = e[0].copy()
             for row in e[1:]:  # faster than np.prod over the leading axis
                 product *= row
-            terms = terms + np.log(product / e[label, :, cols].T)
+            others = np.log(product / e[label, :, cols].T)
+            if kk.size:
+                others[kk, cc] = exact
+            terms = terms + others
         else:
             off = (1 - Y)[:, None, :]
             terms = terms + _times((top * off).sum(axis=0), at_top)

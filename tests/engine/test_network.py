@@ -91,3 +91,20 @@ def test_one_output_class_is_checked_not_crashed(kind: str, mode: str) -> None:
     assert report.ok, report
     wrong = [(W + 1.0, b) for W, b in net.backward(params, X, Y, kind=kind)]
     assert not network_check(params, X, Y, wrong, kind=kind, mode=mode).ok
+
+
+def test_a_saturated_column_keeps_its_tiny_loss_on_the_fast_paths() -> None:
+    # The label's class 40 above the others: the loss, 2·e^-40-ish, is below ε; the
+    # product of (1 - ŷ_j) rounds to 1 there and once lost the half of it in ŷ_j.
+    W = np.array([[-1.125, 1.0, 1.375, -0.75, -0.625], [1.125, -0.25, -0.75, 1.0, -0.75]])
+    params = [(W, np.array([[0.75], [40.0]]))]
+    X = np.array([[-0.125], [0.0], [0.75], [1.375], [-1.5]])
+    Y = np.array([[0.0], [1.0]])
+    F, blocks = NetworkLoss(X, Y), param_blocks(params)
+    a_L = net.forward_cache(params, X).a[-1]
+    want = f.loss_from_logits(a_L, Y)
+    assert 0 < want < 1e-16
+    assert F(blocks) == pytest.approx(want, rel=1e-12)
+    values, _ = F.along_axes(blocks, "b_1", np.array([1]), np.array([0.0]))
+    assert values[0] == pytest.approx(want, rel=1e-12)
+    assert batched_loss(a_L[None], Y, "notes")[0] == pytest.approx(want, rel=1e-12)
