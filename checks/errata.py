@@ -372,7 +372,8 @@ def _name_errata(entry: Formula, failure: Judgement, point: Point, kind: str) ->
     """The catalog's errata that this failure is exactly an instance of, by computation.
 
     An erratum names a failure only when the candidate's result is what the erratum
-    predicts: the formula as the notes write it (for an erratum of the formula itself),
+    predicts: the formula as the notes write it, `backprop.as_written` (for an erratum
+    of the formula itself),
     or the correct pass with the erratum's components as the notes write them (for
     `backward`, the smallest set of component errata that reproduces the result). The
     result must equal that prediction in shape and, within `_FORWARD_RTOL` of its
@@ -383,7 +384,7 @@ def _name_errata(entry: Formula, failure: Judgement, point: Point, kind: str) ->
         return ()
     own = [e for e in entry.errata if e.formula == entry.id]
     if own:
-        return tuple(e.id for e in own if _predicts(entry.as_written, failure))
+        return tuple(e.id for e in own if _predicts(getattr(as_written, e.formula), failure))
     components = [e for e in entry.errata if e.formula != entry.id]
     if entry.compose is None or not components:
         return ()
