@@ -8,11 +8,15 @@ from collections.abc import Mapping
 import numpy as np
 
 from checks.engine._numdiff import KINK_RETRIES, ROUNDING_ULPS
+from checks.engine._onesided import ONE_SIDED_SHRINKS
 from checks.engine._problem import Array, ComplexStepError, Problem
 from checks.engine._report import BlockRow, GradientReport
 from checks.findings import Finding
 
-__all__ = ["directional_report"]
+__all__ = ["DRAWS", "directional_report"]
+
+#: Random directions drawn, at most, for each direction compared.
+DRAWS = 8
 
 
 def directional_report(
@@ -67,7 +71,9 @@ def directional_report(
     results: list[tuple[float, float, float]] = []
     skips: list[tuple[str, str]] = []
     for k in range(K):
-        for _attempt in range(3):
+        # a point where several kinks meet lies on its piece only along some directions:
+        # a random u (or -u) is one with probability 2^-(k-1) for k kinks, so draw a few
+        for _attempt in range(DRAWS):
             u = gen.standard_normal(p.layout.size)
             u /= np.linalg.norm(u)
             got = _along(p, u, h0, method)
@@ -77,7 +83,8 @@ def directional_report(
             skips.append(
                 (
                     f"direction {k}",
-                    "every step tried, central and one-sided, in 3 directions, crossed a kink",
+                    f"every step tried, central and one-sided, in {DRAWS} directions, "
+                    "crossed a kink",
                 )
             )
             continue
@@ -175,7 +182,7 @@ def _one_sided_along(p: Problem, u: Array, h0: float) -> tuple[Array, float, flo
     points `x_j`, with the parabola's weights `c_j`.
     """
     f0: float | None = None
-    for shrink in (1.0, *KINK_RETRIES):
+    for shrink in ONE_SIDED_SHRINKS:
         for side in (1.0, -1.0):
             h = side * h0 / shrink
             pts = np.stack([p.x + c * h * u for c in (0.5, 1.0, 2.0)]).astype(p.layout.dtype)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from checks.engine._onesided import one_sided
+from checks.engine._onesided import ONE_SIDED_SHRINKS, one_sided
 from checks.engine._problem import (
     ROUNDING_ULPS,
     Array,
@@ -260,7 +260,10 @@ def estimate(p: Problem, method: str, step: float | None) -> Estimate:
     reasons = tuple(
         "`f` is not finite at x ± h"
         if not_finite[i]
-        else f"every step tried (down to h/{int(KINK_RETRIES[-1])}), on either side, crossed a kink"
+        else (
+            f"every step tried (central down to h/{int(KINK_RETRIES[-1])}, one-sided down to "
+            f"h/{int(ONE_SIDED_SHRINKS[-1])} on either side) crossed a kink"
+        )
         for i in skipped
     )
     return Estimate(method, value, error, used, p.evaluations, model, skipped, reasons, saved)
