@@ -149,6 +149,8 @@ def main() -> int:
             by_region[r][verdict] += 1
         if verdict in ("failed", "crash"):
             print(f"<!-- case {k}: {verdict} -->", flush=True)
+        if (k + 1) % 1000 == 0:
+            print(f"<!-- {k + 1} correct cases: {dict(correct)} -->", flush=True)
     seconds_correct = time.perf_counter() - start
     rng = np.random.default_rng(args.seed)
     corrupted: dict[str, Counter[str]] = {}
