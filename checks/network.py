@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from backprop import formulas as f
 from backprop import network as net
 from backprop.catalog import param_blocks, params_from_blocks
 from checks.engine import GradientReport, check_gradient
@@ -69,6 +70,25 @@ class NetworkLoss:
         if np.ndim(blocks["W_1"]) == 3:
             return self._batch(blocks)
         return net.network_loss(params_from_blocks(blocks), self.X, self.Y, kind=self.kind)
+
+    def rounding_scale(self, blocks: Mapping[str, Array]) -> float:
+        """`Σ |∂L/∂a_L|·|a_L|`: the loss's rounding is a few `ε` times it (or `ε|L|`).
+
+        Notes
+        -----
+        Each logit is rounded to a few `ε|a_L|` by the forward pass, and the loss moves
+        by `∂L/∂a_L` per unit of logit: where the softmax saturates on the right class,
+        the loss (1e-14) is far smaller than that propagated rounding (logits of 40),
+        and a bound of `ε|L|` made correct gradients fail. The engine takes this as
+        the scale of its rounding bound (`checks.engine._problem.Problem`).
+        """
+        params = [
+            (np.asarray(W, np.float64), np.asarray(b, np.float64))
+            for W, b in params_from_blocks(blocks)
+        ]
+        a_L = net.forward_cache(params, self.X).a[-1]
+        g = f.dL_daL_from_logits(a_L, self.Y, kind=self.kind)
+        return float(np.sum(np.abs(g) * np.abs(a_L)))
 
     def kinks(self, blocks: Mapping[str, Array]) -> Array:
         """The signs of every pre-activation `z_l > 0`, flattened and concatenated."""
