@@ -108,3 +108,24 @@ def test_a_saturated_column_keeps_its_tiny_loss_on_the_fast_paths() -> None:
     values, _ = F.along_axes(blocks, "b_1", np.array([1]), np.array([0.0]))
     assert values[0] == pytest.approx(want, rel=1e-12)
     assert batched_loss(a_L[None], Y, "notes")[0] == pytest.approx(want, rel=1e-12)
+
+
+def test_a_saturated_right_class_is_checked_at_its_logits_rounding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Logits of ~40 on the right class: the loss (~1e-17) is far below the rounding its
+    # logits carry (ε·40 each); bounded by ε|L| alone, the correct gradient failed here
+    # (seed 23, found by bench/sweep.py's kind of case).
+    params, X, Y = network(np.random.default_rng(23), [6, 5, 4], 3)
+    W, b = params[-1]
+    params[-1] = (W, b + 40.0 * (np.arange(4) == 0)[:, None])
+    Y = np.zeros_like(Y)
+    Y[0] = 1
+    params = [(W.astype(np.float32), b.astype(np.float32)) for W, b in params]
+    X = X.astype(np.float32)
+    grads = net.backward(params, X, Y, kind="categorical")
+    F, blocks = NetworkLoss(X, Y, kind="categorical"), param_blocks(params)
+    assert F.rounding_scale(blocks) > 10 * F(blocks)
+    assert network_check(params, X, Y, grads, kind="categorical").ok
+    monkeypatch.delattr(NetworkLoss, "rounding_scale")
+    assert network_check(params, X, Y, grads, kind="categorical").status == "failed"
