@@ -43,10 +43,11 @@ def build_edge_point(
         (_grid(rng, (n_out, n_in)), _grid(rng, (n_out, 1)))
         for n_in, n_out in itertools.pairwise(widths)
     ]
+    top = np.zeros(1, dtype=int)
     if region == "kink":
         _plant_kinks(rng, params, X)
     elif region == "saturated":
-        W, b = params[-1]
+        _, b = params[-1]
         top = rng.integers(0, len(b), size=2)  # one unit pushed up, another maybe too
         b[top[0]] = SATURATING_GAPS[int(rng.integers(len(SATURATING_GAPS)))]
         b[top[1]] += 1.0
@@ -55,7 +56,12 @@ def build_edge_point(
         i, j = rng.choice(widths[-1], size=2, replace=False)
         W[j], b[j] = W[i], b[i]  # two units with the same logits in every column
     n_L = widths[-1]
-    Y = np.eye(n_L)[:, rng.integers(0, n_L, size=m)]
+    labels = rng.integers(0, n_L, size=m)
+    if region == "saturated" and n_L > 1:
+        # one example labelled away from the saturated class: there `1 - ŷ` of that
+        # class, 0 in float64, divides a weight of 1 (and a loss of ŷ is infinite)
+        labels[0] = (top[0] + 1 + labels[0] % (n_L - 1)) % n_L
+    Y = np.eye(n_L)[:, labels]
     if region == "float32":
         params = [(W.astype(np.float32), b.astype(np.float32)) for W, b in params]
         return Point(params, X.astype(np.float32), Y.astype(np.float32), kind)

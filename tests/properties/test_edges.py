@@ -71,3 +71,14 @@ def test_decide_marks_every_maximum_of_a_column(point: Point) -> None:
 def test_relu_mask_is_zero_exactly_at_zero(point: Point) -> None:
     for z in forward_cache(point.params, point.X).z:
         np.testing.assert_array_equal(backprop.relu_mask(z), (z > 0) * 1.0)
+
+
+@given(edge_points(regions=("saturated", "one-class"), kind="notes"))
+def test_backward_stays_finite_where_yhat_rounds_to_one(point: Point) -> None:
+    # Under the notes' loss a class labelled 0 whose ŷ rounds to 1 has 1 - ŷ = 0: every
+    # derivative must come from the logits, or it is NaN while the loss is finite.
+    note(describe(point))
+    g = gradients(point.params, point.X, point.Y, kind=point.kind)
+    # (∂L/∂ŷ itself is e^gap there: at a gap of 800 it overflows, rightly)
+    assert np.all(np.isfinite(g.daL))
+    assert all(np.all(np.isfinite(d)) for pair in g.pairs() for d in pair)
