@@ -19,8 +19,10 @@ __all__ = [
     "dL_dW",
     "dL_da",
     "dL_daL",
+    "dL_daL_from_logits",
     "dL_db",
     "dL_dyhat",
+    "dL_dyhat_from_logits",
     "dL_dz",
     "decide",
     "log_softmax",
@@ -193,6 +195,75 @@ def dL_daL(y_hat: Array, y: Array, *, kind: str = "notes") -> Array:
         if kind == "notes":
             yhat_g = yhat_g + _ratio(1 - y, 1 - y_hat) * y_hat / m
     return yhat_g - y_hat * yhat_g.sum(axis=0, keepdims=True)
+
+
+def dL_dyhat_from_logits(a_L: Array, y: Array, *, kind: str = "notes") -> Array:
+    """Formula `dL_dyhat` at `ŷ = softmax(a_L)`, computed from the logits `a_L` `(n_L, m)`.
+
+    Notes
+    -----
+    `1/ŷ = exp(-log ŷ)` and `1/(1 - ŷ) = exp(-log(1 - ŷ))` with both logarithms taken
+    from the logits (see `loss_from_logits`): no `1 - ŷ` is ever formed, so the result
+    stays accurate, and finite, where `ŷ` rounds to 1 or underflows to 0.
+    """
+    v.check_loss(kind)
+    a_L, y = _logits_and_labels(a_L, y)
+    log_y_hat = log_softmax(a_L)
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = -_weighted(y, np.exp(-log_y_hat))
+        if kind == "notes":
+            g = g + _weighted(1 - y, np.exp(-_log1m_softmax(a_L, log_y_hat)))
+    return g / y.shape[1]
+
+
+def dL_daL_from_logits(a_L: Array, y: Array, *, kind: str = "notes") -> Array:
+    """Formula `dL_daL` at `ŷ = softmax(a_L)`, computed from the logits `a_L` `(n_L, m)`.
+
+    `backprop.network.backward` uses this form; `dL_daL` is the notes' formula of `ŷ`.
+
+    Notes
+    -----
+    `dL_daL` from `ŷ` needs `ŷ/(1 - ŷ)`, and `1 - ŷ` cancels when `ŷ` is near 1: within
+    `ε` of 1 it loses every digit, and once `ŷ` rounds to 1.0 (a logit gap of about 37)
+    the result is NaN. With `s = softmax(a)`, `t_k = (1-y_k) s_k/(1-s_k) - y_k` and
+    `∂L/∂a_i = (t_i - s_i Σ_k t_k)/m`, the term `t_i (1 - s_i)` is
+    `(1-y_i) s_i - y_i (1-s_i)` exactly, so, per column (times `1/m`),
+
+    `∂L/∂a_i = (1-y_i) s_i - y_i (1-s_i) + s_i Σ_{k≠i} y_k - Σ_{k≠i} (1-y_k) s_i s_k/(1-s_k)`,
+
+    where `log s`, `log(1 - s)` come from the logits without cancellation (see
+    `loss_from_logits`) and each product `s_i s_k/(1-s_k) = exp(log s_i + log s_k -
+    log(1-s_k))` is at most `s_k` (because `1 - s_k ≥ s_i`): every term is a bounded
+    product of accurately known factors. Categorical: `(s_i Σ_{k≠i} y_k - y_i (1-s_i))/m`,
+    the same value as `(s_i Σ_k y_k - y_i)/m` without its cancellation.
+    """
+    v.check_loss(kind)
+    a_L, y = _logits_and_labels(a_L, y)
+    m = y.shape[1]
+    log_s = log_softmax(a_L)
+    s = np.exp(log_s)
+    one_m_s = np.exp(_log1m_softmax(a_L, log_s))
+    others_y = y.sum(axis=0, keepdims=True) - y
+    if kind == "categorical":
+        return (s * others_y - y * one_m_s) / m
+    log_1ms = _log1m_softmax(a_L, log_s)
+    # odds_ik = s_i s_k / (1 - s_k), k ≠ i: (n, n, m), the diagonal excluded below (it is
+    # infinite where s_k = 1, i.e. for one output class)
+    n = a_L.shape[0]
+    weight = np.broadcast_to((1 - y)[None, :, :], (n, n, y.shape[1])).copy()
+    weight[np.arange(n), np.arange(n), :] = 0.0
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+        odds = np.exp(log_s[:, None, :] + (log_s - log_1ms)[None, :, :])
+        others = _weighted(weight, odds).sum(axis=1)
+    out = (1 - y) * s - y * one_m_s + s * others_y - others
+    return out / m
+
+
+def _logits_and_labels(a_L: Array, y: Array) -> tuple[Array, Array]:
+    a_L = v.as_array("a_L", a_L, ndim=2, finite=True)
+    y = v.as_array("y", y, ndim=2, finite=True)
+    v.same_shape("a_L", a_L, "y", y)
+    return a_L, y
 
 
 def dL_dz(dL_da: Array, z: Array) -> Array:

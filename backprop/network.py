@@ -96,6 +96,13 @@ def gradients(
     `using` replaces formulas by id (``"dL_daL"``, ``"dL_dz"``, ``"dL_da"``, ``"dL_dW"``,
     ``"dL_db"``), called with the formula's arguments alone; the errata report chains the
     notes' forms this way to find which erratum a wrong backward pass comes from.
+
+    Notes
+    -----
+    `∂L/∂ŷ` and, unless `using` replaces it, `∂L/∂a_L` are computed from the logits
+    `a_L` (`dL_dyhat_from_logits`, `dL_daL_from_logits`), not from `ŷ`: from `ŷ`, the
+    `1 - ŷ` of the notes' loss cancels where the softmax saturates, and is 0 (a NaN
+    gradient under a finite loss) once `ŷ` rounds to 1.
     """
     step: dict[str, Callable[..., Array]] = {
         "dL_daL": partial(f.dL_daL, kind=kind),
@@ -111,13 +118,16 @@ def gradients(
     L = cache.L
     da: list[Array] = [np.empty(0)] * L
     dz: list[Array] = [np.empty(0)] * L
-    da[L - 1] = step["dL_daL"](cache.y_hat, Y)
+    if using and "dL_daL" in using:
+        da[L - 1] = step["dL_daL"](cache.y_hat, Y)
+    else:
+        da[L - 1] = f.dL_daL_from_logits(cache.a[-1], Y, kind=kind)
     for l in range(L, 0, -1):  # l is the notes' layer index
         dz[l - 1] = step["dL_dz"](da[l - 1], cache.z[l - 1])
         if l > 1:
             da[l - 2] = step["dL_da"](checked[l - 1][0], dz[l - 1])
     return Gradients(
-        dyhat=f.dL_dyhat(cache.y_hat, Y, kind=kind),
+        dyhat=f.dL_dyhat_from_logits(cache.a[-1], Y, kind=kind),
         daL=da[L - 1],
         da=da,
         dz=dz,

@@ -1,11 +1,13 @@
 """The property suite's power: does it fail on every typical mistake?
 
-Each mutant is one source-level change to the reference (`backprop/`), of the kind
-docs/diagnoses.md lists. For each, a copy of the repository gets the change and
-`pytest tests/properties` runs on it; the mutant is *killed* when the suite fails.
+Each mutant is one source-level change: to the reference (`backprop/`), of the kind of
+the typical mistakes, or to the checker itself (the engine, the findings, the network
+loss, the errata naming and command). For each, a copy of the repository gets the
+change and pytest runs on it (`--suite properties`: tests/properties alone; `--suite
+whole`: every test directory, with `-x`); the mutant is *killed* when the suite fails.
 Results go to stdout as a Markdown table (docs/mutation.md keeps the last run's).
 
-    python bench/mutation.py [--profile dev|ci] [--only NAME ...]
+    python bench/mutation.py [--profile dev|ci] [--suite properties|whole] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -134,10 +136,148 @@ MUTANTS = [
 ]
 
 
-def run(mutant: Mutant, profile: str) -> tuple[bool, float, str]:
+ENGINE_MUTANTS = [
+    Mutant(
+        "softmax-no-shift",
+        "softmax without its max shift (overflows at large logits)",
+        "backprop/formulas.py",
+        "    e = np.exp(a - a.real.max(axis=0, keepdims=True))",
+        "    e = np.exp(a)",
+    ),
+    Mutant(
+        "decide-argmax",
+        "`decide` through argmax (one 1 per column, ties lost)",
+        "backprop/formulas.py",
+        "    return (a == a.max(axis=0, keepdims=True)).astype(np.float64)",
+        "    return np.eye(a.shape[0])[:, np.argmax(a, axis=0)]",
+    ),
+    Mutant(
+        "float32-dW",
+        "∂L/∂W cast to float32",
+        "backprop/formulas.py",
+        "    return dL_dz @ a_prev.T",
+        "    return (dL_dz @ a_prev.T).astype(np.float32)",
+    ),
+    Mutant(
+        "float32-forward",
+        "the forward pass's z_l cast to float32",
+        "backprop/network.py",
+        "        z = W @ a_prev + b\n",
+        "        z = (W @ a_prev + b).astype(np.float32)\n",
+    ),
+    Mutant(
+        "dyhat-kind",
+        "the loss kind not passed to ∂L/∂ŷ in backward",
+        "backprop/network.py",
+        "        dyhat=f.dL_dyhat_from_logits(cache.a[-1], Y, kind=kind),",
+        "        dyhat=f.dL_dyhat_from_logits(cache.a[-1], Y),",
+    ),
+    Mutant(
+        "loss-of-probabilities",
+        "the network's loss from probabilities, not logits",
+        "backprop/network.py",
+        "    return f.loss_from_logits(cache.a[-1], Y, kind=kind)",
+        "    return f.loss(cache.y_hat, Y, kind=kind)",
+    ),
+    Mutant(
+        "daL-of-probabilities",
+        "backward's ∂L/∂a_L from ŷ, not the logits (NaN where ŷ rounds to 1)",
+        "backprop/network.py",
+        "        da[L - 1] = f.dL_daL_from_logits(cache.a[-1], Y, kind=kind)",
+        "        da[L - 1] = f.dL_daL(cache.y_hat, Y, kind=kind)",
+    ),
+    Mutant(
+        "nan-left-out",
+        "engine: NaN gradient entries left out of the comparison",
+        "checks/engine/_gradcheck.py",
+        "        bad = known & ~(diff <= tol)\n        if bad.any() and est.method",
+        "        bad = known & (diff > tol)\n        if bad.any() and est.method",
+    ),
+    Mutant(
+        "unchecked-passes",
+        "engine: entries left unchecked still give a pass",
+        "checks/engine/_gradcheck.py",
+        "    if ok_all and (skips or not any(r.checked for r in rows)):",
+        "    if ok_all and not any(r.checked for r in rows):",
+    ),
+    Mutant(
+        "no-one-sided",
+        "engine: no one-sided differences at kinks (entries skipped instead)",
+        "checks/engine/_numdiff.py",
+        "    if redo.size:\n        v1, e1, ok1 = one_sided(",
+        "    if False:\n        v1, e1, ok1 = one_sided(",
+    ),
+    Mutant(
+        "float32-steps",
+        "engine: steps actually taken formed in float32",
+        "checks/engine/_numdiff.py",
+        "    return (x + h).astype(p.layout.dtype).astype(np.float64) - x.astype(np.float64)",
+        "    return (x + h).astype(p.layout.dtype) - x",
+    ),
+    Mutant(
+        "factor-fit-loose",
+        "findings: the factor fit accepts 1000× looser matches",
+        "checks/findings.py",
+        "_close(G, c * R, tol * max(1.0, abs(c)))",
+        "_close(G, c * R, 1000 * tol * max(1.0, abs(c)))",
+    ),
+    Mutant(
+        "one-class-crash",
+        "NetworkLoss: log r of no other class, -inf - (-inf)",
+        "checks/network.py",
+        "        s2 = np.where(np.isfinite(s2), s2, 0.0)",
+        "        s2 = s2",
+    ),
+    Mutant(
+        "errata-names-all",
+        "errata: naming always accepts",
+        "checks/errata.py",
+        "    return _same(expected, failure.got)",
+        "    return True",
+    ),
+    Mutant(
+        "errata-exit-0",
+        "errata command: always exits 0",
+        "checks/cli/_errata.py",
+        "    return 0 if not disagreements(verdicts) else 1",
+        "    return 0",
+    ),
+]
+MUTANTS += ENGINE_MUTANTS
+
+#: The whole suite, fastest and most numerical first, so that `-x` stops a killed
+#: mutant early; every test directory is run.
+WHOLE = [
+    "tests/reference",
+    "tests/engine",
+    "tests/properties",
+    "tests/strategies",
+    "tests/errata/test_naming.py",
+    "tests/cli",
+    "tests/errata/test_errata.py",  # not "tests/errata": overlapping arguments reorder
+    "tests/formats",
+    "tests/plugin",
+    "tests/grader",
+]
+SUITES = {"properties": ["tests/properties"], "whole": WHOLE}
+
+
+def run(mutant: Mutant, profile: str, suite: str = "properties") -> tuple[bool, float, str]:
     with tempfile.TemporaryDirectory(prefix=f"mutant-{mutant.name}-") as tmp:
         root = Path(tmp)
-        for part in ("backprop", "checks", "tests", "pyproject.toml"):
+        for part in (
+            "backprop",
+            "checks",
+            "tests",
+            "pyproject.toml",
+            "README.md",
+            "examples",
+            "docs",
+            "bench",
+            ".ci",
+        ):
+            if not (REPO / part).exists():
+                continue
             source = REPO / part
             if source.is_dir():
                 shutil.copytree(source, root / part, ignore=shutil.ignore_patterns("__pycache__"))
@@ -159,7 +299,7 @@ def run(mutant: Mutant, profile: str) -> tuple[bool, float, str]:
                 "-x",
                 "-p",
                 "no:cacheprovider",
-                "tests/properties",
+                *SUITES[suite],
             ],
             cwd=root,
             env=env,
@@ -180,22 +320,38 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="dev", choices=["dev", "ci", "thorough"])
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument(
+        "--suite",
+        default="properties",
+        choices=sorted(SUITES),
+        help="tests/properties alone, or the whole suite (every test directory)",
+    )
+    parser.add_argument(
+        "--skip-baseline",
+        action="store_true",
+        help="do not run the unchanged suite first (only right after it was run green)",
+    )
     args = parser.parse_args()
     chosen = [m for m in MUTANTS if args.only is None or m.name in args.only]
     baseline = Mutant("none", "no change", "backprop/formulas.py", "__all__", "__all__")
-    passes, seconds, first = run(baseline, args.profile)
+    passes, seconds = False, float("nan")
+    if not args.skip_baseline:
+        passes, seconds, first = run(baseline, args.profile, args.suite)
     if passes:  # "killed" by the unchanged code: the suite itself fails
         print(f"The suite fails without any mutant ({first}); fix it first.")
         return 2
+    what = {"properties": "Property suite (tests/properties", "whole": "Whole suite (tests"}[
+        args.suite
+    ]
     print(
-        f"Property suite (tests/properties, Hypothesis profile {args.profile}) against "
+        f"{what}, Hypothesis profile {args.profile}) against "
         f"{len(chosen)} mutants; unchanged, it passes in {seconds:.1f} s\n"
     )
     print("| mutant | mistake | killed | seconds | first failing test |")
     print("|---|---|---|---|---|")
     killed = 0
     for mutant in chosen:
-        dead, seconds, first = run(mutant, args.profile)
+        dead, seconds, first = run(mutant, args.profile, args.suite)
         killed += dead
         print(
             f"| `{mutant.name}` | {mutant.mistake} | {'yes' if dead else '**no**'} | "

@@ -6,9 +6,10 @@ points, and shrinks a failure to the smallest counterexample. `check_notes` does
 every formula of the notes: it is what `backprop-check` prints with no argument.
 
 A formula is marked as an erratum because its check failed, never from a list: the
-catalog's errata only *name* a failure, when its shape matches (an erratum that shows
-in the values, or in the shape). A failure that no known erratum names is reported as
-such: it is a new erratum.
+catalog's errata only *name* a failure, when the failing result is exactly what the
+erratum predicts (the notes' form as written, within rounding). A failure that no
+known erratum predicts (one beyond it, say a factor 2 on top of the notes' form) is
+reported as such: it is a new erratum.
 
 Examples
 --------
@@ -22,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -71,6 +73,7 @@ class Judgement:
     got: Any = None
     detail: str = ""
     method: str = ""
+    unchecked: int = 0  # entries that no difference could reach (kinks): not a pass
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ class Verdict:
     method: str
     examples: int
     counterexample: Counterexample | None = None
+    unchecked: int = 0  # test points where some entries could not be checked
 
     @property
     def verdict(self) -> str:
@@ -128,6 +132,7 @@ class Verdict:
             "max_abs_error": self.max_abs_error,
             "method": self.method,
             "examples": self.examples,
+            "unchecked_points": self.unchecked,
             "counterexample": self.counterexample.to_json() if self.counterexample else None,
         }
 
@@ -144,7 +149,9 @@ def judge(formula: Formula, candidate: Callable[..., Any], point: Point) -> Judg
         if not judgement.ok:
             return judgement
         if judgement.max_abs_error >= worst.max_abs_error:
-            worst = judgement
+            worst = replace(judgement, unchecked=max(worst.unchecked, judgement.unchecked))
+        elif judgement.unchecked:
+            worst = replace(worst, unchecked=judgement.unchecked)
     return worst
 
 
@@ -240,7 +247,8 @@ def _check_numerically(
         grad = got_blocks.get("result", got_blocks)
         reports = [check_gradient(truth.f, grad, truth.x, kinks=truth.kinks)]
     error = max(r.max_abs_error for r in reports)
-    failed = [(k, r) for k, r in enumerate(reports) if not r.ok]
+    failed = [(k, r) for k, r in enumerate(reports) if r.status == "failed"]
+    unchecked = sum(len(r.skipped) for r in reports if r.status == "unchecked")
     method = reports[0].method
     if failed:
         row, worst = failed[0]
@@ -250,7 +258,7 @@ def _check_numerically(
             f"at {where} (tolerance {worst.tolerance:.2g})"
         )
         return Judgement(False, "values", error, args, got, f"{summary}\n{worst}", method)
-    return Judgement(True, "", error, args, got, "", method)
+    return Judgement(True, "", error, args, got, "", method, unchecked)
 
 
 def _aligned_error(got: Any, expected: Any) -> tuple[float, str]:
@@ -346,7 +354,13 @@ def check_formula(
     except NoSuchExample:
         worst = max(seen, key=lambda j: j.max_abs_error, default=Judgement(True))
         return Verdict(
-            entry.id, True, (), worst.max_abs_error, worst.method or "reference", len(seen)
+            entry.id,
+            True,
+            (),
+            worst.max_abs_error,
+            worst.method or "reference",
+            len(seen),
+            unchecked=sum(j.unchecked > 0 for j in seen),
         )
     final = judge(entry, candidate, point)
     expected: Any
@@ -365,27 +379,69 @@ def check_formula(
         final.method or "reference",
         len(seen),
         example,
+        sum(j.unchecked > 0 for j in seen),
     )
 
 
 def _name_errata(entry: Formula, failure: Judgement, point: Point, kind: str) -> tuple[str, ...]:
-    """The catalog's errata that this failure is an instance of, found by computation.
+    """The catalog's errata that this failure is exactly an instance of, by computation.
 
-    An erratum of the formula itself names the failure when it shows the same way
-    (values or shape). An erratum of a component (for `backward`) names it when the
-    correct formula, with only that component as the notes write it, fails too.
+    An erratum names a failure only when the candidate's result is what the erratum
+    predicts: the formula as the notes write it, `backprop.as_written` (for an erratum
+    of the formula itself),
+    or the correct pass with the erratum's components as the notes write them (for
+    `backward`, the smallest set of component errata that reproduces the result). The
+    result must equal that prediction in shape and, within `_FORWARD_RTOL` of its
+    scale, in value, at the failing arguments. Anything beyond it (a factor 2, a sign
+    flip on top of the notes' form) matches no prediction: the failure is new.
     """
-    named = []
-    for erratum in entry.errata:
-        if erratum.formula == entry.id:
-            if erratum.shows_as == failure.reason:
-                named.append(erratum.id)
-        elif entry.compose is not None:
-            component = getattr(as_written, erratum.formula)
-            composed = partial(entry.compose({erratum.formula: component}), kind=kind)
-            if not judge(entry, composed, point).ok:
-                named.append(erratum.id)
-    return tuple(named)
+    if failure.got is None:
+        return ()
+    own = [e for e in entry.errata if e.formula == entry.id]
+    if own:
+        return tuple(e.id for e in own if _predicts(getattr(as_written, e.formula), failure))
+    components = [e for e in entry.errata if e.formula != entry.id]
+    if entry.compose is None or not components:
+        return ()
+    for size in range(1, len(components) + 1):
+        for subset in itertools.combinations(components, size):
+            using = {e.formula: getattr(as_written, e.formula) for e in subset}
+            if _predicts(partial(entry.compose(using), kind=kind), failure):
+                return tuple(e.id for e in subset)
+    return ()
+
+
+def _predicts(prediction: Callable[..., Any], failure: Judgement) -> bool:
+    """Whether `prediction` at the failing arguments gives the failing result."""
+    try:
+        expected = prediction(**failure.args)
+    except Exception:  # the prediction cannot even be computed: it predicts nothing here
+        return False
+    return _same(expected, failure.got)
+
+
+def _same(expected: Any, got: Any) -> bool:
+    """Same nesting, shapes and values (within `_FORWARD_RTOL` of their scale)."""
+    if isinstance(expected, list | tuple):
+        return (
+            isinstance(got, list | tuple)
+            and len(got) == len(expected)
+            and all(_same(e, g) for e, g in zip(expected, got, strict=True))
+        )
+    try:
+        e, g = np.asarray(expected, dtype=float), np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if e.shape != g.shape:
+        return False
+    if not (
+        np.array_equal(np.isfinite(e), np.isfinite(g))
+        and np.all(e[~np.isfinite(e)] == g[~np.isfinite(g)])
+    ):
+        return False
+    finite = np.isfinite(e)
+    scale = float(np.max(np.abs(e[finite]), initial=0.0) + np.max(np.abs(g[finite]), initial=0.0))
+    return bool(np.all(np.abs(e[finite] - g[finite]) <= _FORWARD_RTOL * scale))
 
 
 def check_notes(*, seed: int = 0, max_examples: int = 60) -> dict[str, Verdict]:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from backprop import formulas as f
 from backprop import network as net
 from backprop.catalog import param_blocks, params_from_blocks
 from checks._network_kernel import LineLoss
@@ -82,6 +83,25 @@ class NetworkLoss:
             return self._batch(blocks)
         return net.network_loss(params_from_blocks(blocks), self.X, self.Y, kind=self.kind)
 
+    def rounding_scale(self, blocks: Mapping[str, Array]) -> float:
+        """`Σ |∂L/∂a_L|·|a_L|`: the loss's rounding is a few `ε` times it (or `ε|L|`).
+
+        Notes
+        -----
+        Each logit is rounded to a few `ε|a_L|` by the forward pass, and the loss moves
+        by `∂L/∂a_L` per unit of logit: where the softmax saturates on the right class,
+        the loss (1e-14) is far smaller than that propagated rounding (logits of 40),
+        and a bound of `ε|L|` made correct gradients fail. The engine takes this as
+        the scale of its rounding bound (`checks.engine._problem.Problem`).
+        """
+        params = [
+            (np.asarray(W, np.float64), np.asarray(b, np.float64))
+            for W, b in params_from_blocks(blocks)
+        ]
+        a_L = net.forward_cache(params, self.X).a[-1]
+        g = f.dL_daL_from_logits(a_L, self.Y, kind=self.kind)
+        return float(np.sum(np.abs(g) * np.abs(a_L)))
+
     def kinks(self, blocks: Mapping[str, Array]) -> Array:
         """The signs of every pre-activation `z_l > 0`, flattened and concatenated."""
         cache = net.forward_cache(params_from_blocks(blocks), self.X)
@@ -118,7 +138,15 @@ class NetworkLoss:
         `memory` bytes.
         """
         index, delta = np.asarray(index), np.asarray(delta)
-        params = params_from_blocks(blocks)
+        # float64 parameters: a float32 point's products of weights (`_linear_maps`) in
+        # float32 were off by ε₃₂ relative, 6e-8 of every change of the loss
+        params = [
+            (
+                np.asarray(W, np.result_type(W, np.float64)),
+                np.asarray(b, np.result_type(b, np.float64)),
+            )
+            for W, b in params_from_blocks(blocks)
+        ]
         cache = net.forward_cache(params, self.X)
         l = int(name.split("_")[1])
         n_in = params[l - 1][0].shape[1]
@@ -339,7 +367,9 @@ def _gains(
     for q in range(l + 1, L + 1):  # the pre-activations z_q above l, q = l+1..L
         z_q = cache.z[q - 1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            far = (np.abs(z_q)[:, None, :] / np.abs(D)).min(axis=0) / 2
+            ratio = np.abs(z_q)[:, None, :] / np.abs(D)
+        ratio[D == 0] = np.inf  # a unit that does not move never crosses, even at z = 0
+        far = ratio.min(axis=0) / 2
         room = np.where(on, np.minimum(room, far), room)
         D = D * (z_q > 0)[:, None, :]
         if q < L:
@@ -396,17 +426,25 @@ def _column_losses(a: Array, Y: Array, kind: str, m: int) -> Array:
         at_top = _log_others(r, shifted, top) - log_s
         e /= 1 + r  # ŷ, with 0 at the maxima: they are counted through `at_top`
         if one_hot:
-            terms = terms + at_top * (count - top[label, :, cols].T)
+            terms = terms + _times(count - top[label, :, cols].T, at_top)
             # Σ_{j ≠ label, top} log(1 - ŷ_j): one logarithm of a product of factors
             # in [1/2, 1], the label's factor divided out (ŷ_label ≤ 1/2 when not top)
+            # Where the ŷ_j are all tiny (a saturated column) that product rounds to 1 and
+            # loses them, though the column's loss is of their size: there, log1p each.
+            kk, cc = np.nonzero(e.real.sum(axis=0) < 1e-3)
+            if kk.size:
+                exact = np.log1p(-e[:, kk, cc]).sum(axis=0) - np.log1p(-e[label[cc], kk, cc])
             np.subtract(1.0, e, out=e)
             product = e[0].copy()
             for row in e[1:]:  # faster than np.prod over the leading axis
                 product *= row
-            terms = terms + np.log(product / e[label, :, cols].T)
+            others = np.log(product / e[label, :, cols].T)
+            if kk.size:
+                others[kk, cc] = exact
+            terms = terms + others
         else:
             off = (1 - Y)[:, None, :]
-            terms = terms + at_top * (top * off).sum(axis=0)
+            terms = terms + _times((top * off).sum(axis=0), at_top)
             terms = terms + (off * np.log1p(-e)).sum(axis=0)
     return np.asarray(-terms / m)
 
@@ -419,8 +457,15 @@ def _log_others(r: Array, shifted: Array, top: Array) -> Array:
     if tiny.any():
         others = np.where(top[:, tiny], -np.inf, shifted[:, tiny])
         s2 = others.real.max(axis=0)
-        out[tiny] = s2 + np.log(np.exp(others - s2).sum(axis=0))
+        s2 = np.where(np.isfinite(s2), s2, 0.0)  # one output class: no others, log r = -inf
+        with np.errstate(divide="ignore"):
+            out[tiny] = s2 + np.log(np.exp(others - s2).sum(axis=0))
     return out
+
+
+def _times(weight: Array, x: Array) -> Array:
+    """`weight * x`, 0 where `weight` is 0 even if `x` is infinite (`0 log 0 = 0`)."""
+    return np.where(weight == 0, 0.0, weight * np.where(weight == 0, 0.0, x))
 
 
 def network_check(

@@ -117,6 +117,11 @@ def _verdict_lines(fid: str, verdict: Verdict) -> list[str]:
         f"  {fid:<17} {tag:<22} max error {verdict.max_abs_error:<10.3g} "
         f"{verdict.method}, {verdict.examples} points tried"
     ]
+    if verdict.unchecked:
+        lines.append(
+            f"      UNCHECKED entries at {verdict.unchecked} of {verdict.examples} points "
+            "(every difference crossed a kink): not proven there"
+        )
     if verdict.holds:
         return lines
     for eid in verdict.errata:

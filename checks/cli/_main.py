@@ -32,13 +32,15 @@ FORMATS = _cli_grade.FORMAT_NAMES
 
 COMMANDS = ("grade", "errata", "classroom-workflow")
 
+NO_SANDBOX = _cli_grade.NO_ISOLATION
+
 _STATUSES = f"""\
 exit status:
   {OK}    every graded function of every submission passes
   {FAILED}    some function of some submission does not pass
   {USAGE}    usage or configuration error (an unknown option, no such file, a bad
        configuration, an output folder that cannot be used): nothing was graded
-  {_cli_grade.NO_ISOLATION}    no sandbox can be made on this machine (the message says how to get one):
+  {NO_SANDBOX}    no sandbox can be made on this machine (the message says how to get one):
        nothing was run
   130  interrupted (with --output, the reports graded so far are kept)
 """

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from checks.engine._args import evaluate_grad, numeric_block, option_number
 from checks.engine._directional import directional_report
 from checks.engine._numdiff import METHODS, Estimate, estimate, refine
 from checks.engine._problem import Array, Problem
@@ -36,11 +37,7 @@ def _validate(method: str, mode: str, rtol: float | None, atol: float | None) ->
     for name, value in (("rtol", rtol), ("atol", atol)):
         if value is None:
             continue
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = float("nan")
-        if not number >= 0 or isinstance(value, bool):
+        if not option_number(name, value) >= 0:
             raise ValueError(f"`{name}` must be a non-negative number or None, got {value!r}")
 
 
@@ -62,12 +59,10 @@ def _grad_blocks(p: Problem, grad: object) -> dict[str, Array | None]:
             raise ValueError(f"`grad` has blocks {sorted(extra)} that `x` does not have")
         items = {n: grad.get(n) for n in names}
     out: dict[str, Array | None] = {}
-    for n, g in items.items():
-        try:
-            arr = None if g is None else np.asarray(g)
-        except Exception:
-            arr = None
-        out[n] = arr if arr is not None and arr.dtype.kind in "biuf" else None
+    for n, g in items.items():  # a missing block is a wrong gradient; a non-numeric one unusable
+        out[n] = (
+            None if g is None else numeric_block("grad" if names is None else f"grad[{n!r}]", g)
+        )
     return out
 
 
@@ -95,10 +90,12 @@ def check_gradient(
         A scalar function of `x` (see `numerical_gradient` for ``batched`` and
         ``along_axes``). Its attributes ``kinks`` and ``m``, when present (as on
         `NetworkLoss`), are used when the arguments of the same name are not given.
-    grad : array or mapping of str to array
-        The gradient to check, shaped like `x` (the same block names). A block of the
-        wrong shape, missing or not numeric does not raise: its row fails with a
-        ``wrong-shape`` finding (or ``transposed``, ``bias-shape``), for a grader.
+    grad : array, mapping of str to array, or callable
+        The gradient to check, shaped like `x` (the same block names), or a function
+        returning it at `x` (as for `scipy.optimize.check_grad`). A block of the wrong
+        shape or missing does not raise: its row fails with a ``wrong-shape`` finding
+        (or ``transposed``, ``bias-shape``), for a grader. A block that is not a real
+        numeric array is unusable: `TypeError`.
     x : array or mapping of str to array
         The point.
     method : {"central", "forward", "richardson", "complex", "scipy"}
@@ -112,7 +109,9 @@ def check_gradient(
         A fixed tolerance ``atol + rtol·|numerical|`` instead of the error model.
     kinks : callable, optional
         See `numerical_gradient`: differences that cross a kink are retried with smaller
-        steps, then skipped and reported, never counted as errors.
+        steps, then one-sided on `x`'s own piece (``report.one_sided``); an entry no
+        difference can reach is never counted as an error, but left unchecked: the
+        report's `status` is then ``"unchecked"`` (not ``ok``) unless another entry fails.
     rng : numpy.random.Generator or int, optional
         The directions' generator (default: seed 0, so a check is reproducible).
     m : int, optional
@@ -133,13 +132,17 @@ def check_gradient(
     1 % error in one entry of typical size is caught with near certainty by `K = 2`.
     """
     _validate(method, mode, rtol, atol)
-    if not isinstance(directions, int | np.integer) or directions < 1:
+    if option_number("directions", directions, integer=True) < 1:
         raise ValueError(f"`directions` must be a positive integer, got {directions!r}")
+    if m is not None and option_number("m", m, integer=True) < 1:
+        raise ValueError(f"`m` must be a positive integer or None, got {m!r}")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        option_number("rng", rng, integer=True)
     start = time.perf_counter()
     p = Problem(f, x, kinks=kinks, batched=batched, base=mode == "full")
     if m is None:
         m = getattr(p.f, "m", None)
-    grads = _grad_blocks(p, grad)
+    grads = _grad_blocks(p, evaluate_grad(p, grad))
     if mode == "directional":
         return directional_report(p, grads, method, rtol, atol, rng, directions, m, start)
     est = estimate(p, method, step)
@@ -204,7 +207,8 @@ def _full_report(
             diff = np.abs(g.astype(np.float64) - D)
             bad = known & ~(diff <= tol)
         denom = np.maximum(np.abs(D), np.abs(g))
-        rel = np.where(denom > 0, diff / np.where(denom > 0, denom, 1), 0.0)
+        with np.errstate(invalid="ignore"):  # inf/inf where g is infinite: NaN, a failure
+            rel = np.where(denom > 0, diff / np.where(denom > 0, denom, 1), 0.0)
         nrm = float(np.linalg.norm(D[known]))
         nrel = (
             float(np.linalg.norm(diff[known])) / nrm
@@ -220,7 +224,10 @@ def _full_report(
             block_finds = tuple(
                 fingerprint(g, D, m=m, atol=float(np.max(tol[known], initial=0.0)), rtol=0.0)
             )
-        ratio = np.where(known, diff / np.maximum(tol, np.finfo(float).tiny), -1.0)
+        # a NaN or infinite analytic entry is the worst of all, never left out of the ranking
+        with np.errstate(invalid="ignore"):
+            ratio = np.where(known, diff / np.maximum(tol, np.finfo(float).tiny), -1.0)
+        ratio[known & ~np.isfinite(ratio)] = np.inf
         for flat in np.argsort(-ratio, axis=None)[:5]:
             idx = tuple(int(i) for i in np.unravel_index(flat, shape))
             if ratio[idx] < 0:
@@ -246,14 +253,18 @@ def _full_report(
             )
         )
         g_parts.append(g.reshape(-1).astype(np.float64))
-    entries.sort(key=lambda e: -e.error / max(e.tolerance, np.finfo(float).tiny))
+    entries.sort(key=_badness)
     skips = tuple(
         (_where(p, int(i)), reason) for i, reason in zip(est.skipped, est.skip_reasons, strict=True)
     )
     findings: tuple[Finding, ...] = ()
     if len(g_parts) == len(rows) and not ok_all and len(rows) > 1:
         findings = tuple(fingerprint(np.concatenate(g_parts), D_all, m=m, atol=tol_max, rtol=0.0))
-    ok_all = ok_all and any(r.checked for r in rows)  # every entry skipped proves nothing
+    # An entry left unchecked proves nothing: no plain pass while one remains.
+    status = "failed" if not ok_all else "passed"
+    if ok_all and (skips or not any(r.checked for r in rows)):
+        status = "unchecked"
+    ok_all = status == "passed"
     summary = _summary(rows, entries)
     if len(g_parts) == len(rows):
         g_all = np.concatenate(g_parts)
@@ -282,7 +293,15 @@ def _full_report(
         blocks=tuple(rows),
         findings=findings,
         scipy=dict(scipy_figures),
+        status=status,
+        one_sided=tuple(_where(p, int(i)) for i in est.one_sided),
     )
+
+
+def _badness(e: EntryError) -> float:
+    """Sort key, worst first: the error in tolerances, a NaN error the worst."""
+    ratio = e.error / max(e.tolerance, np.finfo(float).tiny)
+    return -np.inf if np.isnan(ratio) else -ratio
 
 
 def _where(p: Problem, flat: int) -> str:

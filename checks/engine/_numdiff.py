@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from checks.engine._onesided import ONE_SIDED_SHRINKS, one_sided
 from checks.engine._problem import (
     ROUNDING_ULPS,
     Array,
@@ -95,25 +96,51 @@ class Estimate:
     model: str
     skipped: Array = field(default_factory=lambda: np.zeros(0, dtype=int))
     skip_reasons: tuple[str, ...] = ()
+    one_sided: Array = field(default_factory=lambda: np.zeros(0, dtype=int))
 
 
 Diff = Callable[["Problem", Array, Array], tuple[Array, Array, Array, Array]]
 
 
+def _taken(p: Problem, x: Array, h: Array) -> Array:
+    """The steps actually taken from `x` by `h`, once `x + h` is rounded to `x`'s dtype.
+
+    Notes
+    -----
+    The difference is formed in float64. In `x`'s own dtype it is exact only when
+    `x + h` and `x` are within a factor 2 (Sterbenz); for `|x| ≪ h` in float32 it rounds
+    to `ε₃₂/2` relative, and so did the sum of the two steps of a central difference.
+    The error model assumes the steps exact: a quotient by a step off by 6e-8 made
+    float32 points fail at `|f'|·6e-8` against a float64 rounding bound (entries such as
+    a bias of 1e-7). In float64 the difference of two float32 values is exact but for
+    a float64 rounding, far below the model's terms.
+    """
+    return (x + h).astype(p.layout.dtype).astype(np.float64) - x.astype(np.float64)
+
+
 def _central(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
     """Central differences at `idx`, steps `h`: values `(k, out)`, 0, steps, crossed."""
     x = p.x[idx]
-    up = (x + h).astype(p.layout.dtype) - x  # the steps actually taken, after rounding
-    down = x - (x - h).astype(p.layout.dtype)
+    up = _taken(p, x, h)  # the steps actually taken, after rounding
+    down = -_taken(p, x, -h)
     v, c = p.along_axes(np.concatenate([idx, idx]), np.concatenate([up, -down]))
     k = len(idx)
-    d = (v[:k] - v[k:]) / (up + down)[:, None]
+    with np.errstate(invalid="ignore"):  # inf - inf where f is not finite: NaN, skipped
+        d = (v[:k] - v[k:]) / (up + down)[:, None]
+        # Rounded to x's dtype, the two steps may differ (in float32, by an ulp of x where
+        # x ± h straddle a power of 2): (f(x+u) - f(x-d))/(u+d) then carries f''(u-d)/2,
+        # a first-order error outside the error model (7e-10 at |f''| = 0.2 in float32).
+        # The derivative of the parabola through x - d, x, x + u has none.
+        odd = np.flatnonzero(up != down)
+        if odd.size and np.all(np.isfinite(p.f0)):
+            u, w, f0 = up[odd, None], down[odd, None], p.f0[None, :]
+            d[odd] = w / (u * (u + w)) * (v[odd] - f0) + u / (w * (u + w)) * (f0 - v[k + odd])
     return d, np.zeros(d.shape), (up + down) / 2, c[:k] | c[k:]
 
 
 def _forward(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, Array]:
     x = p.x[idx]
-    up = (x + h).astype(p.layout.dtype) - x
+    up = _taken(p, x, h)
     v, c = p.along_axes(idx, up)
     d = (v - p.f0[None, :]) / up[:, None]
     return d, np.zeros(d.shape), up, c
@@ -216,14 +243,30 @@ def estimate(p: Problem, method: str, step: float | None) -> Estimate:
         )
     not_finite = ~crossed & ~np.all(np.isfinite(value), axis=1)
     value[not_finite] = np.nan
+    redo = np.flatnonzero(crossed | not_finite)
+    saved = np.zeros(0, dtype=int)
+    if redo.size:
+        v1, e1, ok1 = one_sided(p, redo, _steps(p, "central", step)[redo])
+        saved = redo[ok1]
+        value[saved], error[saved] = v1[ok1], e1[ok1]
+        crossed[saved] = not_finite[saved] = False
+    if saved.size:
+        model += (
+            f"; {saved.size} entries whose central difference crossed a kink or met a "
+            "non-finite value: one-sided on x's own piece, parabola through x, x+h/2, x+h "
+            "(error 2·|D(h/2,h) - D(h,2h)|/3 plus rounding)"
+        )
     skipped = np.flatnonzero(crossed | not_finite)
     reasons = tuple(
         "`f` is not finite at x ± h"
         if not_finite[i]
-        else f"every step tried (down to h/{int(KINK_RETRIES[-1])}) crossed a kink"
+        else (
+            f"every step tried (central down to h/{int(KINK_RETRIES[-1])}, one-sided down to "
+            f"h/{int(ONE_SIDED_SHRINKS[-1])} on either side) crossed a kink"
+        )
         for i in skipped
     )
-    return Estimate(method, value, error, used, p.evaluations, model, skipped, reasons)
+    return Estimate(method, value, error, used, p.evaluations, model, skipped, reasons, saved)
 
 
 def _rounding(p: Problem, value: Array, idx: Array | None = None) -> Array:

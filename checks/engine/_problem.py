@@ -165,6 +165,7 @@ class Problem:
         self.evaluations = 0
         self.scalar = scalar
         self.pattern = None if self.kinks is None else self._pattern(self.layout.unflatten(self.x))
+        self.conditioning = self._conditioning(f)
         self.f0 = np.full(1, np.nan)
         self.out_shape: tuple[int, ...] = ()
         self.dtype = np.dtype(self.layout.dtype)
@@ -188,7 +189,27 @@ class Problem:
         self.out_shape = first.shape
         self.dtype = np.result_type(self.layout.dtype, first.dtype.type(0).real.dtype)
         self.eps = float(np.finfo(self.dtype).eps)
-        self.scale = float(np.max(np.abs(values)))
+        self.scale = max(float(np.max(np.abs(values))), self.conditioning)
+
+    def _conditioning(self, f: Callable[..., Any]) -> float:
+        """`f.rounding_scale(x)` when `f` has one, else 0: see `scale`.
+
+        Notes
+        -----
+        The rounding of one evaluation is bounded as a few `ε` times `scale`, the
+        largest `|f|` seen. A function whose value is a small result of large
+        intermediates (a saturated softmax: a loss of 1e-14 from logits of 40, each
+        rounded to `ε·40`) rounds far above `ε|f|`; it may say how much by a method
+        ``rounding_scale(x)``, the magnitude `S` such that its rounding is a few `ε·S`
+        (for `NetworkLoss`, `Σ |∂L/∂a_L|·|a_L|`), and `scale` is then at least `S`.
+        """
+        method = getattr(f, "rounding_scale", None)
+        if not callable(method):
+            return 0.0
+        try:
+            return float(method(self.layout.unflatten(self.x)))
+        except Exception as exc:
+            raise FunctionError(f"`rounding_scale` raised {type(exc).__name__}: {exc}") from exc
 
     def _pattern(self, point: Point) -> Array:
         assert self.kinks is not None

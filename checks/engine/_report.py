@@ -9,7 +9,11 @@ from typing import Any
 
 from checks.findings import Finding
 
-__all__ = ["BlockRow", "EntryError", "GradientReport"]
+__all__ = ["STATUSES", "BlockRow", "EntryError", "GradientReport"]
+
+#: The verdicts of a check: every entry checked and agreeing; some entry disagreeing;
+#: no disagreement, but entries (or directions) left unchecked, which is not a pass.
+STATUSES = ("passed", "failed", "unchecked")
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,10 @@ class BlockRow:
 class GradientReport:
     """The result of `check_gradient`; ``str(report)`` is a terminal-sized summary.
 
-    `ok` is the verdict. `worst` holds the entries with the largest error relative to
+    `status` is the verdict, one of `STATUSES`; `ok` is true for ``"passed"`` only. An
+    ``"unchecked"`` check found no disagreement but left entries unchecked (`skipped`
+    says which and why): it proves nothing about them, so it is not a pass, and it is
+    not a failure either. `worst` holds the entries with the largest error relative to
     their tolerance (at most 5); `skipped` the entries (or directions) left out because
     every step tried crossed a kink, with why; `blocks` one row per block; `findings`
     the shape of the whole difference (see `fingerprint`); `tolerance_source` where the
@@ -77,6 +84,16 @@ class GradientReport:
     findings: tuple[Finding, ...] = ()
     scipy: Mapping[str, float] = field(default_factory=dict)
     directional: tuple[tuple[float, float, float], ...] = ()
+    status: str = ""
+    one_sided: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", "passed" if self.ok else "failed")
+        if self.status not in STATUSES:
+            raise ValueError(f"`status` must be one of {STATUSES}, got {self.status!r}")
+        if self.ok != (self.status == "passed"):
+            raise ValueError(f"`ok` is {self.ok} but `status` is {self.status!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain Python values (for JSON): nested dicts, tuples and floats.
@@ -88,7 +105,13 @@ class GradientReport:
     def __str__(self) -> str:
         head = "gradient check passed" if self.ok else "gradient check FAILED"
         nbad = sum(not b.ok for b in self.blocks)
-        if not self.ok and self.mode == "full":
+        if self.status == "unchecked":
+            what = "entries" if self.mode == "full" else "directions"
+            head = (
+                f"gradient check UNCHECKED: no disagreement, but {len(self.skipped)} "
+                f"{what} could not be checked"
+            )
+        elif not self.ok and self.mode == "full":
             head += f": {nbad} of {len(self.blocks)} block(s) wrong"
         elif not self.ok:
             bad = sum(abs(a - n) > t for a, n, t in self.directional)
@@ -146,10 +169,17 @@ class GradientReport:
                     f"    {e.where:<16} {e.analytic:>14.7g} {e.numerical:>14.7g} "
                     f"{e.error:>10.2e} {e.tolerance:>10.2e}"
                 )
+        if self.one_sided:
+            names = ", ".join(self.one_sided[:4])
+            more = f" and {len(self.one_sided) - 4} more" if len(self.one_sided) > 4 else ""
+            lines.append(
+                f"  one-sided on x's own piece {len(self.one_sided)} (central crossed a kink): "
+                f"{names}{more}"
+            )
         if self.skipped:
             shown_skips = ", ".join(w for w, _ in self.skipped[:4])
             more = f" and {len(self.skipped) - 4} more" if len(self.skipped) > 4 else ""
             lines.append(
-                f"  skipped {len(self.skipped)} ({self.skipped[0][1]}): {shown_skips}{more}"
+                f"  unchecked {len(self.skipped)} ({self.skipped[0][1]}): {shown_skips}{more}"
             )
         return "\n".join(lines)

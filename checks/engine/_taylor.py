@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from checks.engine._args import evaluate_grad, numeric_block, option_number
 from checks.engine._problem import ROUNDING_ULPS, Array, Problem
 
 __all__ = ["TaylorResult", "taylor_test"]
@@ -53,7 +54,8 @@ def taylor_test(
     Parameters
     ----------
     f, grad, x
-        As for `check_gradient` (`grad` must have the shapes of `x` here).
+        As for `check_gradient`: `grad` an array, a mapping or a function returning
+        the gradient at `x` (it must have the shapes of `x` here).
     kinks : callable, optional
         See `numerical_gradient`; by default ``f.kinks`` when `f` has one. Steps whose
         point lies on another smooth piece than `x` are left out.
@@ -73,12 +75,12 @@ def taylor_test(
     cross no kink: no tolerance on the gradient is involved, and a kink at a distance from `x` only
     spoils the largest steps, which are not used.
     """
-    if not isinstance(steps, int) or steps < 3:
+    if option_number("steps", steps, integer=True) < 3:
         raise ValueError(f"`steps` must be an integer ≥ 3, got {steps!r}")
-    if not np.isfinite(largest) or largest <= 0:
+    if not np.isfinite(option_number("largest", largest)) or largest <= 0:
         raise ValueError(f"`largest` must be a positive number, got {largest!r}")
     p = Problem(f, x, kinks=kinks)
-    g = _flat_grad(p, grad)
+    g = _flat_grad(p, evaluate_grad(p, grad))
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
     u = gen.standard_normal(p.layout.size)
     u /= np.linalg.norm(u)
@@ -99,11 +101,14 @@ def taylor_test(
 
 def _flat_grad(p: Problem, grad: object) -> Array:
     if p.layout.names is None:
-        parts = [np.asarray(grad, dtype=np.float64)]
+        parts = [numeric_block("grad", grad).astype(np.float64)]
     else:
         if not isinstance(grad, Mapping):
             raise TypeError(f"`grad` must be a mapping like `x`, got {type(grad).__name__}")
-        parts = [np.asarray(grad[n], dtype=np.float64) for n in p.layout.names]
+        missing = [n for n in p.layout.names if n not in grad]
+        if missing:
+            raise ValueError(f"`grad` lacks the blocks {missing} of `x`")
+        parts = [numeric_block(f"grad[{n!r}]", grad[n]).astype(np.float64) for n in p.layout.names]
     for part, shape, name in zip(parts, p.layout.shapes, p.layout.names or ("x",), strict=True):
         if part.shape != shape:
             raise ValueError(f"`grad` block `{name}` must have shape {shape}, got {part.shape}")

@@ -37,14 +37,16 @@ from hypothesis.extra import numpy as hnp
 from backprop.catalog import Point
 from checks.strategies import _bounds as bounds
 from checks.strategies import _draws as draws
-from checks.strategies import _points
+from checks.strategies import _edges, _points
 from checks.strategies._bounds import KINDS
 from checks.strategies._draws import EXP_OVERFLOW, FloatArray, Params
 
 __all__ = [
+    "EDGE_REGIONS",
     "EXP_OVERFLOW",
     "EXP_UNDERFLOW",
     "columns_with_ties",
+    "edge_points",
     "fixed_points",
     "inputs",
     "large_logits",
@@ -321,6 +323,81 @@ def fixed_points(
 
 
 fixed_points.__test__ = False  # type: ignore[attr-defined]
+
+
+#: The regions `edge_points` draws from (see there).
+EDGE_REGIONS = _edges.REGIONS
+
+
+def edge_points(
+    *,
+    max_layers: int = 3,
+    max_width: int = 6,
+    max_m: int = 5,
+    kind: str | st.SearchStrategy[str] = BOTH_KINDS,
+    regions: Sequence[str] = EDGE_REGIONS,
+) -> st.SearchStrategy[Point]:
+    """Points at the edges of the input space, where `test_points` never goes.
+
+    Parameters
+    ----------
+    max_layers, max_width, max_m : int
+        Bounds on the number of layers, every width (from 1) and `m` (from 1).
+    kind : str or SearchStrategy[str]
+        The loss, or a strategy of them (both, by default).
+    regions : sequence of str
+        Drawn from, among `EDGE_REGIONS`:
+
+        - ``"kink"``: in every layer one pre-activation exactly 0 and, in another unit,
+          one at `±2^-30`, far below a central-difference step;
+        - ``"saturated"``: one last-layer unit's logits 40, 64 or 800 above the others:
+          `ŷ` rounds to 1, and a softmax without its max shift overflows;
+        - ``"ties"``: two last-layer units with the same weights, so every column of
+          `a_L` ties (at its maximum, in some columns);
+        - ``"one-class"``: `n_L = 1`, where `ŷ = 1` and the loss is 0;
+        - ``"float32"``: the parameters, `X` and `Y` as float32 arrays.
+
+    Returns
+    -------
+    SearchStrategy[Point]
+        Points whose values are all multiples of 1/8 (planted offsets, of a power
+        of 2), so that a planted zero is exactly 0 in float64 and every value is
+        exact in float32. Shrinks towards one layer, width 1, one example.
+
+    Notes
+    -----
+    A finite difference at such a point may cross a kink: the engine's one-sided
+    differences check those entries on the point's own piece, and an entry that no
+    difference reaches is reported ``"unchecked"``, never passed. The point is where
+    a mask `z >= 0`, a softmax without its shift, `decide` through `argmax`, a float32
+    cast or a loss of probabilities instead of logits shows; `test_points` keeps away
+    from it on purpose so that its differences need no care.
+    """
+    layers = bounds.check_int("max_layers", max_layers, at_least=1)
+    widths_top = bounds.check_int("max_width", max_width, at_least=2)
+    ms_top = bounds.check_int("max_m", max_m, at_least=1)
+    loss = bounds.check_kind(kind)
+    chosen = tuple(regions)
+    unknown = [r for r in chosen if r not in EDGE_REGIONS]
+    if not chosen or unknown:
+        raise bounds.BadBound(f"`regions` must be drawn from {EDGE_REGIONS}, got {chosen!r}")
+
+    @st.composite
+    def draw_point(draw: st.DrawFn) -> Point:
+        seed = draw(st.integers(0, 2**32 - 1))
+        point_kind = draw(loss)
+        if point_kind not in KINDS:
+            raise bounds.BadBound(f"`kind` must draw one of {KINDS}, drew {point_kind!r}")
+        region = draw(st.sampled_from(chosen))
+        L = draw(st.integers(1, layers))
+        widths = [draw(st.integers(1, widths_top)) for _ in range(L + 1)]
+        n_L = draw(st.integers(2, widths_top))
+        widths[-1] = 1 if region == "one-class" else n_L
+        m = draw(st.integers(1, ms_top))
+        rng = np.random.default_rng(seed)
+        return _edges.build_edge_point(rng, widths, m, point_kind, region)
+
+    return draw_point()
 
 
 # --- special inputs -------------------------------------------------------------------

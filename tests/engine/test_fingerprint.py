@@ -76,3 +76,11 @@ def test_unknown_entries_of_the_truth_are_ignored() -> None:
 def test_differences_within_the_tolerance_are_no_difference() -> None:
     assert fingerprint(R + 1e-9, R, atol=1e-8) == []
     assert [f.id for f in fingerprint(R + 1e-9, R, atol=0.0, rtol=0.0)] == []  # no shape fits
+
+
+def test_noise_beyond_the_tolerance_is_not_a_constant_factor() -> None:
+    # A factor is named only when ‖G - cR‖ is within the tolerance: 2.5 R plus noise a
+    # hundred times the tolerance (rtol 1e-6 of max|R| = 3) is no "scaled" result.
+    noise = np.array([[1.0, -1.0, 0.5], [-0.5, 1.0, -1.0]])
+    assert [f.id for f in fingerprint(2.5 * R + 3e-9 * noise, R, rtol=1e-6)] == ["scaled"]
+    assert "scaled" not in [f.id for f in fingerprint(2.5 * R + 3e-4 * noise, R, rtol=1e-6)]

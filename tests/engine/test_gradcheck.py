@@ -127,16 +127,42 @@ def test_a_wrong_shape_is_a_failed_report_not_an_exception(point: Any) -> None:
     assert "got shape (3,), expected (3, 1)" in str(report)
 
 
-def test_kink_crossings_are_skipped_not_failed(point: Any) -> None:
+def _at_a_kink(point: Any) -> tuple[list[Any], Any, Any]:
     params, X, Y = point
     params = [(W.copy(), b.copy()) for W, b in params]
     z1 = params[0][0] @ X + params[0][1]
-    params[0][1][0, 0] -= z1[0, 0]  # z_1[0, 0] == 0 exactly (to rounding): every step crosses
+    params[0][1][0, 0] -= z1[0, 0]  # z_1[0, 0] == 0 (to rounding): every central step crosses
+    return params, X, Y
+
+
+def test_kink_crossings_are_checked_one_sided_not_skipped(point: Any) -> None:
+    params, X, Y = _at_a_kink(point)
     report = network_check(params, X, Y, grad_blocks(params, X, Y))
-    assert report.ok, str(report)
-    assert report.skipped and all("crossed a kink" in why for _, why in report.skipped)
-    assert "b_1[0, 0]" in [where for where, _ in report.skipped]
-    assert "skipped" in str(report)
+    assert report.ok and report.status == "passed", str(report)
+    assert not report.skipped and "b_1[0, 0]" in report.one_sided
+    assert "one-sided on x's own piece" in str(report)
+
+
+@pytest.mark.parametrize("scale", [1.01, 0.99])
+def test_a_one_percent_error_at_a_kink_is_caught(point: Any, scale: float) -> None:
+    params, X, Y = _at_a_kink(point)
+    grads = grad_blocks(params, X, Y)
+    grads["b_1"] = grads["b_1"].copy()
+    grads["b_1"][0, 0] = scale * grads["b_1"][0, 0] + (scale - 1) * 1e-3  # even where it is 0
+    report = network_check(params, X, Y, grads)
+    assert report.status == "failed" and "b_1[0, 0]" in [e.where for e in report.worst]
+
+
+def test_an_unchecked_entry_is_neither_a_pass_nor_a_failure() -> None:
+    x = np.array([0.5, 1.0, -2.0])
+    kinks = lambda v: v[0]  # noqa: E731  any move of x[0] changes its pattern
+    report = check_gradient(lambda v: np.sum(v**2), 2 * x, x, kinks=kinks)
+    assert not report.ok and report.status == "unchecked"
+    assert report.skipped == (("x[0]", report.skipped[0][1]),)
+    assert str(report).startswith("gradient check UNCHECKED") and "unchecked 1" in str(report)
+    assert report.to_dict()["status"] == "unchecked"
+    wrong = check_gradient(lambda v: np.sum(v**2), 2 * x + [0, 0, 1e-3], x, kinks=kinks)
+    assert wrong.status == "failed" and not wrong.ok
 
 
 def test_every_catalog_truth_certifies_its_reference(rng: np.random.Generator) -> None:
@@ -258,7 +284,11 @@ def test_a_grad_that_is_not_a_mapping_for_blocks_is_a_type_error() -> None:
 def test_relu_sum_at_exact_zero_is_reported_as_a_kink() -> None:
     z = np.array([[0.0, 1.0], [-1.0, 2.0]])
     report = check_gradient(lambda v: np.sum(f.relu(v)), f.relu_mask(z), z, kinks=lambda v: v > 0)
-    assert report.ok and [w for w, _ in report.skipped] == ["x[0, 0]"]
+    assert report.ok and report.one_sided == ("x[0, 0]",) and not report.skipped
+    # the mask `z >= 0` is the other piece's derivative: one-sided, it is caught
+    ge = (z >= 0).astype(float)
+    bad = check_gradient(lambda v: np.sum(f.relu(v)), ge, z, kinks=lambda v: v > 0)
+    assert bad.status == "failed" and bad.worst[0].where == "x[0, 0]"
 
 
 def test_the_network_loss_brings_its_m_and_kinks_to_the_check(point: Any) -> None:
@@ -279,8 +309,16 @@ def test_entries_where_f_is_not_finite_are_skipped_with_why() -> None:
         return np.sum(np.where(v < 1e-6, np.inf, v**2))
 
     report = check_gradient(fun, 2 * x, x)
-    assert report.ok and report.skipped == (("x[0]", "`f` is not finite at x ± h"),)
-    assert "skipped 1 (`f` is not finite at x ± h): x[0]" in str(report)
+    assert report.ok and report.one_sided == ("x[0]",)  # from the right, where f is finite
+    x = np.array([0.25, 1.0])
+
+    def spike(v: np.ndarray) -> Any:  # finite at x[0] = 0.25 only
+        return np.sum(v**2) + (0.0 if v[0] == 0.25 else np.inf)
+
+    report = check_gradient(spike, 2 * x, x)
+    assert report.status == "unchecked" and report.skipped == (
+        ("x[0]", "`f` is not finite at x ± h"),
+    )
 
 
 def test_a_report_becomes_plain_json(point: Any) -> None:
@@ -296,9 +334,9 @@ def test_a_report_becomes_plain_json(point: Any) -> None:
 
 
 def test_a_check_where_every_entry_is_skipped_does_not_pass() -> None:
-    z = np.zeros((2, 2))  # every entry at the ReLU's kink
-    report = check_gradient(lambda v: np.sum(f.relu(v)), f.relu_mask(z), z, kinks=lambda v: v > 0)
-    assert not report.ok and len(report.skipped) == 4
+    z = np.zeros((2, 2))
+    report = check_gradient(lambda v: np.sum(v**2), 2 * z, z, kinks=lambda v: v.copy())
+    assert not report.ok and report.status == "unchecked" and len(report.skipped) == 4
 
 
 def test_an_entry_curving_more_than_the_sampled_ones_is_re_estimated_not_failed() -> None:
@@ -318,3 +356,143 @@ def test_an_entry_curving_more_than_the_sampled_ones_is_re_estimated_not_failed(
     wrong = 2 * x
     wrong[5] *= 1.01
     assert not check_gradient(fun, wrong, x).ok
+
+
+def test_directional_mode_stays_on_the_piece_at_a_kink() -> None:
+    z = np.array([0.0, 1.0, -1.0])  # x[0] on the kink: every central step along u crosses
+    relu_sum = lambda v: np.sum(f.relu(v))  # noqa: E731
+    kinks = lambda v: v > 0  # noqa: E731
+    report = check_gradient(relu_sum, f.relu_mask(z), z, kinks=kinks, mode="directional")
+    assert report.status == "passed" and len(report.directional) == 2, str(report)
+    wrong = check_gradient(relu_sum, (z >= 0) * 1.0, z, kinks=kinks, mode="directional")
+    assert wrong.status == "failed"
+
+
+def test_directional_mode_with_no_reachable_direction_is_unchecked() -> None:
+    x = np.array([0.5, 1.0])
+    report = check_gradient(
+        lambda v: np.sum(v**2), 2 * x, x, kinks=lambda v: v.copy(), mode="directional"
+    )
+    assert report.status == "unchecked" and not report.ok and len(report.skipped) == 2
+    assert str(report).startswith("gradient check UNCHECKED")
+
+
+def _sq(v: Any) -> Any:
+    return np.sum(v**2) if not isinstance(v, dict) else np.sum(v["a"] ** 2) + np.sum(v["b"])
+
+
+def _sq_grad(v: Any) -> Any:
+    return 2 * v if not isinstance(v, dict) else {"a": 2 * v["a"], "b": np.ones_like(v["b"])}
+
+
+@pytest.mark.parametrize(
+    "x", [np.array([0.3, -1.2]), {"a": np.array([[0.3, -1.2]]), "b": np.zeros(2)}]
+)
+def test_a_gradient_function_is_evaluated_at_x_like_scipy_check_grad(x: Any) -> None:
+    from checks import taylor_test
+
+    report = check_gradient(_sq, _sq_grad, x)
+    assert report.ok and report.tolerance > 0, str(report)
+    assert assert_gradient_close(_sq, _sq_grad, x, mode="directional").ok
+    assert taylor_test(_sq, _sq_grad, x).ok
+    wrong = check_gradient(_sq, lambda v: _sq_grad(v) if isinstance(v, dict) else 3 * v, x)
+    assert wrong.ok == isinstance(x, dict) and wrong.status in ("passed", "failed")
+
+
+UNUSABLE = [
+    ("grad string", dict(grad="abc"), "`grad` must be a real numeric array"),
+    ("grad None", dict(grad=None), "`grad` must be an array, a mapping"),
+    ("grad complex", dict(grad=np.zeros(2, complex)), "dtype complex128"),
+    ("grad ragged", dict(grad=[[1.0], [1.0, 2.0]]), "`grad` must be a real numeric array"),
+    ("grad returns None", dict(grad=lambda v: None), "must return the gradient at `x`"),
+    ("grad returns text", dict(grad=lambda v: "2x"), "`grad` must be a real numeric array"),
+    ("rtol text", dict(rtol="1e-6"), "`rtol` must be a number"),
+    ("directions float", dict(directions=1.5), "`directions` must be an integer"),
+    ("m text", dict(m="3"), "`m` must be an integer"),
+    ("rng text", dict(rng="seed"), "`rng` must be an integer"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [u[1:] for u in UNUSABLE], ids=[u[0] for u in UNUSABLE]
+)
+def test_an_unusable_argument_is_a_type_error_never_a_failed_check(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    args = {"grad": np.zeros(2), **kwargs}
+    grad = args.pop("grad")
+    with pytest.raises(TypeError, match=message):
+        check_gradient(_sq, grad, np.ones(2), **args)
+    if "grad" in kwargs:
+        from checks import taylor_test
+
+        with pytest.raises(TypeError, match=message):
+            taylor_test(_sq, grad, np.ones(2))
+
+
+def test_a_gradient_function_that_raises_names_itself() -> None:
+    from checks import FunctionError
+
+    def broken(v: Any) -> Any:
+        raise KeyError("W_1")
+
+    with pytest.raises(FunctionError, match="`grad` raised KeyError"):
+        check_gradient(_sq, broken, np.ones(2))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_gradient_entries_fail_where_they_are(point: Any, bad: float) -> None:
+    params, X, Y = point
+    grads = grad_blocks(params, X, Y)
+    grads["W_2"] = grads["W_2"].copy()
+    grads["W_2"][1, 2] = bad
+    report = check_gradient(NetworkLoss(X, Y), grads, param_blocks(params))
+    assert report.status == "failed" and report.worst[0].where == "W_2[1, 2]"
+    row = {b.name: b for b in report.blocks}["W_2"]
+    assert row.failed == 1 and row.checked == grads["W_2"].size
+
+
+@pytest.mark.parametrize(
+    ("method", "bound"),
+    # the float64 error models: ε^(2/3) for central differences, a few ε for the
+    # complex step, each relative to the scale max(|f|, max|g|) (see default_step)
+    [("central", 100 * np.finfo(float).eps ** (2 / 3)), ("complex", 64 * np.finfo(float).eps)],
+)
+def test_float64_tolerance_is_as_tight_as_the_error_model(
+    point: Any, method: str, bound: float
+) -> None:
+    params, X, Y = point
+    grads, x = grad_blocks(params, X, Y), param_blocks(params)
+    F = NetworkLoss(X, Y)
+    report = check_gradient(F, grads, x, method=method)
+    scale = max(float(F(x)), max(float(np.abs(g).max()) for g in grads.values()))
+    assert report.ok and report.tolerance <= bound * scale, str(report)
+    nudged = {k: v.copy() for k, v in grads.items()}
+    nudged["W_1"][0, 0] += 10 * report.tolerance  # ten tolerances off: must fail
+    assert check_gradient(F, nudged, x, method=method).status == "failed"
+
+
+def test_float32_points_far_below_the_step_are_not_false_alarms() -> None:
+    # A float32 bias of ~1e-8, far below the step (6e-6): x + h rounds to float32 and the
+    # step actually taken, formed in float32, was off by ε₃₂/2 relative (6e-8·|f'|, far
+    # above the float64 rounding bound). Several seeds: the old quotient failed most.
+    for seed in range(4):
+        params, X, Y = network(np.random.default_rng(seed), [4, 6, 3], 5)
+        params = [(W.astype(np.float32), (1e-8 * b).astype(np.float32)) for W, b in params]
+        X = X.astype(np.float32)
+        report = network_check(params, X, Y, grad_blocks(params, X, Y))
+        assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("method", ["central", "richardson"])
+def test_float32_steps_rounded_unequally_are_not_false_alarms(method: str) -> None:
+    # b_1[1] = -0.125 = -2^-3: in float32, x + h and x - h round on grids of different
+    # spacing, so the two steps differ by an ulp (7e-9); the quotient by their sum was
+    # off by f''(u - d)/2 = 7.5e-10, three times the tolerance (found by edge_points).
+    params = [(np.array([[-0.625], [-0.25]], np.float32), np.array([[1.0], [-0.125]], np.float32))]
+    X = np.array([[1.0, -0.75, -1.25]], np.float32)
+    Y = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    from backprop.network import backward
+
+    report = network_check(params, X, Y, backward(params, X, Y), method=method)
+    assert report.ok, str(report)

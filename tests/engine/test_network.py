@@ -8,7 +8,7 @@ import pytest
 from backprop import formulas as f
 from backprop import network as net
 from backprop.catalog import param_blocks, params_from_blocks
-from checks import NetworkLoss, batched_loss
+from checks import NetworkLoss, batched_loss, network_check
 from tests.engine._points import network
 
 # The fast paths regroup the same floating-point operations: they agree with the
@@ -146,3 +146,64 @@ def test_the_polynomial_exp_is_exp_to_rounding(
 def test_memory_must_be_at_least_a_mebibyte() -> None:
     with pytest.raises(ValueError, match="`memory`"):
         NetworkLoss(np.ones((3, 4)), np.eye(2)[:, [0, 1, 0, 1]], memory=1000)
+
+
+@pytest.mark.parametrize("mode", ["full", "directional"])
+@pytest.mark.parametrize("kind", ["notes", "categorical"])
+def test_one_output_class_is_checked_not_crashed(kind: str, mode: str) -> None:
+    # n_L = 1: softmax is 1, the loss 0 everywhere; the per-example losses once formed
+    # log r with no other class, -inf - (-inf).
+    rng = np.random.default_rng(3)
+    params = [
+        (rng.normal(size=(3, 2)), rng.normal(size=(3, 1))),
+        (rng.normal(size=(1, 3)), rng.normal(size=(1, 1))),
+    ]
+    X, Y = rng.normal(size=(2, 5)), np.ones((1, 5))
+    F, blocks = NetworkLoss(X, Y, kind=kind), param_blocks(params)
+    assert F(blocks) == 0.0
+    values, _ = F.along_axes(blocks, "W_1", np.arange(6), np.full(6, 1e-3))
+    np.testing.assert_array_equal(values, 0.0)
+    report = network_check(
+        params, X, Y, net.backward(params, X, Y, kind=kind), kind=kind, mode=mode
+    )
+    assert report.ok, report
+    wrong = [(W + 1.0, b) for W, b in net.backward(params, X, Y, kind=kind)]
+    assert not network_check(params, X, Y, wrong, kind=kind, mode=mode).ok
+
+
+def test_a_saturated_column_keeps_its_tiny_loss_on_the_fast_paths() -> None:
+    # The label's class 40 above the others: the loss, 2·e^-40-ish, is below ε; the
+    # product of (1 - ŷ_j) rounds to 1 there and once lost the half of it in ŷ_j.
+    W = np.array([[-1.125, 1.0, 1.375, -0.75, -0.625], [1.125, -0.25, -0.75, 1.0, -0.75]])
+    params = [(W, np.array([[0.75], [40.0]]))]
+    X = np.array([[-0.125], [0.0], [0.75], [1.375], [-1.5]])
+    Y = np.array([[0.0], [1.0]])
+    F, blocks = NetworkLoss(X, Y), param_blocks(params)
+    a_L = net.forward_cache(params, X).a[-1]
+    want = f.loss_from_logits(a_L, Y)
+    assert 0 < want < 1e-16
+    assert F(blocks) == pytest.approx(want, rel=1e-12)
+    values, _ = F.along_axes(blocks, "b_1", np.array([1]), np.array([0.0]))
+    assert values[0] == pytest.approx(want, rel=1e-12)
+    assert batched_loss(a_L[None], Y, "notes")[0] == pytest.approx(want, rel=1e-12)
+
+
+def test_a_saturated_right_class_is_checked_at_its_logits_rounding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Logits of ~40 on the right class: the loss (~1e-17) is far below the rounding its
+    # logits carry (ε·40 each); bounded by ε|L| alone, the correct gradient failed here
+    # (seed 23, found by bench/sweep.py's kind of case).
+    params, X, Y = network(np.random.default_rng(23), [6, 5, 4], 3)
+    W, b = params[-1]
+    params[-1] = (W, b + 40.0 * (np.arange(4) == 0)[:, None])
+    Y = np.zeros_like(Y)
+    Y[0] = 1
+    params = [(W.astype(np.float32), b.astype(np.float32)) for W, b in params]
+    X = X.astype(np.float32)
+    grads = net.backward(params, X, Y, kind="categorical")
+    F, blocks = NetworkLoss(X, Y, kind="categorical"), param_blocks(params)
+    assert F.rounding_scale(blocks) > 10 * F(blocks)
+    assert network_check(params, X, Y, grads, kind="categorical").ok
+    monkeypatch.delattr(NetworkLoss, "rounding_scale")
+    assert network_check(params, X, Y, grads, kind="categorical").status == "failed"

@@ -116,7 +116,7 @@ def test_batched_functions_are_evaluated_per_batch() -> None:
     assert len(calls) < 12 and max(calls) >= 24  # every ± perturbation in one call
 
 
-def test_kink_crossings_are_retried_then_skipped() -> None:
+def test_kink_crossings_are_retried_then_one_sided_on_the_own_piece() -> None:
     x = np.array([1e-7, -2e-9, 0.0, 1.0])  # central step ≈ 6e-6 crosses the first three
 
     got, est = numerical_gradient(
@@ -124,9 +124,20 @@ def test_kink_crossings_are_retried_then_skipped() -> None:
     )
     assert got[0] == pytest.approx(1.0)  # retried at h/64 < 1e-7: on the smooth side
     assert got[3] == pytest.approx(1.0)
-    assert np.isnan(got[1]) and np.isnan(got[2])
-    assert est.skipped.tolist() == [1, 2]
-    assert all("crossed a kink" in r for r in est.skip_reasons)
+    # x[1] < 0 and x[2] == 0 lie on the piece where the unit is off: differenced from the
+    # left only, their derivative is that piece's, 0 (the notes' convention at z = 0)
+    assert got[1] == 0.0 and got[2] == 0.0
+    assert est.one_sided.tolist() == [1, 2] and est.skipped.size == 0
+
+
+def test_an_entry_that_crosses_on_both_sides_is_skipped_with_why() -> None:
+    x = np.array([0.5, 1.0])
+    got, est = numerical_gradient(
+        lambda z: np.sum(z**2), x, kinks=lambda z: z[0], full_output=True
+    )  # any move of x[0] changes its pattern
+    assert np.isnan(got[0]) and got[1] == pytest.approx(2.0)
+    assert est.skipped.tolist() == [0]
+    assert all("on either side) crossed a kink" in r for r in est.skip_reasons)
 
 
 def test_float32_steps_and_bounds_use_float32_precision() -> None:

@@ -153,3 +153,13 @@ def test_the_notes_verdict_streams_each_formula_as_soon_as_it_is_known(
         terminal.getvalue()
     )
     assert terminal.getvalue().endswith("\r")  # and the line erased at the end
+
+
+def test_unchecked_points_are_reported_not_hidden_behind_holds() -> None:
+    from checks.cli._errata import render
+    from checks.errata import Verdict
+
+    verdict = Verdict("dL_dz", True, (), 0.0, "central", 60, unchecked=3)
+    assert verdict.to_json()["unchecked_points"] == 3
+    text = render({"dL_dz": verdict}, seed=0, examples=60)
+    assert "UNCHECKED entries at 3 of 60 points" in text

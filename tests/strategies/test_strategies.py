@@ -411,3 +411,71 @@ def test_a_kind_strategy_drawing_an_unknown_loss_is_refused_at_draw_time() -> No
 
     with pytest.raises(InvalidArgument, match=re.escape("`kind` must draw one of")):
         draw()
+
+
+# --- edge_points ------------------------------------------------------------------------
+
+
+def edge_points_kinks() -> st.SearchStrategy[Point]:
+    from checks.strategies import edge_points
+
+    return edge_points(regions=("kink",))
+
+
+def _edge_facts(point: Point) -> set[str]:
+    """The regions a point is in, measured on the point itself."""
+    from backprop.network import forward_cache
+
+    cache = forward_cache(point.params, point.X)
+    a_L = cache.a[-1]
+    facts = set()
+    if all(np.any(z == 0) for z in cache.z):
+        facts.add("kink")
+    if np.any(np.ptp(a_L, axis=0) >= 37.0):
+        facts.add("saturated")
+    top = a_L == a_L.max(axis=0, keepdims=True)
+    if a_L.shape[0] > 1 and np.any(top.sum(axis=0) > 1):
+        facts.add("ties")
+    if a_L.shape[0] == 1:
+        facts.add("one-class")
+    if point.X.dtype == np.float32 and point.params[0][0].dtype == np.float32:
+        facts.add("float32")
+    return facts
+
+
+def test_edge_points_reach_every_region() -> None:
+    from checks.strategies import EDGE_REGIONS, edge_points
+
+    quick = settings(database=None, max_examples=50, phases=[Phase.generate])
+    for region in EDGE_REGIONS:
+        point = find(
+            edge_points(regions=(region,)),
+            lambda p, r=region: r in _edge_facts(p),
+            settings=quick,
+            random=Random(0),
+        )
+        assert region in _edge_facts(point)
+    # the saturated region overflows exp, where a softmax needs its max shift
+    big = find(
+        edge_points(regions=("saturated",)),
+        lambda p: float(np.max(p.cache().a[-1])) > EXP_OVERFLOW,
+        settings=quick,
+        random=Random(0),
+    )
+    assert np.isfinite(big.cache().y_hat).all()
+
+
+@given(edge_points_kinks())
+def test_edge_points_plant_exact_zeros_and_near_zeros(point: Point) -> None:
+    from checks.strategies._edges import NEAR
+
+    for z in point.cache().z:
+        assert np.any(z == 0)
+        assert z.shape[0] == 1 or np.any(np.abs(z) == NEAR)  # 2^-30: exact, not rounded
+
+
+def test_edge_points_refuse_an_unknown_region() -> None:
+    from checks.strategies import edge_points
+
+    with pytest.raises(InvalidArgument, match="`regions` must be drawn from"):
+        edge_points(regions=("middle",))

@@ -153,6 +153,11 @@ def consistency(
         )
     except (_OwnFunctionFailed, TypeError, ValueError) as exc:
         return f"Could not check it against your own {own}: {exc}."
+    if report.status == "unchecked":
+        return (
+            f"Could not check it against your own {own}: every step along "
+            f"{len(report.skipped)} of {_DIRECTIONS} random directions crossed a kink."
+        )
     if not report.ok:
         return (
             f"It is not the derivative of your own {own} either (checked numerically along "
