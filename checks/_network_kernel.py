@@ -21,6 +21,7 @@ Array = npt.NDArray[Any]
 
 #: Rows multiplied before a logarithm is taken: each factor is in `[1/2, 1]`, so a
 #: product of 256 of them stays above `2^-256`, far from underflow.
+_SATURATED = 2.0**-20  # r below which a column's loss is computed with log1p
 _ROWS_PER_LOG = 256
 #: Where `r`, the sum of the non-top exponentials, is below this, `log r` loses
 #: digits to underflow: such a batch is left to the reference evaluation.
@@ -141,6 +142,14 @@ class LineLoss:
         label_is_top = self.label_is_top[cols]
         if np.any((r.real < _TINY) & ~label_is_top[:, None]):
             return None
+        # Where the label's class is the top one by far (r small), the column's loss is of
+        # the size of r, below the rounding of the product of factors near 1 formed below:
+        # there, log1p of each, exactly (few columns: a confident right answer).
+        small = label_is_top[:, None] & (np.abs(r) < _SATURATED)
+        exact = None
+        if small.any():
+            y_hat = e[:, small] / (1.0 + r[small])
+            exact = s_label[small] - np.log1p(r[small]) + np.log1p(-y_hat).sum(axis=0)
         scale = -1.0 / (1.0 + r)
         e *= scale
         e += 1.0  # the factors 1 - ŷ_j; row t's is 1
@@ -151,7 +160,8 @@ class LineLoss:
         e_label = _exp_shifted(x_label, self.s0_label[cols, None], largest)
         arg = r * scale
         arg *= scale
-        arg /= 1.0 + e_label * scale
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 only where label is top,
+            arg /= 1.0 + e_label * scale  # overwritten next (one class: ŷ = 1 there)
         arg[label_is_top] = -scale[label_is_top]
         terms = s_label
         for lo in range(0, len(e), _ROWS_PER_LOG):
@@ -159,5 +169,8 @@ class LineLoss:
             for row in e[lo + 1 if lo else lo : lo + _ROWS_PER_LOG]:
                 product *= row
             terms = terms + np.log(product)
+        if exact is not None:
+            terms = np.array(terms, copy=True)
+            terms[small] = exact
         terms /= -self.m
         return np.asarray(terms)

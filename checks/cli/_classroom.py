@@ -54,14 +54,18 @@ jobs:
         with:
           python-version: "3.12"
       - name: Install backprop-check
-        run: python -m pip install --quiet "$BACKPROP_CHECK"
+        run: |
+          # bubblewrap is the sandbox a submission runs in; without it nothing is graded.
+          command -v bwrap >/dev/null ||
+            {{ sudo -n apt-get update -qq && sudo -n apt-get install -y -qq bubblewrap; }}
+          python -m pip install --quiet "$BACKPROP_CHECK"
       - name: Grade the submission once
         timeout-minutes: 10
         run: |
           mkdir -p /tmp/backprop-check
           # As root (passwordless sudo on GitHub's runners) the checker runs the
-          # submission as `nobody` in its own PID and mount namespaces: it cannot touch
-          # this job's files, and nothing it starts outlives it.
+          # submission in a bubblewrap sandbox as a uid of its own: it sees none of this
+          # job's files, and nothing it starts outlives it.
           as_root=()
           if sudo -n true 2>/dev/null; then as_root=(sudo -E env "PATH=$PATH"); fi
           config=()

@@ -51,9 +51,19 @@ ELSEWHERE = {
         "packs the upload for Gradescope: needs the zip tool and a built wheel "
         "(tests/docs/test_install.py builds one)"
     ),
-    "python bench/mutation.py --profile ci        # or dev (faster), thorough": (
+    "python bench/mutation.py --profile ci                   # the property suite alone": (
         "a benchmark of many minutes (one suite run per mutant): run by hand"
     ),
+    "python bench/mutation.py --profile ci --suite whole     # the whole suite": (
+        "a benchmark of many minutes (one suite run per mutant): run by hand"
+    ),
+    "python bench/sweep.py                               # 10,000 correct, 1,000 corrupted per row": (  # noqa: E501
+        "a benchmark of over an hour on 2 cores: run by hand (docs/benchmarks.md says so)"
+    ),
+    "python bench/sweep.py --cases 1000 --corrupted 100  # the run below": (
+        "a benchmark of minutes: run by hand, its figures in docs/benchmarks.md"
+    ),
+    "python bench/notebook.py": "tests/notebook/test_docs.py runs it and checks each figure",
 }
 
 SOLUTION = ROOT / "examples" / "solution.py"
@@ -83,6 +93,7 @@ def _workspace(root: Path) -> Path:
     shutil.copy(SOLUTION, root / "student.py")
     shutil.copy(SOLUTION, root / "student_hw.py")
     shutil.copy(SOLUTION, root / "my_backprop.py")
+    shutil.copy(ROOT / "examples" / "student.ipynb", root / "student.ipynb")
     (root / "submissions").mkdir()
     shutil.copy(SOLUTION, root / "submissions" / "alice.py")
     shutil.copy(BUGGY, root / "submissions" / "bob.py")

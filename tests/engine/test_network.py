@@ -188,9 +188,7 @@ def test_a_saturated_column_keeps_its_tiny_loss_on_the_fast_paths() -> None:
     assert batched_loss(a_L[None], Y, "notes")[0] == pytest.approx(want, rel=1e-12)
 
 
-def test_a_saturated_right_class_is_checked_at_its_logits_rounding(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_saturated_right_class_is_checked_at_its_logits_rounding() -> None:
     # Logits of ~40 on the right class: the loss (~1e-17) is far below the rounding its
     # logits carry (ε·40 each); bounded by ε|L| alone, the correct gradient failed here
     # (seed 23, found by bench/sweep.py's kind of case).
@@ -205,5 +203,3 @@ def test_a_saturated_right_class_is_checked_at_its_logits_rounding(
     F, blocks = NetworkLoss(X, Y, kind="categorical"), param_blocks(params)
     assert F.rounding_scale(blocks) > 10 * F(blocks)
     assert network_check(params, X, Y, grads, kind="categorical").ok
-    monkeypatch.delattr(NetworkLoss, "rounding_scale")
-    assert network_check(params, X, Y, grads, kind="categorical").status == "failed"

@@ -213,3 +213,20 @@ def test_the_students_numpy_error_state_is_theirs_and_the_judges_is_numpys_defau
     assert raised.verdict == "error" and "FloatingPointError: overflow" in raised.message
     with np.errstate(all="ignore"):
         assert check(softmax).diagnoses == ("not-finite",)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dL_da_is_judged_even_when_every_point_drawn_is_one_layer_deep(seed: int) -> None:
+    # With one test point, the point may be one layer deep: dL_da (the weights of the
+    # layer above) gets no arguments from it. It is judged on deeper points then: a sign
+    # flipped fails, never a pass on no evidence.
+    def dL_da(W_next: Any, dL_dz_next: Any) -> Any:
+        return -(W_next.T @ dL_dz_next)
+
+    def right(W_next: Any, dL_dz_next: Any) -> Any:
+        return W_next.T @ dL_dz_next
+
+    config = {"examples": 1, "seed": seed}
+    wrong = check(dL_da, config=config)
+    assert wrong.verdict == "fail" and "sign" in wrong.diagnoses, wrong.message
+    assert check(right, name="dL_da", config=config).passed

@@ -205,7 +205,6 @@ def grade_submission(
     """
     name = display_name if display_name is not None else str(path)
     points = grading_points(config, seed)
-    rng = np.random.default_rng(seed)
     module = (
         Path(path).stem if Path(path).suffix == ".py" and Path(path).stem.isidentifier() else None
     )
@@ -235,7 +234,6 @@ def grade_submission(
                 points=points,
                 seed=seed,
                 grades=grades,
-                rng=rng,
                 module=module,
                 path=path,
                 first=first,
@@ -299,7 +297,7 @@ def grade_function(
     load_error : object or None
         Why the submission did not load, if it did not: every function is `error`.
     rng : numpy.random.Generator or None
-        Draws the special inputs; None: a generator seeded with `seed`.
+        Draws the special inputs; None: a generator seeded with `seed` and `fid`.
     module : str or None
         The module name a reproduction snippet imports from; None: a comment instead.
     path : str or Path or None
@@ -327,6 +325,8 @@ def grade_function(
     kind = _kind(config)
     costs = costs or {}
     cases: list[Case] = []
+    grade: FunctionGrade | None = None
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     if load_error is not None:
         if first and path is not None:  # said once, in full; the others refer to it
             text = load_error_message(load_error, path)
@@ -340,11 +340,15 @@ def grade_function(
     elif alias not in defined:
         grade = FunctionGrade("missing", missing_message(fid, alias, sorted(defined)))
     else:
-        rng = rng if rng is not None else np.random.default_rng(seed)
-        prepare = None
+        # one generator per function, from the seed and its name: a function's special
+        # inputs do not depend on which others were graded before it (the notebook's)
+        rng = rng if rng is not None else np.random.default_rng([seed, 2, *fid.encode()])
         if notes:
             prepare = _perturber(fid, seed)
             cases = [Case(prepare(a), p) for p in points for a in FORMULAS[fid].sample(p)]
+            if not cases:  # e.g. dL_da, which a one-layer point gives no arguments
+                extra = _deeper_points(config, seed)
+                cases = [Case(prepare(a), p) for p in extra for a in FORMULAS[fid].sample(p)]
             cases += special_cases(fid, rng)
         else:
             cases = [Case(args, p) for p in points for args in course_cases(course, fid, p)]
@@ -352,6 +356,13 @@ def grade_function(
                 Case(course_special(course, fid, c.args), label=c.label)
                 for c in special_cases(fid, rng)
             ]
+    if grade is None and not cases:  # never a pass without evidence
+        grade = FunctionGrade(
+            "error",
+            f"not graded: no test point of this configuration reaches `{alias}` (the "
+            "configured network is too shallow for it); tell your instructor",
+        )
+    elif grade is None:
         grade = judge_function(
             fid,
             alias,
@@ -369,6 +380,20 @@ def grade_function(
     if notes and grade.failure is not None and grade.verdict in ("fail", "error"):
         _beyond(fid, grade, result, cases, config, caller, seed, module)
     return grade, result
+
+
+def _deeper_points(config: Config, seed: int) -> list[Point]:
+    """Points of two layers or more, for a function no drawn point reaches.
+
+    `dL_da` takes the weights of the layer above: a one-layer point gives it no
+    arguments, and with few test points (``examples = 1``) every point may be one layer
+    deep. It is then graded on these, never passed on no evidence. None where the
+    configuration fixes the architecture.
+    """
+    deeper = [d for d in config.depths if d >= 2]
+    if not deeper or config.network.layers is not None:
+        return []
+    return draw_points(_kind(config), max(1, config.examples // 2), seed + 1, depths=deeper)
 
 
 def _beyond(

@@ -128,7 +128,8 @@ def run_case(
         comparison, block = compare(expected, outcome.value, n_terms=n_terms(case.args)), ""
     status = "ok" if comparison.ok else "fail"
     guard = None
-    if status == "fail" and comparison.problem == "values" and entry.id in EPSILON_FUNCTIONS:
+    guardable = course is None and entry.id in EPSILON_FUNCTIONS  # the notes' losses
+    if status == "fail" and comparison.problem == "values" and guardable:
         guard = find_guard(entry.id, case.args, outcome.value, kind, n_terms(case.args))
         if guard is not None and epsilon != "strict":
             status = "ok"
