@@ -60,7 +60,7 @@ ELSEWHERE = {
     "python bench/sweep.py                               # 10,000 correct, 1,000 corrupted per row": (  # noqa: E501
         "a benchmark of over an hour on 2 cores: run by hand (docs/benchmarks.md says so)"
     ),
-    "python bench/sweep.py --cases 1000 --corrupted 100  # the run below": (
+    "python bench/sweep.py --cases 1000 --corrupted 100  # a shorter run": (
         "a benchmark of minutes: run by hand, its figures in docs/benchmarks.md"
     ),
     "python bench/notebook.py": "tests/notebook/test_docs.py runs it and checks each figure",
