@@ -328,12 +328,8 @@ def grade_function(
     grade: FunctionGrade | None = None
     prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     if load_error is not None:
-        if first and path is not None:  # said once, in full; the others refer to it
-            text = load_error_message(load_error, path)
-        elif first:
-            text = f"the submission did not load: {load_error}"
-        else:
-            text = NOT_LOADED
+        # said once, in full, with the first function; the others refer to it
+        text = load_error_message(load_error, path) if first else NOT_LOADED
         grade = FunctionGrade("error", text)
     elif alias in costs:
         grade = FunctionGrade("missing", cost_message(alias, costs[alias]))
@@ -488,7 +484,7 @@ def _result(
         if blamed is not None:
             diagnosis.insert(0, "cascade")
             message = blamed.sentence(config.name_of) + "\n\n" + message
-        hint = path is not None and line_hint(
+        hint = line_hint(
             path,
             config.name_of(fid),
             diagnosis,
@@ -501,9 +497,7 @@ def _result(
     if grade.verdict == "error" and grade.failure is not None and grade.failure.case.args:
         message = error_message(fid, config.name_of(fid), grade.failure, module=module)
     if grade.verdict == "pass" and grade.guard is not None:
-        hint = path is not None and line_hint(
-            path, config.name_of(fid), ["log-epsilon"], epsilon=grade.guard.epsilon
-        )
+        hint = line_hint(path, config.name_of(fid), ["log-epsilon"], epsilon=grade.guard.epsilon)
         message = ("\n\n" + hint if hint else "") + message
         message = (
             grade.guard.sentence(f"Your `{config.name_of(fid)}`")

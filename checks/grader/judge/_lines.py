@@ -85,7 +85,7 @@ def _constant(value: float) -> Callable[[ast.AST], bool]:
 
 
 def line_hint(
-    path: str | Path,
+    path: str | Path | None,
     alias: str,
     ids: Sequence[str],
     *,
@@ -93,7 +93,12 @@ def line_hint(
     components: Sequence[str] = (),
     also: Sequence[str] = (),
 ) -> str:
-    """``Look at line N ...`` for the first diagnosis that points at a line, or ""."""
+    """``Look at line N ...`` for the first diagnosis that points at a line, or "".
+
+    "" as well without a `path` (a function checked in a notebook's kernel with no file).
+    """
+    if path is None:
+        return ""
     found = [f for f in _functions(path) if f[1].name == alias]
     if not found:
         return ""

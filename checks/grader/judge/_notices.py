@@ -23,8 +23,8 @@ __all__ = [
 ]
 
 
-def _source_line(path: str | Path, line: int | None) -> str:
-    if line is None or Path(path).suffix.lower() != ".py":
+def _source_line(path: str | Path | None, line: int | None) -> str:
+    if path is None or line is None or Path(path).suffix.lower() != ".py":
         return ""
     try:
         lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
@@ -33,10 +33,11 @@ def _source_line(path: str | Path, line: int | None) -> str:
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
-def load_error_message(error: Any, path: str | Path) -> str:
+def load_error_message(error: Any, path: str | Path | None) -> str:
     """Why the submission did not load, and what it usually means.
 
-    `error` is the sandbox's `LoadError` (file, line, cell, message).
+    `error` is the sandbox's `LoadError` (file, line, cell, message); `path`, the file
+    whose line is quoted (None: no line quoted).
     """
     text = f"the submission did not load: {error}"
     message = str(getattr(error, "message", ""))
