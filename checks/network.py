@@ -58,6 +58,10 @@ class NetworkLoss:
     """
 
     batched = True
+    #: Complex-safe, and each ReLU picks its piece by the real part of `z`: a complex
+    #: step at `x` differentiates `x`'s own piece, at a kink too (the engine uses it
+    #: for the entries whose central difference crosses one).
+    complex_safe = True
 
     def __init__(self, X: Array, Y: Array, *, kind: str = "notes", memory: int = MEMORY) -> None:
         self.X = np.asarray(X, dtype=np.float64)

@@ -160,7 +160,7 @@ def _along(p: Problem, u: Array, h0: float, method: str) -> tuple[Array, float, 
             p.observe(vals)
         if crossed.any():
             continue
-        rounding = ROUNDING_ULPS * p.eps * max(p.scale, float(np.max(np.abs(vals))), p.eps)
+        rounding = ROUNDING_ULPS * p.eps * max(p.floor, float(np.max(np.abs(vals))))
         v = vals[:, 0].astype(np.float64)
         w1 = (pts[0].astype(np.float64) - pts[1]) / (2 * h)
         w2 = (pts[2].astype(np.float64) - pts[3]) / h
@@ -199,7 +199,7 @@ def _one_sided_along(p: Problem, u: Array, h0: float) -> tuple[Array, float, flo
             c_big = _weights(h, 2 * h)
             small = c_small[1] * (v[0] - f0) + c_small[2] * (v[1] - f0)
             big = c_big[1] * (v[1] - f0) + c_big[2] * (v[2] - f0)
-            rounding = ROUNDING_ULPS * p.eps * max(p.scale, float(np.max(np.abs(v))), p.eps)
+            rounding = ROUNDING_ULPS * p.eps * max(p.floor, float(np.max(np.abs(v))))
             err = 2 * abs(big - small) / 3 + rounding * sum(abs(c) for c in c_small)
             return c_small[1] * d[0] + c_small[2] * d[1], float(small), float(err)
     return None

@@ -88,7 +88,7 @@ def one_sided(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array]:
             small = w_small[1] * (v[0] - f0) + w_small[2] * (v[1] - f0)
             big = w_big[1] * (v[1] - f0) + w_big[2] * (v[2] - f0)
             term = np.abs(xs.astype(np.float64))[:, None] * np.abs(small)
-            r = ROUNDING_ULPS * p.eps * np.maximum(max(p.scale, p.eps), term)
+            r = ROUNDING_ULPS * p.eps * np.maximum(p.floor, term)
             rounding = r * sum(np.abs(w) for w in w_small)
             sel = todo[good]
             value[sel] = small

@@ -191,6 +191,21 @@ class Problem:
         self.eps = float(np.finfo(self.dtype).eps)
         self.scale = max(float(np.max(np.abs(values))), self.conditioning)
 
+    @property
+    def floor(self) -> float:
+        """The magnitude whose few `ε` bound the rounding of one evaluation of `f`.
+
+        `scale` (the largest `|f|` seen, or the function's own `rounding_scale`); for a
+        function that declares nothing, at least `ε`, so that no bound is 0. A
+        declared `rounding_scale` is the size of the function's intermediates and is
+        used as it is: with the floor of `ε`, a float64 loss whose rounding scale is
+        9e-25 (a saturated softmax) had a bound of `4ε²/h` = 3e-26, and a gradient of
+        2e-26 passed at twice its value.
+        """
+        if self.conditioning > 0:
+            return self.scale
+        return max(self.scale, self.eps)
+
     def _conditioning(self, f: Callable[..., Any]) -> float:
         """`f.rounding_scale(x)` when `f` has one, else 0: see `scale`.
 

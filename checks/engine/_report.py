@@ -173,7 +173,7 @@ class GradientReport:
             names = ", ".join(self.one_sided[:4])
             more = f" and {len(self.one_sided) - 4} more" if len(self.one_sided) > 4 else ""
             lines.append(
-                f"  one-sided on x's own piece {len(self.one_sided)} (central crossed a kink): "
+                f"  checked on x's own piece {len(self.one_sided)} (central crossed a kink): "
                 f"{names}{more}"
             )
         if self.skipped:

@@ -135,12 +135,51 @@ def _at_a_kink(point: Any) -> tuple[list[Any], Any, Any]:
     return params, X, Y
 
 
-def test_kink_crossings_are_checked_one_sided_not_skipped(point: Any) -> None:
+def test_kink_crossings_are_checked_on_the_points_piece_not_skipped(point: Any) -> None:
     params, X, Y = _at_a_kink(point)
     report = network_check(params, X, Y, grad_blocks(params, X, Y))
     assert report.ok and report.status == "passed", str(report)
     assert not report.skipped and "b_1[0, 0]" in report.one_sided
-    assert "one-sided on x's own piece" in str(report)
+    assert "checked on x's own piece" in str(report)
+    assert "complex step on x's own piece" in report.tolerance_source
+
+
+def _pinched(point: Any) -> tuple[list[Any], Any, Any]:
+    """`b_1[0]` on a piece 3e-9 wide: `z_1[0]` is 0 in example 0 (a move up switches the
+    unit on there) and 3e-9 in example 1 (a move down of 3e-9 switches it off there)."""
+    params, X, Y = _at_a_kink(point)
+    X = X.copy()
+    w = params[0][0][0]
+    z1 = w @ X[:, 1] + params[0][1][0, 0]
+    X[:, 1] += (3e-9 - z1) * w / (w @ w)
+    return params, X, Y
+
+
+@pytest.mark.parametrize("scale", [1 + 1e-6, 1 - 1e-6])
+def test_an_error_of_1e_6_on_a_piece_3e_9_wide_is_caught(point: Any, scale: float) -> None:
+    # A one-sided difference must stay within 3e-9 of x: its rounding (~1e-5 here) hid
+    # errors of 1e-4 relative, and a 1 % error of a small entry in the edges sweep. The
+    # complex step stays on x's own piece at rounding's accuracy.
+    params, X, Y = _pinched(point)
+    z1 = params[0][0] @ X + params[0][1]
+    assert abs(z1[0, 0]) < 1e-15 and 1e-9 < z1[0, 1] < 1e-8
+    grads = grad_blocks(params, X, Y)
+    assert network_check(params, X, Y, grads).status == "passed"
+    grads["b_1"] = grads["b_1"].copy()
+    grads["b_1"][0, 0] *= scale
+    report = network_check(params, X, Y, grads)
+    assert report.status == "failed" and "b_1[0, 0]" in [e.where for e in report.worst], str(report)
+
+
+def test_a_function_that_is_not_complex_safe_is_checked_one_sided_at_a_kink(point: Any) -> None:
+    params, X, Y = _at_a_kink(point)
+    F = NetworkLoss(X, Y)
+    report = check_gradient(
+        lambda b: F(b), grad_blocks(params, X, Y), param_blocks(params), kinks=F.kinks
+    )
+    assert report.status == "passed" and "b_1[0, 0]" in report.one_sided, str(report)
+    assert "one-sided on x's own piece" in report.tolerance_source
+    assert "complex step" not in report.tolerance_source
 
 
 @pytest.mark.parametrize("scale", [1.01, 0.99])
@@ -496,3 +535,21 @@ def test_float32_steps_rounded_unequally_are_not_false_alarms(method: str) -> No
 
     report = network_check(params, X, Y, backward(params, X, Y), method=method)
     assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_doubled_gradient_of_1e_27_fails(rng: np.random.Generator, dtype: type) -> None:
+    # A saturated right class: the loss and its gradient are ~1e-27, and the loss's
+    # declared rounding scale (9e-25) bounds its rounding, not a floor of ε (which
+    # made the tolerance 3e-26, above the gradient itself).
+    W = rng.standard_normal((2, 20)) / np.sqrt(20)
+    X = rng.standard_normal((20, 1))
+    b = np.array([[-abs(float(W[0] @ X[:, 0])) - 1.0], [62.0 - float(W[1] @ X[:, 0])]])
+    params = [(W.astype(dtype), b.astype(dtype))]
+    X, Y = X.astype(dtype), np.array([[0.0], [1.0]])
+    grads = grad_blocks(params, X, Y, kind="categorical")
+    assert 1e-28 < np.max(np.abs(grads["W_1"])) < 1e-26
+    assert network_check(params, X, Y, grads, kind="categorical").status == "passed"
+    grads["W_1"] = 2 * grads["W_1"]
+    report = network_check(params, X, Y, grads, kind="categorical")
+    assert report.status == "failed", str(report)
