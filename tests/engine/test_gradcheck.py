@@ -10,6 +10,7 @@ import pytest
 from backprop import formulas as f
 from backprop.catalog import FORMULAS, Point, param_blocks
 from checks import (
+    ComplexStepError,
     GradientReport,
     NetworkLoss,
     assert_gradient_close,
@@ -553,3 +554,23 @@ def test_a_doubled_gradient_of_1e_27_fails(rng: np.random.Generator, dtype: type
     grads["W_1"] = 2 * grads["W_1"]
     report = network_check(params, X, Y, grads, kind="categorical")
     assert report.status == "failed", str(report)
+
+
+def test_the_complex_step_takes_a_float32_point_of_a_complex_safe_function(
+    rng: np.random.Generator,
+) -> None:
+    # The safety probe rounded its points to float32, and its central difference
+    # disagreed with the complex step by percents: complex-safe functions were refused.
+    A = rng.standard_normal((6, 40))
+    x = (rng.standard_normal(40) / 6).astype(np.float32)
+
+    def f(v: np.ndarray) -> np.ndarray:
+        return np.sum(np.exp(A @ v)) + np.sum(v**3)
+
+    grad = (A.T @ np.exp(A @ x.astype(np.float64)) + 3 * x.astype(np.float64) ** 2).astype(
+        np.float32
+    )
+    report = check_gradient(f, grad, x, method="complex")
+    assert report.status == "passed", str(report)
+    with pytest.raises(ComplexStepError, match="not complex-safe"):
+        check_gradient(lambda v: np.sum(np.abs(A @ v)), grad, x, method="complex")
