@@ -208,6 +208,20 @@ ENGINE_MUTANTS = [
         "    if False:\n        v1, e1, ok1 = one_sided(",
     ),
     Mutant(
+        "no-complex-on-piece",
+        "engine: no complex step on x's own piece at kinks (one-sided differences instead)",
+        "checks/engine/_numdiff.py",
+        '    if redo.size and getattr(p.f, "complex_safe", False) is True:',
+        "    if False:",
+    ),
+    Mutant(
+        "rounding-floor-eps",
+        "engine: a declared rounding scale floored at ε (a gradient of 1e-27 under 3e-26)",
+        "checks/engine/_problem.py",
+        "        if self.conditioning > 0:\n            return self.scale\n",
+        "        if False:\n            return self.scale\n",
+    ),
+    Mutant(
         "float32-steps",
         "engine: steps actually taken formed in float32",
         "checks/engine/_numdiff.py",
@@ -246,8 +260,8 @@ ENGINE_MUTANTS = [
 MUTANTS += ENGINE_MUTANTS
 
 #: The whole suite, fastest and most numerical first, so that `-x` stops a killed
-#: mutant early; every test directory is run.
-WHOLE = [
+#: mutant early; then every other test directory and module, so that all are run.
+FIRST = [
     "tests/reference",
     "tests/engine",
     "tests/properties",
@@ -255,10 +269,20 @@ WHOLE = [
     "tests/errata/test_naming.py",
     "tests/cli",
     "tests/errata/test_errata.py",  # not "tests/errata": overlapping arguments reorder
-    "tests/formats",
-    "tests/plugin",
-    "tests/grader",
 ]
+
+
+def _is_test_path(path: Path) -> bool:
+    if path.is_dir():
+        return path.name not in ("errata", "__pycache__") and (path / "__init__.py").exists()
+    return path.name.startswith("test_") and path.suffix == ".py"
+
+
+WHOLE = FIRST + sorted(
+    str(path.relative_to(REPO))
+    for path in (REPO / "tests").iterdir()
+    if _is_test_path(path) and str(path.relative_to(REPO)) not in FIRST
+)
 SUITES = {"properties": ["tests/properties"], "whole": WHOLE}
 
 
