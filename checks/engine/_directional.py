@@ -69,6 +69,7 @@ def directional_report(
     )
     h0 = float(p.eps ** (1 / 3) * max(1.0, float(np.max(np.abs(p.x)))))
     results: list[tuple[float, float, float]] = []
+    lengths: list[float] = []
     skips: list[tuple[str, str]] = []
     for k in range(K):
         # a point where several kinks meet lies on its piece only along some directions:
@@ -95,6 +96,7 @@ def directional_report(
         else:
             tol = err + 8 * eps_g * float(np.abs(g_flat) @ np.abs(v_eff))
         results.append((analytic, numerical, tol))
+        lengths.append(float(np.linalg.norm(v_eff)))
     errs = [abs(a - n) for a, n, _ in results]
     agree = all(e <= t for e, (_, _, t) in zip(errs, results, strict=True))
     # a direction left unchecked, or none compared, is not a pass
@@ -135,7 +137,29 @@ def directional_report(
         blocks=tuple(rows),
         directional=tuple(results),
         status=status,
+        resolution=_resolution([t for _, _, t in results], lengths, p.layout.size),
     )
+
+
+def _resolution(tols: list[float], lengths: list[float], P: int, miss: float = 0.01) -> float:
+    """The error of one entry that all the directions miss with probability below `miss`.
+
+    Notes
+    -----
+    An error `δ` in entry `i` shows along direction `v_k` as `δ·v_k[i]`; with the
+    numerical value within `τ_k` of the truth, the direction passes only if
+    `|δ·v_k[i]| ≤ 2τ_k`. For `v_k` uniform on the sphere of radius `r_k` in `P`
+    dimensions, `v_k[i]/r_k` has a density of at most `√(P/2π)`, so that happens with
+    probability at most `0.8·2τ_k√P/(r_k|δ|)`; the directions are independent, and all
+    miss with probability at most the product. Solved for the product equal to `miss`.
+    (The directions are redrawn when they cross a kink; that conditioning is ignored.)
+    """
+    if not tols:
+        return float("nan")
+    product = float(
+        np.prod([1.6 * t * np.sqrt(P) / max(r, 1e-300) for t, r in zip(tols, lengths, strict=True)])
+    )
+    return float((product / miss) ** (1 / len(tols)))
 
 
 def _along(p: Problem, u: Array, h0: float, method: str) -> tuple[Array, float, float] | None:

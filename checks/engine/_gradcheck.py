@@ -130,6 +130,10 @@ def check_gradient(
     directions with probability about `(0.8 τ √P / ‖δ‖)^K`. The tolerance is the error
     model's (about `1e-9·|f|` in float64), not inflated with `P`: at the notes' L size a
     1 % error in one entry of typical size is caught with near certainty by `K = 2`.
+    Every directional report states its `resolution`: the error of one entry that all
+    `K` directions miss with probability below 1 % (from the same bound, with `2τ`:
+    the numerical value itself may be off by `τ`). Smaller errors of one entry may
+    pass: only ``mode="full"`` checks every entry.
     """
     _validate(method, mode, rtol, atol)
     if option_number("directions", directions, integer=True) < 1:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from checks.findings import Finding
 
 __all__ = ["STATUSES", "BlockRow", "EntryError", "GradientReport"]
@@ -86,6 +88,9 @@ class GradientReport:
     directional: tuple[tuple[float, float, float], ...] = ()
     status: str = ""
     one_sided: tuple[str, ...] = ()
+    #: Directional mode only: an error of one entry larger than this is caught with
+    #: probability at least 99 % (smaller ones may pass: not every entry is checked).
+    resolution: float = float("nan")
 
     def __post_init__(self) -> None:
         if not self.status:
@@ -137,6 +142,12 @@ class GradientReport:
             lines.append(f"  diagnosis: {f}")
         for k, v in self.scipy.items():
             lines.append(f"  scipy {k}: {v:.3g}")
+        if self.mode == "directional" and np.isfinite(self.resolution):
+            lines.append(
+                "  not every entry is checked: one wrong entry is caught with probability "
+                "≥ 99 % if it is off by"
+            )
+            lines.append(f"    more than {self.resolution:.2g} (mode='full' checks each entry)")
         for i, (a, n, t) in enumerate(self.directional):
             mark = "ok" if abs(a - n) <= t else "MISMATCH"
             lines.append(

@@ -574,3 +574,24 @@ def test_the_complex_step_takes_a_float32_point_of_a_complex_safe_function(
     assert report.status == "passed", str(report)
     with pytest.raises(ComplexStepError, match="not complex-safe"):
         check_gradient(lambda v: np.sum(np.abs(A @ v)), grad, x, method="complex")
+
+
+def test_directional_mode_says_its_resolution_and_keeps_it(rng: np.random.Generator) -> None:
+    # One entry off by the stated resolution is caught at least 99 times in 100: here
+    # in 300 seeded trials, each with its own directions and a random entry.
+    params, X, Y = network(rng, [6, 5, 4], 7)
+    F, x, g = NetworkLoss(X, Y), param_blocks(params), grad_blocks(params, X, Y)
+    first = check_gradient(F, g, x, mode="directional", rng=0)
+    assert first.ok and np.isfinite(first.resolution), str(first)
+    assert "caught with probability ≥ 99 %" in str(first)
+    assert first.to_dict()["resolution"] == first.resolution
+    names = list(g)
+    missed = 0
+    for trial in range(300):
+        name = names[trial % len(names)]
+        bad = {k: v.copy() for k, v in g.items()}
+        idx = tuple(int(rng.integers(s)) for s in bad[name].shape)
+        bad[name][idx] += first.resolution * (1 if trial % 2 else -1)
+        report = check_gradient(F, bad, x, mode="directional", rng=trial + 1)
+        missed += report.ok
+    assert missed <= 3, missed
