@@ -109,7 +109,9 @@ def check_gradient(
         A fixed tolerance ``atol + rtol·|numerical|`` instead of the error model.
     kinks : callable, optional
         See `numerical_gradient`: differences that cross a kink are retried with smaller
-        steps, then one-sided on `x`'s own piece (``report.one_sided``); an entry no
+        steps, then taken on `x`'s own piece (``report.one_sided``): by a complex step
+        when `f` declares ``complex_safe = True`` (its complex extension picks each piece
+        by the real part, as `NetworkLoss` does), else one-sided; an entry no
         difference can reach is never counted as an error, but left unchecked: the
         report's `status` is then ``"unchecked"`` (not ``ok``) unless another entry fails.
     rng : numpy.random.Generator or int, optional

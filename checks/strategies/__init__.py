@@ -366,11 +366,12 @@ def edge_points(
 
     Notes
     -----
-    A finite difference at such a point may cross a kink: the engine's one-sided
-    differences check those entries on the point's own piece, and an entry that no
-    difference reaches is reported ``"unchecked"``, never passed. The point is where
-    a mask `z >= 0`, a softmax without its shift, `decide` through `argmax`, a float32
-    cast or a loss of probabilities instead of logits shows; `test_points` keeps away
+    A finite difference at such a point may cross a kink: the engine checks those
+    entries on the point's own piece (a complex step or one-sided differences), and an
+    entry that no difference reaches is reported ``"unchecked"``, never passed. The
+    point is where a mask `z >= 0`, a softmax without its shift, `decide` through
+    `argmax`, a float32 cast or a loss of probabilities instead of logits shows;
+    `test_points` keeps away
     from it on purpose so that its differences need no care.
     """
     layers = bounds.check_int("max_layers", max_layers, at_least=1)
