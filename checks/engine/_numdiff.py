@@ -495,8 +495,10 @@ def numerical_gradient(
     kinks : callable, optional
         Maps a point to the pattern of the smooth pieces it lies on (e.g. the signs of
         the pre-activations). A difference whose evaluations see another pattern than
-        `x`'s crossed a kink: it is retried with steps `h/8` and `h/64`, then skipped
-        (NaN) and reported in the `Estimate`.
+        `x`'s crossed a kink: it is retried with steps `h/8` and `h/64`, then taken on
+        `x`'s own piece (a complex step when `f` declares ``complex_safe = True``,
+        else one-sided differences, `_onesided`); an entry none of these reaches is
+        NaN, listed in the `Estimate`'s `skipped` with the reason.
         By default ``f.kinks`` when `f` has one. ``method="scipy"`` (scipy's own loop)
         does not look at kinks.
     full_output : bool
