@@ -26,6 +26,7 @@ import numpy as np
 from checks.engine._numdiff import (
     KINK_RETRIES,
     ROUNDING_ULPS,
+    Diff,
     Estimate,
     _central,
     _forward,
@@ -39,20 +40,24 @@ from checks.engine._numdiff import (
 from checks.engine._onesided import ONE_SIDED_SHRINKS, one_sided
 from checks.engine._problem import Array, ComplexStepError, Problem
 
-__all__ = ["CHUNKED_METHODS", "KEEP_BYTES", "MEMORY", "WORK_BYTES", "Chunks", "Part"]
+__all__ = ["KEEP_BYTES", "MEMORY", "WORK_BYTES", "Chunks", "Part", "plan", "whole"]
 
 #: The default memory budget of a full check, in bytes, beyond `x` and the gradient.
 MEMORY = 64 << 20
-#: Methods computed in chunks; ``"scipy"`` runs scipy's own loop over every entry.
-CHUNKED_METHODS = ("central", "forward", "richardson", "complex")
-#: Bytes per entry of a range while it is computed and compared (the engine's arrays). Measured with tracemalloc (a central check of
-#: networks [n, n, 10], m = 16, kinks included): about 270.
+#: Bytes per entry of a range while it is computed and compared (the engine's arrays),
+#: measured with tracemalloc (central checks of networks [n, n, 10], m = 16): about 270.
 WORK_BYTES = 300
 #: Bytes per entry of a range kept from the first pass to the second (value, step and
 #: two flags, for a scalar `f`; Richardson's truncation estimate adds 8).
 KEEP_BYTES = 18
 #: Steps whose median is the report's typical step: every `P // STEP_SAMPLE`-th entry's.
 STEP_SAMPLE = 1 << 14
+
+
+def plan(memory: int) -> tuple[int, int, int]:
+    """The budget's shares: entries per range, bytes of ranges kept between the passes,
+    bytes of numerical values held for a diagnosis (`Chunks`'s Notes)."""
+    return max(1024, memory // (4 * WORK_BYTES)), memory // 4, memory // 8
 
 
 @dataclass
@@ -114,8 +119,7 @@ class Chunks:
     def __init__(self, p: Problem, method: str, step: float | None, memory: int) -> None:
         self.p, self.method, self.step_arg = p, method, step
         size = p.layout.size
-        self.per = max(1024, memory // (4 * WORK_BYTES))
-        self.keep = memory // 4
+        self.per, self.keep, self.hold = plan(memory)
         self.ranges = [(lo, min(size, lo + self.per)) for lo in range(0, size, self.per)]
         self.model = ""
         self.step = float("nan")
@@ -124,7 +128,7 @@ class Chunks:
         self._kept: dict[int, _Raw] = {}
         self._first_pass()
 
-    def _diff(self):  # type: ignore[no-untyped-def]
+    def _diff(self) -> Diff:
         return {"central": _central, "forward": _forward, "richardson": _richardson}[self.method]
 
     def _raw(self, lo: int, hi: int) -> tuple[_Raw, Array]:
@@ -146,8 +150,8 @@ class Chunks:
         sampleable = ~crossed & finite & (used > h / 2)
         not_finite = ~crossed & ~finite
         value[not_finite] = np.nan
-        aux = aux if method == "richardson" else None
-        raw = _Raw(lo, hi, value, aux, used, crossed, not_finite)
+        kept = aux if method == "richardson" else None
+        raw = _Raw(lo, hi, value, kept, used, crossed, not_finite)
         redo = np.flatnonzero(crossed | not_finite)
         if redo.size and getattr(p.f, "complex_safe", False) is True:
             d, done = on_piece_values(p, idx[redo])

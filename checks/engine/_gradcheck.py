@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from checks.engine._args import evaluate_grad, numeric_block, option_number
-from checks.engine._chunked import MEMORY, Chunks, Part, whole
+from checks.engine._chunked import MEMORY, Chunks, Part, plan, whole
 from checks.engine._directional import directional_report
 from checks.engine._numdiff import METHODS, Estimate, estimate, refine_at
 from checks.engine._problem import Array, Problem
@@ -367,7 +367,7 @@ def _full_report(
     method = chunks.method
     blocks = [_Block(n, sl, s, grads[n]) for n, sl, s in p.layout.blocks()]
     size = p.layout.size
-    room = memory // 8
+    room = chunks.hold if isinstance(chunks, Chunks) else plan(memory)[2]
     held_all = 16 * size <= room  # the numerical gradient and the analytic one, whole
     for b in blocks:
         b.hold(room if held_all else room // 2, keep=held_all)
