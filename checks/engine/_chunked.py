@@ -320,11 +320,10 @@ class Chunks:
             if raw.piece.size:
                 # as `estimate`: no tighter than a central difference's rounding at h
                 at = lo + raw.piece
-                central = _rounding(p, raw.piece_value, at) / _steps(
-                    p, "central", self.step_arg, at
-                )
+                h = _steps(p, "central", self.step_arg, at)
+                central = _rounding(p, raw.piece_value, at) / h[:, None]
                 own = 8 * p.eps * p.condition * (np.abs(raw.piece_value) + self._piece_max)
-                error[raw.piece] = np.maximum(own, central[:, None])
+                error[raw.piece] = np.maximum(own, central)
             value[raw.side], error[raw.side] = raw.side_value, raw.side_error
             left = raw.crossed | raw.not_finite
             left[raw.piece] = left[raw.side] = False
