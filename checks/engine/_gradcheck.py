@@ -373,7 +373,7 @@ def _full_report(
         b.hold(room if held_all else room // 2, keep=held_all)
     bigs = chunks.block_max if isinstance(chunks, Chunks) else _block_max(p, chunks)
     refined = 0
-    skipped: list[tuple[str, str]] = []
+    skips: list[tuple[str, str]] = []
     one_sided: list[str] = []
     for part in parts:
         for b, big in zip(blocks, bigs, strict=True):
@@ -382,7 +382,7 @@ def _full_report(
                 return _tolerance(D, err, dtype, rtol, atol, float(big))
 
             refined += b.add(p, part, method, tolerance, m)
-        skipped.extend(
+        skips.extend(
             (_where(p, part.lo + int(i)), r)
             for i, r in zip(part.skipped, part.skip_reasons, strict=True)
         )
@@ -408,7 +408,7 @@ def _full_report(
             too_big.append("the whole gradient")
     # An entry left unchecked proves nothing: no plain pass while one remains.
     status = "failed" if not ok_all else "passed"
-    if ok_all and (skipped or not any(r.checked for r in rows)):
+    if ok_all and (skips or not any(r.checked for r in rows)):
         status = "unchecked"
     ok_all = status == "passed"
     summary = _summary(rows, entries)
@@ -439,7 +439,7 @@ def _full_report(
         evaluations=p.evaluations,
         seconds=time.perf_counter() - start,
         worst=tuple(entries[:5]),
-        skipped=tuple(skipped),
+        skipped=tuple(skips),
         blocks=tuple(rows),
         findings=findings,
         scipy=dict(scipy_figures),

@@ -295,7 +295,8 @@ class Problem:
                     values[sel] = np.asarray(v).reshape(sel.size, out_size)
                     crossed[sel] = np.asarray(c, dtype=bool)
             return values, crossed
-        base = self.x.astype(values.dtype)
+        # no copy when the dtypes agree: a full check calls this once per range of entries
+        base = self.x.astype(values.dtype, copy=False)
         if self.batched:
             self._along_axes_batched(base, index, delta, values, crossed)
             return values, crossed
