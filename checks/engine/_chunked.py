@@ -105,14 +105,16 @@ class Chunks:
 
     Notes
     -----
-    The ranges hold `memory / 2 / WORK_BYTES` entries (at least 1024 for speed at tiny
-    budgets: a budget is a bound for large `P`, and a range of 1024 entries is 400 kB);
-    ranges are kept from the first pass to the second within `memory / 4` (so up to
-    `memory / 72` entries are computed once: 930,000 in 64 MiB), and the comparison
-    may hold numerical values for a diagnosis within `memory / 8`; the rest is left to
-    `f`'s own batch. Below that the check is computed in one pass, as `estimate`
-    computes it, and the two give the same values. The
-    per-block samples of the truncation coefficient are the same entries whatever the
+    The ranges hold `memory / 4 / WORK_BYTES` entries (at least 1024, 300 kB: a budget
+    is a bound for large `P`, and tiny ranges cost calls); ranges are kept from the
+    first pass to the second within `memory / 4` (so up to `memory / 72` entries are
+    computed once: 930,000 in 64 MiB), and the comparison may hold numerical values for
+    a diagnosis within `memory / 8` (`plan`); the rest is left to `f`'s own batch. With
+    every range kept, the check is computed once, as `estimate` computes it, and the
+    values are the same. The per-block samples of the truncation coefficient are the
+    same entries whatever the ranges (`_numdiff._sample`, whose ties go to the first
+    entries): the top two by magnitude are merged range by range, and its spread
+    entries, with 4 per block, are the first and the last usable ones of the block.
     ranges (`_numdiff._sample`, whose ties go to the first entries).
     """
 

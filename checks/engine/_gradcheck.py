@@ -128,22 +128,23 @@ def check_gradient(
     -----
     Memory. A full check is computed and compared in ranges of entries
     (`checks.engine._chunked.Chunks`), so that its peak memory beyond `x`, `grad` and
-    one flat copy of `x` stays within `memory` at any number of parameters `P`: half of
-    it for the range being computed (about 400 bytes an entry, with `NetworkLoss`'s
-    batch), a quarter for ranges kept from the first pass to the second, a quarter for
-    numerical values kept for a diagnosis. The error model needs a few figures of each
-    whole block (its truncation coefficient, sampled among all of its entries, and its
-    largest value) before any entry's tolerance: a first pass over the ranges measures
-    them, a second compares; ranges that did not fit are computed again, so above about
-    `memory / 432` entries a check costs up to twice the evaluations. The report is the
-    same whatever the ranges, to rounding; but a failing block whose numerical values
-    (8 bytes an entry) do not fit in a quarter of the budget (an eighth when the whole
-    gradient does not fit) gets no diagnosis (`findings`), and the whole gradient's
-    diagnosis needs 16 bytes an entry: the report's `tolerance_source` says when one was
-    left out. Not bounded: `f`'s own memory (`NetworkLoss` bounds its batch by its own
-    `memory`), the lists of skipped and one-sided entries (one string each), the
-    ``"complex"`` method's safety probe (a few vectors of `P`) and ``method="scipy"``
-    (scipy's `approx_fprime` and `check_grad` take every entry at once).
+    one flat copy of `x` stays within `memory` at any number of parameters `P`: a
+    quarter of it for the range being computed (about 300 bytes an entry), a quarter
+    for ranges kept from a first pass to the second (18 bytes an entry), an eighth for
+    numerical values held for a diagnosis, the rest for `f`'s own batch (`NetworkLoss`
+    bounds it by its `memory`, the default budget). The error model needs a few figures
+    of each whole block (its truncation coefficient, sampled among all of its entries,
+    and its largest value) before any entry's tolerance: the first pass measures them,
+    the second compares; ranges that were not kept are computed again, so beyond
+    `memory / 72` entries (930,000 in 64 MiB) a check costs up to twice the evaluations.
+    The report is the same whatever the ranges, to rounding; but a failing block whose
+    numerical values (8 bytes an entry) do not fit in a sixteenth of the budget gets no
+    diagnosis (`findings`), nor does the whole gradient beyond 16 bytes an entry in an
+    eighth: `tolerance_source` says when one was left out. Not bounded: `f`'s own
+    memory, the report's lists of skipped and one-sided entries (a string each), the
+    ``"complex"`` method's safety probe (a few vectors of `P`, for a function that does
+    not declare ``complex_safe``) and ``method="scipy"`` (scipy's `approx_fprime` and
+    `check_grad` take every entry at once).
 
     Tolerance. Unless `rtol`/`atol` are given, entry `i` passes when
     `|g_i - D_i| ≤ e_i + 8 ε_g (|D_i| + max|D|)`, where `e_i` is the error bound of the
