@@ -257,8 +257,9 @@ def ratio(peer: float, ours: float) -> str:
     return f"{r:.3g}× faster" if r >= 1 else f"{1 / r:.3g}× slower"
 
 
-def structured_run(n: int, m: int) -> tuple[int, float, float, bool]:
-    """A full central check of `[n, n, 10]`, `m` examples: P, CPU s, peak bytes, passed.
+def structured_run(n: int, m: int) -> tuple[int, float, float, int, bool]:
+    """A full central check of `[n, n, 10]`, `m` examples: P, CPU s, peak bytes,
+    evaluations, passed.
 
     The peak is tracemalloc's over the check, the inputs (`x`, the gradient) allocated
     before: it includes the engine's flat copy of `x` (8·P bytes).
@@ -273,7 +274,7 @@ def structured_run(n: int, m: int) -> tuple[int, float, float, bool]:
     dt = time.process_time() - t
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return P, dt, peak, rep.ok
+    return P, dt, peak, rep.evaluations, rep.ok
 
 
 def scaling(args: argparse.Namespace) -> None:
@@ -284,9 +285,9 @@ def scaling(args: argparse.Namespace) -> None:
     print(
         f"\nbudget {MEMORY / 2**20:.0f} MiB (NetworkLoss's `memory`, the check's default)\n"
         "\n| P | network, m | ours, NetworkLoss central (CPU s) | peak memory (MiB) "
-        "| beyond x's flat copy (MiB) | check_grad (CPU s) |"
+        "| beyond x's flat copy (MiB) | evaluations / P | check_grad (CPU s) |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     ps, ms, ts, cps, cts = [], [], [], [], []
     runs: list[tuple[int, int]] = []
     for target in (1e3, 1e4, 1e5, 1e6, 1e7):
@@ -299,7 +300,7 @@ def scaling(args: argparse.Namespace) -> None:
         runs += [(n5, 4), (n5, 64)]
     for n, m in runs:
         sizes = [n, n, 10]
-        P, dt, peak, ok = structured_run(n, m)
+        P, dt, peak, evals, ok = structured_run(n, m)
         assert ok
         ps.append(P)
         ms.append(m)
@@ -318,7 +319,7 @@ def scaling(args: argparse.Namespace) -> None:
             cg = f"{cts[-1]:.3g}"
         print(
             f"| {P:,} | {sizes}, {m} | {dt:.3g} | {peak / 2**20:.1f} "
-            f"| {(peak - 8 * P) / 2**20:.1f} | {cg} |",
+            f"| {(peak - 8 * P) / 2**20:.1f} | {evals / P:.2f} | {cg} |",
             flush=True,
         )
     at16 = [i for i, m in enumerate(ms) if m == 16]
