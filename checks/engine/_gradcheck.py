@@ -169,9 +169,13 @@ def check_gradient(
         raise ValueError(f"`m` must be a positive integer or None, got {m!r}")
     if rng is not None and not isinstance(rng, np.random.Generator):
         option_number("rng", rng, integer=True)
-    budget = memory if memory is not None else getattr(f, "memory", MEMORY)
-    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1 << 20:
-        raise ValueError(f"`memory` must be an int of at least 1 MiB (bytes), got {budget!r}")
+    if memory is None:  # the function's own budget when it declares one (NetworkLoss)
+        own = getattr(f, "memory", None)
+        memory = own if _is_budget(own) else MEMORY
+    if not _is_budget(memory):
+        raise ValueError(f"`memory` must be an int of at least 1 MiB (bytes), got {memory!r}")
+    assert isinstance(memory, int | np.integer)
+    budget = int(memory)
     start = time.perf_counter()
     p = Problem(f, x, kinks=kinks, batched=batched, base=mode == "full")
     if m is None:
@@ -186,6 +190,14 @@ def check_gradient(
         )
     chunks = Chunks(p, method, step, budget)
     return _full_report(p, grads, chunks, chunks, rtol, atol, m, start, {}, budget)
+
+
+def _is_budget(value: object) -> bool:
+    return (
+        isinstance(value, int | np.integer)
+        and not isinstance(value, bool)
+        and bool(value >= 1 << 20)
+    )
 
 
 def _tolerance(

@@ -142,3 +142,10 @@ def test_ranges_of_a_few_entries_give_the_report_of_one_pass(
             got = check_gradient(f, g, x, method=method)
             _agree(got, want)
             assert got.evaluations > want.evaluations  # computed twice
+
+
+@pytest.mark.parametrize("memory", [1000, True, 2.5e6, "64 MiB"])
+def test_a_budget_that_is_not_an_int_of_at_least_1_mib_is_refused(memory: Any) -> None:
+    f, x, g = _sines(10)
+    with pytest.raises(ValueError, match="`memory` must be an int of at least 1 MiB"):
+        check_gradient(f, g, x, memory=memory)
