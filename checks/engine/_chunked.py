@@ -115,7 +115,6 @@ class Chunks:
     same entries whatever the ranges (`_numdiff._sample`, whose ties go to the first
     entries): the top two by magnitude are merged range by range, and its spread
     entries, with 4 per block, are the first and the last usable ones of the block.
-    ranges (`_numdiff._sample`, whose ties go to the first entries).
     """
 
     def __init__(self, p: Problem, method: str, step: float | None, memory: int) -> None:
@@ -170,7 +169,7 @@ class Chunks:
             _probe_complex_safety(p)
         blocks = p.layout.blocks()
         out = int(np.prod(p.out_shape))
-        # per block: top two (magnitude, -index, index, value, step), first, last usable
+        # per block: the top two (magnitude, index, value, step); the first and last usable
         tops: list[list[tuple[float, int, Array, float]]] = [[] for _ in blocks]
         ends: list[dict[int, tuple[Array, float]]] = [{} for _ in blocks]
         first: list[int | None] = [None] * len(blocks)

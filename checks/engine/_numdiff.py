@@ -538,6 +538,12 @@ def numerical_gradient(
     FunctionError
         `f` raised; `ComplexStepError` when ``method="complex"`` and `f` is not
         complex-safe.
+
+    Notes
+    -----
+    The gradient has `P` entries, and they are computed at once, with their errors and
+    steps: about 250 bytes a parameter while it works. `check_gradient`, which needs
+    each entry only to compare it, takes them in ranges within a memory budget.
     """
     p = Problem(f, x, kinks=kinks, batched=batched, scalar=True)
     if method not in METHODS:
