@@ -16,9 +16,9 @@ Runs are interleaved (every tool once, then every tool again, ...) and each tool
 best time is kept; the ratios come from the same run. Times are the CPU time of the
 process (`time.process_time`; every tool runs on one thread), which a machine shared
 with other jobs inflates far less than wall-clock time; the wall-clock time of the
-same best run is printed beside it. ``--memory`` measures the peak
-memory of a structured check (tracemalloc) and ``--scaling`` times a structured check
-from P = 1e3 to 1e7 beside `check_grad`, with the fitted exponents.
+same best run is printed beside it. ``--scaling`` times a structured check from P = 1e3
+to `--scaling-max` beside `check_grad` (up to `--scaling-peer-max`), with its peak memory
+(tracemalloc) and the fitted exponents of its time against P and P·m.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import numpy as np
 from backprop import network as net
 from backprop.catalog import param_blocks
 from checks import NetworkLoss, check_gradient
+from checks.network import MEMORY
 
 SIZES: dict[str, tuple[list[int], int]] = {
     "S": ([4, 5, 3], 3),
@@ -256,35 +257,58 @@ def ratio(peer: float, ours: float) -> str:
     return f"{r:.3g}× faster" if r >= 1 else f"{1 / r:.3g}× slower"
 
 
+def structured_run(n: int, m: int) -> tuple[int, float, float, int, bool]:
+    """A full central check of `[n, n, 10]`, `m` examples: P, CPU s, peak bytes,
+    evaluations, passed.
+
+    The peak is tracemalloc's over the check, the inputs (`x`, the gradient) allocated
+    before: it includes the engine's flat copy of `x` (8·P bytes).
+    """
+    params, X, Y = make_point([n, n, 10], m)
+    blocks, grads = param_blocks(params), param_blocks(net.backward(params, X, Y))
+    P = sum(v.size for v in blocks.values())
+    F = NetworkLoss(X, Y)
+    tracemalloc.start()
+    t = time.process_time()
+    rep = check_gradient(F, grads, blocks)
+    dt = time.process_time() - t
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return P, dt, peak, rep.evaluations, rep.ok
+
+
 def scaling(args: argparse.Namespace) -> None:
-    """A structured full check from P = 1e3 to `--scaling-max`, beside `check_grad`."""
+    """A structured full check from P = 1e3 to `--scaling-max`, beside `check_grad`;
+    then at P = 1e5 with m = 4, 16, 64, for the exponent of P·m."""
     from scipy.optimize import check_grad
 
     print(
+        f"\nbudget {MEMORY / 2**20:.0f} MiB (NetworkLoss's `memory`, the check's default)\n"
         "\n| P | network, m | ours, NetworkLoss central (CPU s) | peak memory (MiB) "
-        "| check_grad (CPU s) |"
+        "| beyond x's flat copy (MiB) | evaluations / P | check_grad (CPU s) |"
     )
-    print("|---|---|---|---|---|")
-    ps, ts, cps, cts = [], [], [], []
+    print("|---|---|---|---|---|---|---|")
+    ps, ms, ts, cps, cts = [], [], [], [], []
+    runs: list[tuple[int, int]] = []
     for target in (1e3, 1e4, 1e5, 1e6, 1e7):
         if target > args.scaling_max:
             break
         n = round((-11 + float(np.sqrt(121 + 4 * (target - 10)))) / 2)  # P = n² + 11n + 10
-        sizes, m = [n, n, 10], 16
-        params, X, Y = make_point(sizes, m)
-        blocks, grads = param_blocks(params), param_blocks(net.backward(params, X, Y))
-        P = sum(v.size for v in blocks.values())
-        tracemalloc.start()
-        t = time.process_time()
-        rep = check_gradient(NetworkLoss(X, Y), grads, blocks)
-        dt = time.process_time() - t
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        assert rep.ok, rep
+        runs.append((n, 16))
+    if args.scaling_max >= 1e5:
+        n5 = runs[2][0]
+        runs += [(n5, 4), (n5, 64)]
+    for n, m in runs:
+        sizes = [n, n, 10]
+        P, dt, peak, evals, ok = structured_run(n, m)
+        assert ok
         ps.append(P)
+        ms.append(m)
         ts.append(dt)
         cg = "-"
-        if args.scaling_peer_max >= P:
+        if args.scaling_peer_max >= P and m == 16:
+            params, X, Y = make_point(sizes, m)
+            blocks, grads = param_blocks(params), param_blocks(net.backward(params, X, Y))
             loss, _ = lean_losses(sizes, X, Y)
             x0 = np.concatenate([v.ravel() for v in blocks.values()])
             g = np.concatenate([v.ravel() for v in grads.values()])
@@ -293,11 +317,27 @@ def scaling(args: argparse.Namespace) -> None:
             cps.append(P)
             cts.append(time.process_time() - t)
             cg = f"{cts[-1]:.3g}"
-        print(f"| {P:,} | {sizes}, {m} | {dt:.3g} | {peak / 2**20:.0f} | {cg} |", flush=True)
-    for name, p, t in (("ours, NetworkLoss", ps, ts), ("check_grad", cps, cts)):
+        print(
+            f"| {P:,} | {sizes}, {m} | {dt:.3g} | {peak / 2**20:.1f} "
+            f"| {(peak - 8 * P) / 2**20:.1f} | {evals / P:.2f} | {cg} |",
+            flush=True,
+        )
+    at16 = [i for i, m in enumerate(ms) if m == 16]
+    p16, t16 = [ps[i] for i in at16], [ts[i] for i in at16]
+    for name, p, t in (("ours, NetworkLoss", p16, t16), ("check_grad", cps, cts)):
         if len(p) >= 2:
             slope = np.polyfit(np.log(p), np.log(t), 1)[0]
-            print(f"- {name}: time ∝ P^{slope:.2f} over P = {p[0]:,} .. {p[-1]:,}")
+            print(f"- {name}: time ∝ P^{slope:.2f} over P = {p[0]:,} .. {p[-1]:,} (m = 16)")
+    if len(p16) >= 3:
+        slope = np.polyfit(np.log(p16[-2:]), np.log(t16[-2:]), 1)[0]
+        print(f"- ours, NetworkLoss: time ∝ P^{slope:.2f} over its last two sizes")
+    if len(ps) > len(p16):
+        same = [i for i, p in enumerate(ps) if p == ps[at16[2]]]
+        slope = np.polyfit(np.log([ms[i] for i in same]), np.log([ts[i] for i in same]), 1)[0]
+        print(f"- ours, NetworkLoss: time ∝ m^{slope:.2f} at P = {ps[same[0]]:,}, m = 4, 16, 64")
+        pm = np.array(ps, dtype=float) * np.array(ms)
+        slope = np.polyfit(np.log(pm), np.log(ts), 1)[0]
+        print(f"- ours, NetworkLoss: time ∝ (P·m)^{slope:.2f} over every run above")
 
 
 def directional_trials(trials: int) -> dict[str, Any]:

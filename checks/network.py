@@ -55,6 +55,8 @@ class NetworkLoss:
         A bound, in bytes, on the temporaries of `along_axes` (64 MiB by default): it
         takes the units of a layer in chunks that fit, whatever the number of
         parameters. Its inputs and outputs (`k` steps and values) are not counted.
+        It is also the default budget of a full `check_gradient` of this function
+        (its ``memory``), which takes the entries in ranges that fit.
     """
 
     batched = True

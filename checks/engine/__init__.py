@@ -5,6 +5,8 @@ Layers, each using only those above it in this list:
 - `_problem`: `f` near `x`, flattened (`Problem`), its evaluations counted, its kinks watched;
 - `_numdiff`: difference schemes with their error model (`numerical_gradient`,
   `numerical_jacobian`, `estimate`);
+- `_chunked`: the same estimate for a full check, in ranges of entries within a memory
+  budget (`Chunks`);
 - `_report`: what a check found (`GradientReport`, `BlockRow`, `EntryError`);
 - `_directional`: the cheap check along random directions;
 - `_gradcheck`: `check_gradient`, per entry or along directions, and `assert_gradient_close`;

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from checks.engine._args import evaluate_grad, numeric_block, option_number
+from checks.engine._chunked import MEMORY, Chunks, Part, plan, whole
 from checks.engine._directional import directional_report
-from checks.engine._numdiff import METHODS, Estimate, estimate, refine
+from checks.engine._numdiff import METHODS, Estimate, estimate, refine_at
 from checks.engine._problem import Array, Problem
 from checks.engine._report import BlockRow, EntryError, GradientReport
 from checks.findings import Finding, fingerprint
@@ -81,6 +82,7 @@ def check_gradient(
     m: int | None = None,
     directions: int = DIRECTIONS,
     batched: bool | None = None,
+    memory: int | None = None,
 ) -> GradientReport:
     """Compare an analytic gradient `grad` of `f` at `x` with numerical differences.
 
@@ -118,9 +120,32 @@ def check_gradient(
         The directions' generator (default: seed 0, so a check is reproducible).
     m : int, optional
         The number of examples, to recognise a factor `m` in the fingerprint.
+    memory : int, optional
+        The memory budget of a full check, in bytes (at least 1 MiB): by default
+        `f.memory` when `f` has one (`NetworkLoss`), else 64 MiB. See Notes.
 
     Notes
     -----
+    Memory. A full check is computed and compared in ranges of entries
+    (`checks.engine._chunked.Chunks`), so that its peak memory beyond `x`, `grad` and
+    one flat copy of `x` stays within `memory` at any number of parameters `P`: a
+    quarter of it for the range being computed (about 300 bytes an entry), a quarter
+    for ranges kept from a first pass to the second (18 bytes an entry), an eighth for
+    numerical values held for a diagnosis, the rest for `f`'s own batch (`NetworkLoss`
+    bounds it by its `memory`, the default budget). The error model needs a few figures
+    of each whole block (its truncation coefficient, sampled among all of its entries,
+    and its largest value) before any entry's tolerance: the first pass measures them,
+    the second compares; ranges that were not kept are computed again, so beyond
+    `memory / 72` entries (930,000 in 64 MiB) a check costs up to twice the evaluations.
+    The report is the same whatever the ranges, to rounding; but a failing block whose
+    numerical values (8 bytes an entry) do not fit in a sixteenth of the budget gets no
+    diagnosis (`findings`), nor does the whole gradient beyond 16 bytes an entry in an
+    eighth: `tolerance_source` says when one was left out. Not bounded: `f`'s own
+    memory, the report's lists of skipped and one-sided entries (a string each), the
+    ``"complex"`` method's safety probe (a few vectors of `P`, for a function that does
+    not declare ``complex_safe``) and ``method="scipy"`` (scipy's `approx_fprime` and
+    `check_grad` take every entry at once).
+
     Tolerance. Unless `rtol`/`atol` are given, entry `i` passes when
     `|g_i - D_i| ≤ e_i + 8 ε_g (|D_i| + max|D|)`, where `e_i` is the error bound of the
     numerical derivative `D_i` under its method's error model (`Estimate.error`, see
@@ -144,6 +169,13 @@ def check_gradient(
         raise ValueError(f"`m` must be a positive integer or None, got {m!r}")
     if rng is not None and not isinstance(rng, np.random.Generator):
         option_number("rng", rng, integer=True)
+    if memory is None:  # the function's own budget when it declares one (NetworkLoss)
+        own = getattr(f, "memory", None)
+        memory = own if _is_budget(own) else MEMORY
+    if not _is_budget(memory):
+        raise ValueError(f"`memory` must be an int of at least 1 MiB (bytes), got {memory!r}")
+    assert isinstance(memory, int | np.integer)
+    budget = int(memory)
     start = time.perf_counter()
     p = Problem(f, x, kinks=kinks, batched=batched, base=mode == "full")
     if m is None:
@@ -151,157 +183,291 @@ def check_gradient(
     grads = _grad_blocks(p, evaluate_grad(p, grad))
     if mode == "directional":
         return directional_report(p, grads, method, rtol, atol, rng, directions, m, start)
-    est = estimate(p, method, step)
-    scipy_figures = _check_grad(p, grads) if method == "scipy" else {}
-    return _full_report(p, grads, est, rtol, atol, m, start, scipy_figures)
+    if method == "scipy":
+        est = estimate(p, method, step)
+        return _full_report(
+            p, grads, whole(est), est, rtol, atol, m, start, _check_grad(p, grads), budget
+        )
+    chunks = Chunks(p, method, step, budget)
+    return _full_report(p, grads, chunks, chunks, rtol, atol, m, start, {}, budget)
+
+
+def _is_budget(value: object) -> bool:
+    return (
+        isinstance(value, int | np.integer)
+        and not isinstance(value, bool)
+        and bool(value >= 1 << 20)
+    )
 
 
 def _tolerance(
-    D: Array, err: Array, g_dtype: np.dtype[Any], rtol: float | None, atol: float | None
+    D: Array,
+    err: Array,
+    g_dtype: np.dtype[Any],
+    rtol: float | None,
+    atol: float | None,
+    big: float,
 ) -> Array:
+    """Entry by entry; `big` is the largest `|D|` of the block (not NaN)."""
     if rtol is not None or atol is not None:
         return (atol or 0.0) + (rtol or 0.0) * np.abs(D)
     eps_g = float(np.finfo(g_dtype).eps) if g_dtype.kind == "f" else 0.0
-    big = float(np.max(np.abs(D), initial=0.0, where=~np.isnan(D)))
     return err + 8 * eps_g * (np.abs(D) + big)
+
+
+class _Block:
+    """The comparison of one block, accumulated range by range of its entries."""
+
+    def __init__(self, name: str, sl: slice, shape: tuple[int, ...], g: Array | None) -> None:
+        self.name, self.sl, self.shape = name, sl, shape
+        self.size = sl.stop - sl.start
+        self.shape_ok = g is not None and g.shape == shape
+        self.g = g if g is None or g.dtype.kind == "f" else g.astype(np.float64)
+        self.held: Array | None = None
+        self.diagnosed = True
+        self.skipped = self.known = self.failed = 0
+        self.max_diff = self.max_rel = self.tol_max = 0.0
+        self.norms: list[float] = []  # ‖D‖ of each range, then ‖diff‖ of each
+        self.diff_norms: list[float] = []
+        self.any_diff = False
+        self.worst: list[tuple[float, int, float, float, float, float]] = []
+
+    def hold(self, room: int, keep: bool) -> None:
+        """Keep the block's numerical values for its diagnosis when they fit in `room`
+        bytes: while it is compared, and after it when `keep` (the whole gradient's)."""
+        self.room, self.keep = room, keep
+        self.finds: tuple[Finding, ...] = ()
+
+    def add(
+        self,
+        p: Problem,
+        part: Part,
+        method: str,
+        tolerance: Callable[[Array, Array, np.dtype[Any]], Array],
+        m: int | None,
+    ) -> int:
+        """Compare the entries of `part` in this block; returns how many were refined."""
+        a, z = max(part.lo, self.sl.start), min(part.hi, self.sl.stop)
+        if a >= z:
+            return 0
+        rows = slice(a - part.lo, z - part.lo)
+        D, err = part.value[rows, 0].copy(), part.error[rows, 0].copy()
+        known = ~np.isnan(D)
+        self.skipped += int(np.count_nonzero(~known))
+        mine = slice(a - self.sl.start, z - self.sl.start)
+        if a == self.sl.start and 8 * self.size <= self.room:
+            self.held = np.empty(self.size)
+        refined = 0
+        if self.shape_ok:
+            assert self.g is not None
+            g = self.g.reshape(-1)[mine]
+            g64 = g.astype(np.float64)
+            tol = tolerance(D, err, g.dtype)
+            diff = np.abs(g64 - D)
+            bad = known & ~(diff <= tol)
+            if bad.any() and method in ("central", "forward"):
+                # before calling an entry wrong, give it its own error estimate
+                at = np.flatnonzero(bad)
+                local = rows.start + at
+                value, error, used = refine_at(
+                    p, method, part.value[local], part.step[local], part.lo + local
+                )
+                D[at[used]], err[at[used]] = value[used, 0], error[used, 0]
+                refined = int(np.count_nonzero(used))
+                tol = tolerance(D, err, g.dtype)
+                diff = np.abs(g64 - D)
+                bad = known & ~(diff <= tol)
+            denom = np.maximum(np.abs(D), np.abs(g64))
+            with np.errstate(invalid="ignore"):  # inf/inf where g is infinite: NaN, a failure
+                rel = np.where(denom > 0, diff / np.where(denom > 0, denom, 1), 0.0)
+            self.known += int(np.count_nonzero(known))
+            self.failed += int(np.count_nonzero(bad))
+            self.max_diff = max(self.max_diff, float(np.max(diff[known], initial=0.0)))
+            self.max_rel = max(self.max_rel, float(np.max(rel[known], initial=0.0)))
+            self.norms.append(float(np.linalg.norm(D[known])))
+            self.diff_norms.append(float(np.linalg.norm(diff[known])))
+            self.any_diff = self.any_diff or bool(np.any(diff[known]))
+            self.tol_max = max(self.tol_max, float(np.max(tol[known], initial=0.0)))
+            # a NaN or infinite analytic entry is the worst of all, never left out
+            with np.errstate(invalid="ignore"):
+                ratio = np.where(known, diff / np.maximum(tol, np.finfo(float).tiny), -1.0)
+            ratio[known & ~np.isfinite(ratio)] = np.inf
+            for j in np.argsort(-ratio, kind="stable")[:5].tolist():
+                if ratio[j] < 0:
+                    break
+                self.worst.append(
+                    (float(ratio[j]), mine.start + j, float(g[j]), float(D[j]),
+                     float(diff[j]), float(tol[j]))
+                )  # fmt: skip
+            self.worst = sorted(self.worst, key=lambda w: (-w[0], w[1]))[:5]
+        if self.held is not None:
+            self.held[mine] = D
+        if z == self.sl.stop:
+            self._diagnose(m)
+        return refined
+
+    def _diagnose(self, m: int | None) -> None:
+        """The block's findings, once all of it is compared; its values dropped after."""
+        D = None if self.held is None else self.held.reshape(self.shape)
+        if not self.shape_ok:
+            if self.g is None:
+                self.finds = (Finding("wrong-shape", "missing or not a numeric array"),)
+            elif D is not None:
+                self.finds = tuple(fingerprint(self.g, D, m=m, rtol=1e-6))
+            else:
+                got, want = self.g.shape, self.shape
+                self.finds = (Finding("wrong-shape", f"got shape {got}, expected {want}"),)
+        elif self.failed and D is not None:
+            self.finds = tuple(fingerprint(self.g, D, m=m, atol=self.tol_max, rtol=0.0))
+        self.diagnosed = D is not None or not self.failed
+        if not self.keep:
+            self.held = None
+
+    def norm_rel(self) -> float:
+        nrm = float(np.linalg.norm(self.norms))
+        dn = float(np.linalg.norm(self.diff_norms))
+        if nrm > 0:
+            return dn / nrm
+        return 0.0 if not self.any_diff else float(dn > 0) * np.inf
+
+    def row(self, too_big: list[str]) -> tuple[BlockRow, list[EntryError]]:
+        shape = self.shape
+        if not self.shape_ok:
+            got = () if self.g is None else self.g.shape
+            row = BlockRow(self.name, got, shape, False, skipped=self.skipped, findings=self.finds)
+            return row, []
+        if not self.diagnosed:
+            too_big.append(self.name)
+        block_finds = self.finds
+        entries = [
+            EntryError(self.name, tuple(int(i) for i in np.unravel_index(pos, shape)), g, d, e, t)
+            for _, pos, g, d, e, t in self.worst
+        ]
+        row = BlockRow(
+            self.name,
+            shape,
+            shape,
+            not self.failed,
+            self.max_diff,
+            self.max_rel,
+            self.norm_rel(),
+            self.known,
+            self.failed,
+            self.skipped,
+            block_finds,
+        )
+        return row, entries
 
 
 def _full_report(
     p: Problem,
     grads: Mapping[str, Array | None],
-    est: Estimate,
+    parts: Iterable[Part],
+    chunks: Chunks | Estimate,
     rtol: float | None,
     atol: float | None,
     m: int | None,
     start: float,
     scipy_figures: Mapping[str, float],
+    memory: int,
 ) -> GradientReport:
-    D_all, err_all = est.value[:, 0].copy(), est.error[:, 0].copy()
+    """The report of a full check, from the estimate's ranges of entries (`Part`).
+
+    Each range is compared and dropped: what is kept is per block (its figures, its five
+    worst entries) and, within a quarter of `memory`, the numerical values needed for a
+    diagnosis (the whole gradient's when it fits, else each block's that fits).
+    """
+    method = chunks.method
+    blocks = [_Block(n, sl, s, grads[n]) for n, sl, s in p.layout.blocks()]
+    size = p.layout.size
+    room = chunks.hold if isinstance(chunks, Chunks) else plan(memory)[2]
+    held_all = 16 * size <= room  # the numerical gradient and the analytic one, whole
+    for b in blocks:
+        b.hold(room if held_all else room // 2, keep=held_all)
+    bigs = chunks.block_max if isinstance(chunks, Chunks) else _block_max(p, chunks)
     refined = 0
+    skips: list[tuple[str, str]] = []
+    one_sided: list[str] = []
+    for part in parts:
+        for b, big in zip(blocks, bigs, strict=True):
+
+            def tolerance(D: Array, err: Array, dtype: np.dtype[Any], big: float = big) -> Array:
+                return _tolerance(D, err, dtype, rtol, atol, float(big))
+
+            refined += b.add(p, part, method, tolerance, m)
+        skips.extend(
+            (_where(p, part.lo + int(i)), r)
+            for i, r in zip(part.skipped, part.skip_reasons, strict=True)
+        )
+        one_sided.extend(_where(p, part.lo + int(i)) for i in part.one_sided)
+    too_big: list[str] = []
     rows: list[BlockRow] = []
     entries: list[EntryError] = []
-    g_parts: list[Array] = []
-    tol_max = 0.0
-    ok_all = True
-    for name, sl, shape in p.layout.blocks():
-        D = D_all[sl].reshape(shape)
-        g = grads[name]
-        skipped = int(np.count_nonzero(np.isnan(D)))
-        if g is None or g.shape != shape:
-            got = () if g is None else g.shape
-            finds = (
-                (Finding("wrong-shape", "missing or not a numeric array"),)
-                if g is None
-                else tuple(fingerprint(g, D, m=m, rtol=1e-6))
-            )
-            rows.append(BlockRow(name, got, shape, False, skipped=skipped, findings=finds))
-            ok_all = False
-            continue
-        g = g.astype(np.float64) if g.dtype.kind != "f" else g
-        tol = _tolerance(D, err_all[sl].reshape(shape), g.dtype, rtol, atol)
-        diff = np.abs(g.astype(np.float64) - D)
-        known = ~np.isnan(D)
-        bad = known & ~(diff <= tol)
-        if bad.any() and est.method in ("central", "forward"):
-            # before calling an entry wrong, give it its own error estimate
-            flat = sl.start + np.flatnonzero(bad.ravel())
-            value, error, used = refine(p, est, flat)
-            D_all[flat[used]], err_all[flat[used]] = value[used, 0], error[used, 0]
-            refined += int(np.count_nonzero(used))
-            D = D_all[sl].reshape(shape)
-            tol = _tolerance(D, err_all[sl].reshape(shape), g.dtype, rtol, atol)
-            diff = np.abs(g.astype(np.float64) - D)
-            bad = known & ~(diff <= tol)
-        denom = np.maximum(np.abs(D), np.abs(g))
-        with np.errstate(invalid="ignore"):  # inf/inf where g is infinite: NaN, a failure
-            rel = np.where(denom > 0, diff / np.where(denom > 0, denom, 1), 0.0)
-        nrm = float(np.linalg.norm(D[known]))
-        nrel = (
-            float(np.linalg.norm(diff[known])) / nrm
-            if nrm > 0
-            else float(np.linalg.norm(diff[known]) > 0) * np.inf
-        )
-        if nrm == 0 and not np.any(diff[known]):
-            nrel = 0.0
-        tol_max = max(tol_max, float(np.max(tol[known], initial=0.0)))
-        block_finds: tuple[Finding, ...] = ()
-        if bad.any():
-            ok_all = False
-            block_finds = tuple(
-                fingerprint(g, D, m=m, atol=float(np.max(tol[known], initial=0.0)), rtol=0.0)
-            )
-        # a NaN or infinite analytic entry is the worst of all, never left out of the ranking
-        with np.errstate(invalid="ignore"):
-            ratio = np.where(known, diff / np.maximum(tol, np.finfo(float).tiny), -1.0)
-        ratio[known & ~np.isfinite(ratio)] = np.inf
-        for flat in np.argsort(-ratio, axis=None)[:5]:
-            idx = tuple(int(i) for i in np.unravel_index(flat, shape))
-            if ratio[idx] < 0:
-                break
-            entries.append(
-                EntryError(
-                    name, idx, float(g[idx]), float(D[idx]), float(diff[idx]), float(tol[idx])
-                )
-            )
-        rows.append(
-            BlockRow(
-                name,
-                shape,
-                shape,
-                not bad.any(),
-                float(np.max(diff[known], initial=0.0)),
-                float(np.max(rel[known], initial=0.0)),
-                nrel,
-                int(np.count_nonzero(known)),
-                int(np.count_nonzero(bad)),
-                skipped,
-                block_finds,
-            )
-        )
-        g_parts.append(g.reshape(-1).astype(np.float64))
+    for b in blocks:
+        row, worst = b.row(too_big)
+        rows.append(row)
+        entries.extend(worst)
     entries.sort(key=_badness)
-    skips = tuple(
-        (_where(p, int(i)), reason) for i, reason in zip(est.skipped, est.skip_reasons, strict=True)
-    )
+    ok_all = all(r.ok for r in rows)
+    shapes_ok = all(b.shape_ok for b in blocks)
+    tol_max = max((b.tol_max for b in blocks if b.shape_ok), default=0.0)
     findings: tuple[Finding, ...] = ()
-    if len(g_parts) == len(rows) and not ok_all and len(rows) > 1:
-        findings = tuple(fingerprint(np.concatenate(g_parts), D_all, m=m, atol=tol_max, rtol=0.0))
+    if shapes_ok and not ok_all and len(rows) > 1:
+        if held_all:
+            g_all = np.concatenate([np.asarray(b.g, dtype=np.float64).reshape(-1) for b in blocks])
+            D_all = np.concatenate([b.held for b in blocks if b.held is not None])
+            findings = tuple(fingerprint(g_all, D_all, m=m, atol=tol_max, rtol=0.0))
+        else:
+            too_big.append("the whole gradient")
     # An entry left unchecked proves nothing: no plain pass while one remains.
     status = "failed" if not ok_all else "passed"
     if ok_all and (skips or not any(r.checked for r in rows)):
         status = "unchecked"
     ok_all = status == "passed"
     summary = _summary(rows, entries)
-    if len(g_parts) == len(rows):
-        g_all = np.concatenate(g_parts)
-        known = ~np.isnan(D_all)
-        nrm = float(np.linalg.norm(D_all[known]))
-        dn = float(np.linalg.norm(g_all[known] - D_all[known]))
+    if shapes_ok:
+        nrm = float(np.linalg.norm([n for b in blocks for n in b.norms]))
+        dn = float(np.linalg.norm([n for b in blocks for n in b.diff_norms]))
         summary["norm_rel_error"] = dn / nrm if nrm > 0 else (0.0 if dn == 0 else np.inf)
-    source = est.model if rtol is None and atol is None else f"given: atol={atol}, rtol={rtol}"
+    source = chunks.model if rtol is None and atol is None else f"given: atol={atol}, rtol={rtol}"
     if refined:
         source += (
             f"; {refined} entries over it re-estimated by Richardson from steps h and 2h, "
             "each with its own error estimate"
         )
+    if too_big:
+        source += (
+            f"; no diagnosis of {', '.join(too_big)}: its numerical values exceed the "
+            f"memory budget ({memory / 2**20:.3g} MiB)"
+        )
+    step = chunks.step if isinstance(chunks, Chunks) else float(np.median(chunks.step))
     return GradientReport(
         ok=ok_all,
-        method=est.method,
+        method=method,
         mode="full",
         **summary,
         tolerance=tol_max,
         tolerance_source=source,
-        step=float(np.median(est.step)),
+        step=step,
         evaluations=p.evaluations,
         seconds=time.perf_counter() - start,
         worst=tuple(entries[:5]),
-        skipped=skips,
+        skipped=tuple(skips),
         blocks=tuple(rows),
         findings=findings,
         scipy=dict(scipy_figures),
         status=status,
-        one_sided=tuple(_where(p, int(i)) for i in est.one_sided),
+        one_sided=tuple(one_sided),
     )
+
+
+def _block_max(p: Problem, est: Estimate) -> list[float]:
+    """The largest `|D|` of each block (not NaN) of an estimate computed at once."""
+    out = []
+    for _, sl, _ in p.layout.blocks():
+        D = est.value[sl, 0]
+        out.append(float(np.max(np.abs(D), initial=0.0, where=~np.isnan(D))))
+    return out
 
 
 def _badness(e: EntryError) -> float:

@@ -157,15 +157,19 @@ def _richardson(p: Problem, idx: Array, h: Array) -> tuple[Array, Array, Array, 
     return r2, np.abs(r1 - r2) / 15, u, c1 | c2 | c3
 
 
-def _with_kink_retries(diff: Diff, p: Problem, h: Array) -> tuple[Array, Array, Array, Array]:
-    """`diff` at every entry; where it crossed a kink, again with smaller steps."""
-    idx = np.arange(p.layout.size)
+def _with_kink_retries(
+    diff: Diff, p: Problem, h: Array, idx: Array | None = None
+) -> tuple[Array, Array, Array, Array]:
+    """`diff` at entries `idx` (all by default), steps `h` (one per entry of `idx`);
+    where it crossed a kink, again with smaller steps."""
+    if idx is None:
+        idx = np.arange(p.layout.size)
     value, aux, used, crossed = diff(p, idx, h)
     for shrink in KINK_RETRIES:
         redo = np.flatnonzero(crossed)
         if not redo.size:
             break
-        v, a, u, c = diff(p, redo, h[redo] / shrink)
+        v, a, u, c = diff(p, idx[redo], h[redo] / shrink)
         value[redo], aux[redo], used[redo], crossed[redo] = v, a, u, c
     value[crossed] = np.nan
     return value, aux, used, crossed
@@ -179,22 +183,26 @@ def _sample(p: Problem, value: Array, ok: Array, per_block: int = 4) -> Array:
         cand = np.arange(sl.start, sl.stop)[ok[sl]]
         if not cand.size:
             continue
-        top = cand[np.argsort(-mag[cand])[: per_block // 2]]
+        # stable: among equal magnitudes the first entries, so that a check taken in
+        # chunks (`_chunked`) samples the same entries
+        top = cand[np.argsort(-mag[cand], kind="stable")[: per_block // 2]]
         spread = cand[np.linspace(0, cand.size - 1, per_block - len(top)).astype(int)]
         chosen.extend(np.unique(np.concatenate([top, spread])).tolist())
     return np.array(sorted(set(chosen)), dtype=int)
 
 
-def _steps(p: Problem, method: str, step: float | None) -> Array:
+def _steps(p: Problem, method: str, step: float | None, idx: Array | None = None) -> Array:
+    """The steps of entries `idx` (all by default)."""
+    x = p.x if idx is None else p.x[idx]
     if step is None:
-        return default_step(method, p.x, p.dtype)
+        return default_step(method, x, p.dtype)
     try:
         value = float(step)
     except (TypeError, ValueError):
         value = float("nan")
     if not np.isfinite(value) or value <= 0 or isinstance(step, bool):
         raise ValueError(f"`step` must be a positive finite number or None, got {step!r}")
-    return np.full(p.x.shape, value)
+    return np.full(x.shape, value)
 
 
 def estimate(p: Problem, method: str, step: float | None) -> Estimate:
@@ -316,8 +324,15 @@ def refine(p: Problem, est: Estimate, idx: Array) -> tuple[Array, Array, Array]:
     entry is left as it was: no truncation explains the mismatch. Returns the values
     `(k, out)`, their errors and which entries were re-estimated.
     """
-    if est.method == "central":
-        d1, u = est.value[idx], est.step[idx]
+    return refine_at(p, est.method, est.value[idx], est.step[idx], idx)
+
+
+def refine_at(
+    p: Problem, method: str, value: Array, step: Array, idx: Array
+) -> tuple[Array, Array, Array]:
+    """`refine` of entries `idx` whose estimate by `method` is `value` at steps `step`."""
+    if method == "central":
+        d1, u = value, step
         crossed = np.zeros(len(idx), dtype=bool)
     else:
         d1, _, u, crossed = _central(p, idx, default_step("central", p.x[idx], p.dtype))
@@ -364,8 +379,20 @@ def _complex_on_piece(p: Problem, idx: Array, value: Array) -> tuple[Array, Arra
     largest derivative being the largest of these and of `value`'s finite entries) and
     which entries succeeded (finite, no kink reported).
     """
+    d, done = on_piece_values(p, idx)
+    finite = np.isfinite(value)
+    big = max(
+        float(np.max(np.abs(d[done]), initial=0.0)),
+        float(np.max(np.abs(value[finite]), initial=0.0)),
+    )
+    return d, 8 * p.eps * p.condition * (np.abs(d) + big), done
+
+
+def on_piece_values(p: Problem, idx: Array) -> tuple[Array, Array]:
+    """The complex step at entries `idx` (`_complex_on_piece` without its error bound):
+    the values `(k, out)` (NaN when `f` is not complex-safe) and which succeeded."""
     k, out = len(idx), int(np.prod(p.out_shape))
-    nothing = np.full((k, out), np.nan), np.full((k, out), np.nan), np.zeros(k, dtype=bool)
+    nothing = np.full((k, out), np.nan), np.zeros(k, dtype=bool)
     h = np.full(k, COMPLEX_STEP)
     try:
         v, crossed = p.along_axes(idx, 1j * h)
@@ -375,12 +402,7 @@ def _complex_on_piece(p: Problem, idx: Array, value: Array) -> tuple[Array, Arra
         return nothing
     d = v.imag / h[:, None]
     done = ~np.asarray(crossed, dtype=bool) & np.all(np.isfinite(d), axis=1)
-    finite = np.isfinite(value)
-    big = max(
-        float(np.max(np.abs(d[done]), initial=0.0)),
-        float(np.max(np.abs(value[finite]), initial=0.0)),
-    )
-    return d, 8 * p.eps * p.condition * (np.abs(d) + big), done
+    return d, done
 
 
 def _probe_complex_safety(p: Problem) -> None:
@@ -516,6 +538,12 @@ def numerical_gradient(
     FunctionError
         `f` raised; `ComplexStepError` when ``method="complex"`` and `f` is not
         complex-safe.
+
+    Notes
+    -----
+    The gradient has `P` entries, and they are computed at once, with their errors and
+    steps: about 250 bytes a parameter while it works. `check_gradient`, which needs
+    each entry only to compare it, takes them in ranges within a memory budget.
     """
     p = Problem(f, x, kinks=kinks, batched=batched, scalar=True)
     if method not in METHODS:

@@ -1,0 +1,151 @@
+"""A full check in ranges of entries: within its memory budget, and the same report."""
+
+from __future__ import annotations
+
+import tracemalloc
+from typing import Any
+
+import numpy as np
+import pytest
+
+from backprop.catalog import param_blocks
+from checks import NetworkLoss, check_gradient
+from checks.engine import _chunked
+from checks.engine._numdiff import estimate
+from checks.engine._problem import Problem
+from tests.engine._points import grad_blocks, network
+
+MiB = 1 << 20
+
+
+class SumOfSines:
+    """`Σ sin(x_i)` over two blocks, with an `along_axes` whose temporaries are `O(k)`:
+    the memory measured is the engine's own."""
+
+    def __init__(self, x: dict[str, np.ndarray]) -> None:
+        self.f0 = sum(float(np.sin(v).sum()) for v in x.values())
+
+    def __call__(self, x: dict[str, Any]) -> Any:
+        return sum(np.sin(v).sum() for v in x.values())
+
+    def along_axes(
+        self, x: dict[str, np.ndarray], name: str, index: np.ndarray, delta: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        v = x[name].reshape(-1)[index]
+        return self.f0 + (np.sin(v + delta) - np.sin(v)), np.zeros(len(index), dtype=bool)
+
+
+def _sines(size: int) -> tuple[SumOfSines, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    rng = np.random.default_rng(0)
+    x = {"a": rng.uniform(-3, 3, (size // 2, 2)), "b": rng.uniform(-3, 3, size - size // 2)}
+    return SumOfSines(x), x, {k: np.cos(v) for k, v in x.items()}
+
+
+def _peak(run: Any) -> int:
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_full_check_stays_within_its_memory_budget() -> None:
+    P, budget = 200_000, 4 * MiB
+    f, x, g = _sines(P)
+    # What the check held before: `estimate`'s arrays of every entry at once.
+    before = _peak(lambda: estimate(Problem(f, x), "central", None))
+    assert before > 4 * budget
+    reports = []
+    peak = _peak(lambda: reports.append(check_gradient(f, g, x, memory=budget)))
+    assert reports[0].status == "passed", str(reports[0])
+    assert peak - 8 * P <= budget  # beyond x, g and the flat copy of x
+
+
+def test_a_failing_block_beyond_the_budget_is_reported_without_its_diagnosis() -> None:
+    f, x, g = _sines(200_000)
+    wrong = {"a": 2 * g["a"], "b": g["b"]}
+    small = check_gradient(f, wrong, x, memory=MiB)
+    large = check_gradient(f, wrong, x, memory=64 * MiB)
+    assert small.status == large.status == "failed"
+    assert [b.failed for b in small.blocks] == [b.failed for b in large.blocks]
+    assert [e.where for e in small.worst] == [e.where for e in large.worst]
+    assert [x.id for x in large.blocks[0].findings] == ["scaled"]
+    assert small.blocks[0].findings == ()
+    assert "no diagnosis of a" in small.tolerance_source
+
+
+def _close(a: float, b: float) -> bool:
+    """To rounding: the kernel's batches differ, so a numerical value may differ in its
+    last bits, and so may an error of 1e-16 (the gradients here are 0.01 to 1); a
+    difference of the error model (a truncation coefficient measured on other entries)
+    is of the order of the tolerance itself, 1e-10 and above."""
+    return bool(a == pytest.approx(b, rel=1e-9, abs=1e-13, nan_ok=True))
+
+
+def _agree(got: Any, want: Any) -> None:
+    """The same verdicts, rows, failing entries, skipped and one-sided entries; which
+    entry is worst among correct ones is rounding's choice, not compared."""
+    assert got.status == want.status
+    assert got.skipped == want.skipped and got.one_sided == want.one_sided
+    assert got.tolerance_source.startswith(want.tolerance_source)
+    for name in ("max_abs_error", "norm_rel_error", "tolerance", "step"):
+        assert _close(getattr(got, name), getattr(want, name)), name
+    for a, b in zip(got.blocks, want.blocks, strict=True):
+        assert (a.name, a.shape, a.ok, a.checked, a.failed, a.skipped) == (
+            b.name, b.shape, b.ok, b.checked, b.failed, b.skipped
+        )  # fmt: skip
+        assert _close(a.max_abs_error, b.max_abs_error) and _close(
+            a.norm_rel_error, b.norm_rel_error
+        )
+        if not a.ok:
+            assert _close(a.max_rel_error, b.max_rel_error)
+        assert a.findings == b.findings
+    assert got.findings == want.findings
+    bad = [[e for e in r.worst if not e.error <= e.tolerance] for r in (got, want)]
+    assert [e.where for e in bad[0]] == [e.where for e in bad[1]]
+    for a, b in zip(*bad, strict=True):
+        assert a.analytic == b.analytic
+        assert all(
+            _close(u, v) for u, v in ((a.numerical, b.numerical), (a.tolerance, b.tolerance))
+        )
+
+
+def _cases(seed: int) -> Any:
+    """A random network with a pre-activation at a kink (0 or 1e-9 away), its gradient
+    right, a block off by 1 %, one entry off, and a bias of the wrong shape."""
+    rng = np.random.default_rng(seed)
+    sizes = [int(n) for n in rng.integers(2, 9, int(rng.integers(3, 5)))]
+    params, X, Y = network(rng, sizes, int(rng.integers(1, 6)))
+    W, b = params[0]
+    b[0, 0] -= (W @ X + b)[0, 0] - (1e-9 if seed % 2 else 0.0)
+    grads = grad_blocks(params, X, Y)
+    one = grads["b_1"].copy()
+    one[-1, 0] += 1e-4
+    yield NetworkLoss(X, Y), param_blocks(params), grads
+    yield NetworkLoss(X, Y), param_blocks(params), dict(grads, W_1=1.01 * grads["W_1"])
+    yield NetworkLoss(X, Y), param_blocks(params), dict(grads, b_1=one)
+    yield NetworkLoss(X, Y), param_blocks(params), dict(grads, b_2=grads["b_2"].ravel())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ranges_of_a_few_entries_give_the_report_of_one_pass(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    methods = ("central", "complex")
+    one_pass = [[check_gradient(f, g, x, method=k) for k in methods] for f, x, g in _cases(seed)]
+    # ranges of 5 entries (blocks cut anywhere), none kept between the two passes (all
+    # computed again), room for the diagnoses
+    monkeypatch.setattr(_chunked, "plan", lambda memory: (5, 0, memory))
+    for (f, x, g), expected in zip(_cases(seed), one_pass, strict=True):
+        for method, want in zip(methods, expected, strict=True):
+            got = check_gradient(f, g, x, method=method)
+            _agree(got, want)
+            assert got.evaluations > want.evaluations  # computed twice
+
+
+@pytest.mark.parametrize("memory", [1000, True, 2.5e6, "64 MiB"])
+def test_a_budget_that_is_not_an_int_of_at_least_1_mib_is_refused(memory: Any) -> None:
+    f, x, g = _sines(10)
+    with pytest.raises(ValueError, match="`memory` must be an int of at least 1 MiB"):
+        check_gradient(f, g, x, memory=memory)
