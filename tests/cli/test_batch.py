@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,29 +32,84 @@ def _reports(folder: Path) -> dict[str, Any]:
     return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")}
 
 
-def test_reports_do_not_depend_on_jobs(examples: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    outputs = []
-    for jobs in ("1", "2"):
-        assert main([str(examples), "--format", "json", "--jobs", jobs]) == 1
-        outputs.append(capsys.readouterr().out)
+# Grading the examples costs seconds (buggy.py's failures are shrunk and diagnosed), and
+# several tests start from the same grading: it is done once per module, in a folder of
+# its own that no test writes to, and each test that goes on from it works on a copy.
+
+
+@dataclass(frozen=True)
+class _Run:
+    status: int
+    out: str
+    err: str
+
+
+def _main(argv: list[str]) -> _Run:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    return _Run(status, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def shared_examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two examples, for the module's tests that only read them."""
+    folder = tmp_path_factory.mktemp("shared") / "examples"
+    folder.mkdir()
+    for name in ("buggy.py", "solution.py"):
+        shutil.copy(REPO / "examples" / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def as_json_one_job(shared_examples: Path) -> _Run:
+    """`shared_examples` graded with `--format json --jobs 1`."""
+    return _main([str(shared_examples), "--format", "json", "--jobs", "1"])
+
+
+@pytest.fixture(scope="module")
+def into_output(shared_examples: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`shared_examples` graded with `--format csv --output OUT`: OUT, with `printed.txt`.
+
+    Tests copy OUT (timestamps kept) before they grade into it again.
+    """
+    out = tmp_path_factory.mktemp("graded") / "out"
+    run = _main([str(shared_examples), "--format", "csv", "--output", str(out)])
+    assert run.status == 1, run.err
+    (out.parent / "printed.txt").write_text(run.out, encoding="utf-8")
+    return out
+
+
+def _copy(out: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(out, tmp_path / "out"))  # copy2: modification times kept
+
+
+def test_reports_do_not_depend_on_jobs(
+    shared_examples: Path, as_json_one_job: _Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    examples = shared_examples
+    assert as_json_one_job.status == 1
+    assert main([str(examples), "--format", "json", "--jobs", "2"]) == 1
+    outputs = [as_json_one_job.out, capsys.readouterr().out]
     assert outputs[0] == outputs[1]  # byte for byte
     names = [json.loads(line)["submission"] for line in outputs[1].splitlines()]
     assert names == sorted(names) == [str(examples / "buggy.py"), str(examples / "solution.py")]
 
 
 def test_output_holds_each_report_the_summary_and_the_format(
-    examples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shared_examples: Path, into_output: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "out"
-    assert main([str(examples), "--format", "csv", "--output", str(out)]) == 1
-    printed = capsys.readouterr().out
+    examples = shared_examples
+    printed = (into_output.parent / "printed.txt").read_text(encoding="utf-8")
+    assert str(into_output / "grades.csv") in printed
+    out = _copy(into_output, tmp_path)
     reports = _reports(out / "reports")
     assert sorted(reports) == ["buggy.py.json", "solution.py.json"]
     in_order = [reports["buggy.py.json"], reports["solution.py.json"]]
     assert reports["solution.py.json"]["score"] == 14.0
     assert json.loads((out / "summary.json").read_text(encoding="utf-8")) == summarize(in_order)
     assert (out / "grades.csv").read_bytes().decode() == to_csv(in_order)
-    assert "per function: pass rate" in printed and str(out / "grades.csv") in printed
+    assert "per function: pass rate" in printed
     assert not list(out.rglob("*.part"))
     # With --format json, stdout stays JSON: the summary.
     assert main([str(examples), "--format", "json", "--output", str(out)]) == 1
@@ -72,14 +130,14 @@ def _count_gradings(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
 
 
 def test_resume_grades_only_the_submissions_without_a_report(
-    examples: Path,
+    shared_examples: Path,
+    into_output: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    out, log = tmp_path / "out", tmp_path / "graded.log"
-    argv = [str(examples), "--format", "csv", "--output", str(out)]
-    assert main(argv) == 1
+    out, log = _copy(into_output, tmp_path), tmp_path / "graded.log"
+    argv = [str(shared_examples), "--format", "csv", "--output", str(out)]
     first = _reports(out / "reports")
     kept = (out / "reports" / "buggy.py.json").stat().st_mtime_ns
     (out / "reports" / "solution.py.json").unlink()
@@ -247,10 +305,11 @@ def test_a_batch_killed_midway_loses_nothing_after_resume(
 
 
 def test_a_process_with_threads_grades_through_a_fork_server(
-    examples: Path, capsys: pytest.CaptureFixture[str]
+    shared_examples: Path, as_json_one_job: _Run, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([str(examples), "--format", "json"]) == 1
-    forked = capsys.readouterr().out
+    examples = shared_examples
+    assert as_json_one_job.status == 1
+    forked = as_json_one_job.out  # graded before this test started a thread
     stop = threading.Event()
     waiter = threading.Thread(target=stop.wait)
     waiter.start()  # forking a threaded process is unsafe: the batch must not
