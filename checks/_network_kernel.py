@@ -160,9 +160,9 @@ class LineLoss:
 
     def direction(self, G: Array, cols: Array) -> tuple[Array, Array]:
         """`G - G_t` and its label row, for `G` `(n_L, c, k)` on the examples `cols`."""
-        top = self.top[cols][None, :, None]
-        d = G - np.take_along_axis(G, top, axis=0)
-        return d, np.take_along_axis(d, self.label[cols][None, :, None], axis=0)[0]
+        at = np.arange(len(cols))
+        d = G - G[self.top[cols], at][None]
+        return d, d[self.label[cols], at]
 
     def terms(self, cols: Array, d: Array, d_label: Array, t: Array) -> Array | None:
         """The loss terms `(c, k)` of the examples `cols` at logits `a + t·G`.

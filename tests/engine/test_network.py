@@ -90,14 +90,16 @@ def _moved_losses(
     ids=["deep", "one-unit-chunks"],
 )
 @pytest.mark.parametrize("step", ["real", "complex"])
+@pytest.mark.parametrize("kernel", ["numpy", "auto"])
 def test_the_fast_path_agrees_with_the_reference_and_sees_every_kink(
-    rng: np.random.Generator, sizes: list[int], m: int, memory: int, step: str
+    rng: np.random.Generator, sizes: list[int], m: int, memory: int, step: str, kernel: str
 ) -> None:
     # steps from 1e-7 to 1e-1: the small ones take the fast path (with the polynomial
     # exp), the large ones cross kinks and take the exact path; 1 MiB of memory makes
-    # every unit of the wide layer a chunk of its own
+    # every unit of the wide layer a chunk of its own. "auto" is the compiled kernel
+    # where numba is installed (tests/engine/test_network_jit.py compares the two).
     params, X, Y = network(rng, sizes, m)
-    F, blocks = NetworkLoss(X, Y, memory=memory), param_blocks(params)
+    F, blocks = NetworkLoss(X, Y, memory=memory, kernel=kernel), param_blocks(params)
     seen: list[bool] = []
     for name, block in blocks.items():
         index = rng.choice(block.size, min(block.size, 40), replace=False)
