@@ -17,6 +17,8 @@ carries what `check_gradient` uses automatically:
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -40,6 +42,8 @@ _State = tuple[list[tuple[Array, Array]], net.Cache, Array, LineLoss | None]
 
 #: The default bound on the temporaries of `along_axes`, in bytes.
 MEMORY = 64 << 20
+#: The logits of one `along_axes` call from which "auto" loads the compiled kernel.
+_WORTH_COMPILING = 5e7
 #: The kernel's batch, in bytes: small enough to stay in a core's cache.
 _KERNEL_BYTES = 1 << 20
 
@@ -63,7 +67,8 @@ class NetworkLoss:
         Who evaluates the loss along the fast path of `along_axes`: numpy (the
         reference), or a loop compiled by numba (the optional extra ``fast``), the
         same values to rounding in a fraction of the time. "auto" takes numba where it
-        is installed; "numba" requires it.
+        is installed and the check is large enough to pay for loading it (see
+        `_compiled`); "numba" requires it.
     """
 
     batched = True
@@ -94,7 +99,7 @@ class NetworkLoss:
             raise ValueError(f"`memory` must be an int of at least 1 MiB (bytes), got {memory!r}")
         if kernel not in ("auto", "numpy", "numba"):
             raise ValueError(f"`kernel` must be 'auto', 'numpy' or 'numba', got {kernel!r}")
-        if kernel == "numba" and _compiled() is None:
+        if kernel == "numba" and _compiled("numba", 0) is None:
             raise ValueError("`kernel='numba'` needs numba: pip install 'backprop-check[fast]'")
         self.kind = kind
         self.memory = memory
@@ -178,6 +183,7 @@ class NetworkLoss:
         groups = np.split(order, starts[1:])
         exact = _Exact(self, params, cache, l, base, f0, is_W)
         per = self._units_per_chunk(params, l)
+        compiled = _compiled(self.kernel, len(index) * float(cache.a[-1].size))
         # the inputs of layer l, examples first, and their sizes (W_l only)
         A_T = np.ascontiguousarray(cache.a[l - 1].T)
         abs_A = np.abs(cache.a[l - 1])
@@ -206,7 +212,8 @@ class NetworkLoss:
                     if cols.size and ok.any():
                         fast, jf = sel[ok], j[ok]
                         t_of = partial(_w_steps, delta[fast], A_T[cols][:, jf])
-                        self._fast(line, values, fast, cols, gains[:, u, cols][:, :, None], t_of)
+                        G = gains[:, u, cols][:, :, None]
+                        self._fast(line, values, fast, cols, G, t_of, kernel=compiled)
                     exact.run(unit, index, delta, sel[~ok], values, crossed)
             else:
                 u_of = np.concatenate([np.full(len(s), u) for u, s in enumerate(sels)])
@@ -276,18 +283,19 @@ class NetworkLoss:
         G: Array,
         t_of: Callable[[Any], Array],
         per_row: bool = False,
+        kernel: Any = None,
     ) -> None:
         """Add to `values[fast]` the change of the terms of examples `cols` at `a_L + t·G`.
 
         `G` is `(n_L, c, 1)` (one direction for every perturbation) or, with `per_row`,
         `(n_L, c, k)`; `t_of(p)` gives the `t` `(c, len(p))` of perturbations `fast[p]`.
-        The batch is cut so that the kernel's arrays stay in cache.
+        The batch is cut so that the kernel's arrays stay in cache. `kernel`, the
+        compiled one (`_compiled`), takes the batch where it can; numpy does the rest.
         """
         k, c = len(fast), len(cols)
         if not k or not c:
             return
-        kernel = None if self.kernel == "numpy" or per_row else _compiled()
-        if kernel is not None and not np.iscomplexobj(G):
+        if kernel is not None and not per_row and not np.iscomplexobj(G):
             from checks._network_jit import line_change
 
             d, d_label = line.direction(G, cols)
@@ -360,12 +368,24 @@ class NetworkLoss:
         return _column_losses(a, Y, self.kind, self.m), crossed
 
 
-def _compiled() -> Any:
-    """The compiled kernel of the fast path, or None where numba is not installed.
+def _compiled(choice: str, work: float) -> Any:
+    """The compiled kernel of the fast path for a call of `work` logits, or None.
 
-    Imported on first use: numba takes a few tenths of a second to import, which a
-    process that never checks a network should not pay.
+    Notes
+    -----
+    "numpy" never takes it, "numba" always. "auto" takes it once it is loaded in this
+    process, or when the call is large enough to pay for loading it: importing numba
+    and loading its cached kernel cost about a second of CPU, which the numpy kernel
+    spends on `_WORTH_COMPILING` logits; a single check at size L is ten times
+    smaller. Without numba, None.
     """
+    if choice == "numpy":
+        return None
+    jit = sys.modules.get("checks._network_jit")
+    loaded = jit is not None and jit.KERNEL is not None and bool(jit.KERNEL.signatures)
+    small = work < _WORTH_COMPILING
+    if choice == "auto" and not loaded and (small or importlib.util.find_spec("numba") is None):
+        return None
     from checks._network_jit import KERNEL
 
     return KERNEL
