@@ -63,6 +63,28 @@ def _line_change(
             # e_j = exp(s0_j + d_j·t) by the polynomial of `_exp_along`, in the same order
             r[:b] = 0.0
             for j in range(n_L):
+                # the usual degrees written out, so that each row is one vectorised pass
+                if n_coef == 4:
+                    c3, c2, c1, c0 = (
+                        coef[3, j, col],
+                        coef[2, j, col],
+                        coef[1, j, col],
+                        coef[0, j, col],
+                    )
+                    for q in range(b):
+                        x = tc[q]
+                        v = ((c3 * x + c2) * x + c1) * x + c0
+                        e[j, q] = v
+                        r[q] += v
+                    continue
+                if n_coef == 3:
+                    c2, c1, c0 = coef[2, j, col], coef[1, j, col], coef[0, j, col]
+                    for q in range(b):
+                        x = tc[q]
+                        v = (c2 * x + c1) * x + c0
+                        e[j, q] = v
+                        r[q] += v
+                    continue
                 top = coef[n_coef - 1, j, col]
                 if n_coef == 1:
                     for q in range(b):
