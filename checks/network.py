@@ -179,7 +179,9 @@ class NetworkLoss:
         values = np.full(len(index), f0, dtype=np.result_type(float, delta.dtype))
         crossed = np.zeros(len(index), dtype=bool)
         order = np.argsort(unit_of, kind="stable")
-        units, starts = np.unique(unit_of[order], return_index=True)
+        sorted_units = unit_of[order]  # sorted already: its runs, without np.unique's sort
+        starts = np.flatnonzero(np.diff(sorted_units, prepend=sorted_units[:1] - 1))
+        units = sorted_units[starts]
         groups = np.split(order, starts[1:])
         exact = _Exact(self, params, cache, l, base, f0, is_W)
         per = self._units_per_chunk(params, l)
@@ -382,7 +384,7 @@ def _compiled(choice: str, work: float) -> Any:
     if choice == "numpy":
         return None
     jit = sys.modules.get("checks._network_jit")
-    loaded = jit is not None and jit.KERNEL is not None and bool(jit.KERNEL.signatures)
+    loaded = jit is not None and bool(getattr(jit.KERNEL, "signatures", None))
     small = work < _WORTH_COMPILING
     if choice == "auto" and not loaded and (small or importlib.util.find_spec("numba") is None):
         return None
