@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from checks._network_kernel import _EXP_REMAINDER, _ROWS_PER_LOG, _SATURATED, _TINY
+
 try:  # the optional extra: without it, `KERNEL` is None and numpy does the work
     import numba
 except ImportError:  # pragma: no cover - depends on the environment
@@ -32,12 +34,16 @@ _BLOCK = 256
 
 
 def _line_change(
-    coef: Array,
-    t: Array,
-    s0_label: Array,
-    d_label: Array,
+    e0: Array,
+    G: Array,
+    cols: Array,
+    A_T: Array,
+    j_of: Array,
+    delta: Array,
+    top: Array,
     label: Array,
     label_is_top: Array,
+    s0_label: Array,
     base: Array,
     notes: bool,
     m: float,
@@ -46,11 +52,50 @@ def _line_change(
     rows_per_log: int,
     out: Array,
 ) -> bool:
-    """Add `Σ_c (term_c(t) - base_c)` to `out` `(k,)`; False (nothing added) if a column
-    needs the reference (`log r` near underflow). See `line_change`."""
-    n_coef, n_L, c = coef.shape
-    k = t.shape[1]
+    """Add `Σ_c (term_c(t) - base_c)` to `out` `(k,)`; False (nothing added) where the
+    numpy kernel must do it. See `line_change`."""
+    n_L = e0.shape[0]
+    c = len(cols)
+    k = len(delta)
+    # the direction d = G - G_t of each example, and the bounds that set the degree
+    d = np.empty((n_L, c))
+    d_label = np.empty(c)
+    d_max = 0.0
+    for i in range(c):
+        col = cols[i]
+        g_top = G[top[col], col]
+        for row in range(n_L):
+            d[row, i] = G[row, col] - g_top
+            d_max = max(d_max, abs(d[row, i]))
+        d_label[i] = d[label[col], i]
+    t_max = 0.0
+    for i in range(c):
+        col = cols[i]
+        for q in range(k):
+            t_max = max(t_max, abs(A_T[col, j_of[q]] * delta[q]))
+    if not (d_max < 1e30 and t_max < 1e30):
+        return False
+    # `_degree` for a real step, with the bound d_max·t_max of numpy's per-example one
+    largest = d_max * t_max
+    degree, remainder = 0, largest
+    while remainder > _EXP_REMAINDER and degree < 9:
+        degree += 1
+        remainder *= largest / (degree + 1)
+    if degree >= 9 or largest > 2.0**-4:
+        return False
+    n_coef = degree + 1
+    coef = np.empty((n_coef, n_L, c))  # exp(s0)·d^n/n!, as `_exp_along`
+    for i in range(c):
+        for row in range(n_L):
+            power = e0[row, cols[i]]
+            coef[0, row, i] = power
+            factorial = 1.0
+            for n in range(1, n_coef):
+                power = power * d[row, i]
+                factorial *= n
+                coef[n, row, i] = power / factorial
     e = np.empty((n_L, _BLOCK))
+    tc = np.empty(_BLOCK)
     r = np.empty(_BLOCK)
     scale = np.empty(_BLOCK)
     product = np.empty(_BLOCK)
@@ -58,19 +103,16 @@ def _line_change(
     acc = np.zeros(k)
     for lo in range(0, k, _BLOCK):
         b = min(_BLOCK, k - lo)
-        for col in range(c):
-            tc = t[col, lo : lo + b]
+        for i in range(c):
+            col = cols[i]
+            for q in range(b):
+                tc[q] = A_T[col, j_of[lo + q]] * delta[lo + q]
             # e_j = exp(s0_j + d_j·t) by the polynomial of `_exp_along`, in the same order
             r[:b] = 0.0
             for j in range(n_L):
                 # the usual degrees written out, so that each row is one vectorised pass
                 if n_coef == 4:
-                    c3, c2, c1, c0 = (
-                        coef[3, j, col],
-                        coef[2, j, col],
-                        coef[1, j, col],
-                        coef[0, j, col],
-                    )
+                    c3, c2, c1, c0 = coef[3, j, i], coef[2, j, i], coef[1, j, i], coef[0, j, i]
                     for q in range(b):
                         x = tc[q]
                         v = ((c3 * x + c2) * x + c1) * x + c0
@@ -78,28 +120,28 @@ def _line_change(
                         r[q] += v
                     continue
                 if n_coef == 3:
-                    c2, c1, c0 = coef[2, j, col], coef[1, j, col], coef[0, j, col]
+                    c2, c1, c0 = coef[2, j, i], coef[1, j, i], coef[0, j, i]
                     for q in range(b):
                         x = tc[q]
                         v = (c2 * x + c1) * x + c0
                         e[j, q] = v
                         r[q] += v
                     continue
-                top = coef[n_coef - 1, j, col]
+                lead = coef[n_coef - 1, j, i]
                 if n_coef == 1:
                     for q in range(b):
-                        e[j, q] = top
+                        e[j, q] = lead
                 else:
-                    below = coef[n_coef - 2, j, col]
+                    below = coef[n_coef - 2, j, i]
                     for q in range(b):
-                        e[j, q] = top * tc[q] + below
+                        e[j, q] = lead * tc[q] + below
                     for n in range(n_coef - 3, -1, -1):
-                        cn = coef[n, j, col]
+                        cn = coef[n, j, i]
                         for q in range(b):
                             e[j, q] = e[j, q] * tc[q] + cn
                 for q in range(b):
                     r[q] += e[j, q]
-            s0, dl = s0_label[col], d_label[col]
+            s0, dl = s0_label[col], d_label[i]
             if not notes:
                 for q in range(b):
                     terms[q] = (dl * tc[q] + s0) - math.log1p(r[q])
@@ -148,52 +190,46 @@ KERNEL = None if numba is None else numba.njit(cache=True, nogil=True)(_line_cha
 def line_change(
     kernel: Any,
     line: Any,
+    G: Array,
     cols: Array,
-    d: Array,
-    d_label: Array,
-    t: Array,
+    A_T: Array,
+    j_of: Array,
+    delta: Array,
     out: Array,
 ) -> bool:
-    """Add to `out` `(k,)` the change of the terms of examples `cols` at logits `a + t·G`.
+    """Add to `out` `(k,)` the change of the terms of examples `cols` when row `i` of
+    `z_l` moves by `t = δ_q·a_{l-1}[j_q, c]` (perturbation `q` of `W_l[i, j_q]`).
 
-    `line` is the `LineLoss` of the point, `d` `(n_L, c, 1)` and `d_label` `(c, 1)`
-    come from its `direction` (one direction per example for every perturbation), `t`
-    is `(c, k)`, real. Returns False, having added nothing, where the numpy kernel must
-    do it (see the module's docstring); `kernel` is `KERNEL` (or its pure-Python form,
-    `_line_change`, which the tests run too).
+    `line` is the `LineLoss` of the point, `G` `(n_L, m)` the unit's gains (the logits
+    move by `t·G`), `A_T` `(m, n_{l-1})` the layer's inputs, examples first, `j_of` and
+    `delta` `(k,)` real. Returns False, having added nothing, where the numpy kernel
+    must do it (see the module's docstring); `kernel` is `KERNEL` (or its plain-Python
+    form, `_line_change`, which the tests run too).
 
     Notes
     -----
-    The polynomial's coefficients, its degree and the bounds that decide it are those
-    of `LineLoss.terms` (`_degree`, `_exp_along`): the compiled loop evaluates the same
-    expressions in the same order, so its values equal numpy's to rounding (the
+    The directions `G - G_t`, the degree of the polynomial (from the bound `max|d| ·
+    max|t|` of numpy's per-example one: the same or one more, never fewer), its
+    coefficients and `t` itself are formed inside the loop, which saves the numpy calls
+    that cost more than the arithmetic at these sizes. The expressions and their order
+    are those of `LineLoss.terms`, so the values equal numpy's to rounding (the
     logarithms of two libraries may differ in the last bit).
     """
-    from checks._network_kernel import _ROWS_PER_LOG, _SATURATED, _TINY, _degree
-
-    if line.base is None or np.iscomplexobj(t) or np.iscomplexobj(d) or d.shape[2] != 1:
+    if line.base is None:
         return False
-    d2 = d[:, :, 0]
-    d_max, t_max = float(np.abs(d2).max()), max(float(t.max()), -float(t.min()))
-    # a bound of numpy's per-column `largest`: the degree may be one higher, not lower
-    degree = _degree(d_max * t_max, False)
-    if degree is None or max(d_max, t_max) >= 1e30:
-        return False
-    e0 = np.exp(line.s0[:, cols])
-    coef = np.empty((degree + 1, *e0.shape))
-    coef[0], power = e0, e0
-    for n in range(1, degree + 1):
-        power = power * d2
-        coef[n] = power / math.factorial(n)
     return bool(
-        kernel(
-            coef,
-            np.ascontiguousarray(t, dtype=np.float64),
-            line.s0_label[cols],
-            np.ascontiguousarray(d_label[:, 0]),
-            line.label[cols],
-            line.label_is_top[cols],
-            line.base[cols],
+        kernel(  # one layout and dtype per argument: one compiled specialisation
+            line.e0,
+            np.ascontiguousarray(G, dtype=np.float64),
+            np.ascontiguousarray(cols, dtype=np.int64),
+            A_T,
+            np.ascontiguousarray(j_of, dtype=np.int64),
+            np.ascontiguousarray(delta, dtype=np.float64),
+            line.top,
+            line.label,
+            line.label_is_top,
+            line.s0_label,
+            line.base,
             bool(line.notes),
             float(line.m),
             _SATURATED,

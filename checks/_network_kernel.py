@@ -150,13 +150,14 @@ class LineLoss:
         shifted = a - a[self.top, cols]
         self.s0 = shifted.copy()
         self.s0[self.top, cols] = -np.inf
+        self.e0 = np.exp(self.s0)  # the exponentials at the point (the compiled kernel's)
         self.s0_label = shifted[self.label, cols]
         self.notes = kind == "notes"
         self.m = m
         # the terms at the point itself, by the same kernel: a change is new - base
         zero = np.zeros((c, 1))
         base = self.terms(cols, np.zeros((a.shape[0], c, 1)), zero, zero)
-        self.base = None if base is None else base[:, 0]
+        self.base = None if base is None else np.ascontiguousarray(base[:, 0])
 
     def direction(self, G: Array, cols: Array) -> tuple[Array, Array]:
         """`G - G_t` and its label row, for `G` `(n_L, c, k)` on the examples `cols`."""

@@ -185,7 +185,13 @@ class NetworkLoss:
         groups = np.split(order, starts[1:])
         exact = _Exact(self, params, cache, l, base, f0, is_W)
         per = self._units_per_chunk(params, l)
-        compiled = _compiled(self.kernel, len(index) * float(cache.a[-1].size))
+        compiled = None  # real steps only (a complex one is numpy's)
+        if line is not None and not np.iscomplexobj(delta):
+            compiled = _compiled(self.kernel, len(index) * float(cache.a[-1].size))
+            if compiled is not None:
+                from checks._network_jit import line_change
+
+                delta = np.asarray(delta, dtype=np.float64)
         # the inputs of layer l, examples first, and their sizes (W_l only)
         A_T = np.ascontiguousarray(cache.a[l - 1].T)
         abs_A = np.abs(cache.a[l - 1])
@@ -213,9 +219,17 @@ class NetworkLoss:
                     cols = np.flatnonzero(cache.z[l - 1][unit] > 0)
                     if cols.size and ok.any():
                         fast, jf = sel[ok], j[ok]
-                        t_of = partial(_w_steps, delta[fast], A_T[cols][:, jf])
-                        G = gains[:, u, cols][:, :, None]
-                        self._fast(line, values, fast, cols, G, t_of, kernel=compiled)
+                        if compiled is not None:  # the compiled kernel, where it can
+                            change = values[fast]
+                            if line_change(
+                                compiled, line, gains[:, u], cols, A_T, jf, delta[fast], change
+                            ):
+                                values[fast] = change
+                                jf = jf[:0]
+                        if len(jf):
+                            t_of = partial(_w_steps, delta[fast], A_T[cols][:, jf])
+                            G = gains[:, u, cols][:, :, None]
+                            self._fast(line, values, fast, cols, G, t_of)
                     exact.run(unit, index, delta, sel[~ok], values, crossed)
             else:
                 u_of = np.concatenate([np.full(len(s), u) for u, s in enumerate(sels)])
@@ -285,31 +299,16 @@ class NetworkLoss:
         G: Array,
         t_of: Callable[[Any], Array],
         per_row: bool = False,
-        kernel: Any = None,
     ) -> None:
         """Add to `values[fast]` the change of the terms of examples `cols` at `a_L + t·G`.
 
         `G` is `(n_L, c, 1)` (one direction for every perturbation) or, with `per_row`,
         `(n_L, c, k)`; `t_of(p)` gives the `t` `(c, len(p))` of perturbations `fast[p]`.
-        The batch is cut so that the kernel's arrays stay in cache. `kernel`, the
-        compiled one (`_compiled`), takes the batch where it can; numpy does the rest.
+        The batch is cut so that the kernel's arrays stay in cache.
         """
         k, c = len(fast), len(cols)
         if not k or not c:
             return
-        if kernel is not None and not per_row and not np.iscomplexobj(G):
-            from checks._network_jit import line_change
-
-            d, d_label = line.direction(G, cols)
-            change = values[fast]
-            # `t` (c, k) at a time: a temporary within the budget, as the numpy kernel's
-            per = max(1, self.memory // (64 * c))
-            if not np.iscomplexobj(change) and all(
-                line_change(kernel, line, cols, d, d_label, t_of(part), change[part])
-                for part in (slice(lo, lo + per) for lo in range(0, k, per))
-            ):
-                values[fast] = change
-                return
         n_L = G.shape[0]
         itemsize = 16  # complex steps double it
         per = max(1, min(_KERNEL_BYTES, self.memory // 8) // (itemsize * n_L * c))
