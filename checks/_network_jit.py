@@ -182,9 +182,17 @@ def _line_change(
     return True
 
 
-#: The compiled kernel, or None without numba. Compiled on first use, cached on disk
-#: (numba's cache) so that later processes load it instead of compiling again.
-KERNEL = None if numba is None else numba.njit(cache=True, nogil=True)(_line_change)
+def _jit(function: Any) -> Any:
+    """`function` compiled on first use, and cached on disk (numba's cache) so that later
+    processes load it instead of compiling it again (a few seconds)."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # no writable cache (a read-only install, no home): compile each time
+        return numba.njit(nogil=True)(function)
+
+
+#: The compiled kernel, or None without numba.
+KERNEL = None if numba is None else _jit(_line_change)
 
 
 def line_change(

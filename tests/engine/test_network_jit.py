@@ -128,3 +128,26 @@ def test_the_kernel_keyword_is_checked() -> None:
             NetworkLoss(X, Y, kernel="numba")
     else:
         assert NetworkLoss(X, Y, kernel="numba").kernel == "numba"
+
+
+@pytest.mark.skipif(KERNEL is None, reason="numba is not installed (the optional extra `fast`)")
+def test_a_kernel_without_a_writable_cache_is_compiled_in_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # numba refuses `cache=True` where neither the package nor a home is writable (a
+    # read-only install in a sandbox): the kernel is then compiled without its cache
+    import checks._network_jit as jit
+
+    njit = jit.numba.njit
+
+    def refusing(*args: Any, **options: Any) -> Any:
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function: no locator available")
+        return njit(*args, **options)
+
+    monkeypatch.setattr(jit.numba, "njit", refusing)
+    assert jit._jit(_add_one)(1.0) == 2.0
+
+
+def _add_one(x: float) -> float:
+    return x + 1.0
