@@ -167,7 +167,9 @@ class NetworkLoss:
         from deciding a sign. Every other perturbation (one that may cross a kink)
         takes the exact path, `_from_layer`, which runs the layers above and reports
         the kinks crossed. Units are taken in chunks whose temporaries fit in
-        `memory` bytes.
+        `memory` bytes. With the compiled kernel (`kernel`), a unit's real steps of
+        `W_l` are evaluated by `checks._network_jit.line_change` instead of `LineLoss`:
+        the same expressions in one loop, the same values to rounding.
         """
         index, delta = np.asarray(index), np.asarray(delta)
         params, cache, base, line = self._at(blocks)
