@@ -7,6 +7,7 @@ which needs nothing and checks the same code line by line in every environment.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -151,3 +152,16 @@ def test_a_kernel_without_a_writable_cache_is_compiled_in_memory(
 
 def _add_one(x: float) -> float:
     return x + 1.0
+
+
+def test_auto_loads_the_compiled_kernel_only_for_a_large_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # importing numba and loading the kernel cost about a second: "auto" pays it for a
+    # call of at least _WORTH_COMPILING logits (or once it is loaded), never below
+    monkeypatch.delitem(sys.modules, "checks._network_jit")
+    assert network_module._compiled("auto", network_module._WORTH_COMPILING / 2) is None
+    assert "checks._network_jit" not in sys.modules
+    assert network_module._compiled("numpy", 1e12) is None
+    large = network_module._compiled("auto", network_module._WORTH_COMPILING)
+    assert (large is None) == (KERNEL is None)
