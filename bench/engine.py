@@ -6,7 +6,9 @@ loss (binary cross-entropy of the softmax, from logits) of `backprop.network` at
 with weights `~ N(0, 1/n_{l-1})`, and gets its leanest form of it:
 
 - ours on three code paths: ``NetworkLoss`` (structured: `along_axes` reuses the forward
-  pass), a plain callable of a flat vector, and the same function batched (``batched=True``);
+  pass; once with its numpy kernel and, where numba is installed, once with its compiled
+  kernel, loaded by an untimed first check whose cost is printed), a plain callable of a
+  flat vector, and the same function batched (``batched=True``);
 - the peers on the plain callable, a numpy function of a flat vector with its slices
   computed once (its per-call cost is printed): `scipy.optimize.check_grad`,
   `numdifftools.Gradient`, a plain central-difference loop; and `torch.autograd.gradcheck`
@@ -24,6 +26,7 @@ to `--scaling-max` beside `check_grad` (up to `--scaling-peer-max`), with its pe
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import platform
 import time
@@ -144,7 +147,7 @@ def tools_for(size: str, args: argparse.Namespace) -> tuple[list[Tool], dict[str
     P = x0.size
     loss, loss_batched = lean_losses(sizes, X, Y)
     assert abs(loss(x0) - net.network_loss(params, X, Y)) < 1e-12
-    F = NetworkLoss(X, Y)
+    F = NetworkLoss(X, Y, kernel="numpy")
     costs = {"numpy loss of a flat vector": per_call(lambda: loss(x0))}
 
     def ours(f: Any, grad: Any, x: Any, **kw: Any) -> Callable[[], tuple[Any, str]]:
@@ -155,10 +158,24 @@ def tools_for(size: str, args: argparse.Namespace) -> tuple[list[Tool], dict[str
         return run
 
     tools = [
-        Tool("ours, central", "NetworkLoss (structured)", ours(F, grads, blocks), "2P + 4/block"),
+        Tool("ours, central", "NetworkLoss, numpy", ours(F, grads, blocks), "2P + 4/block"),
+    ]
+    if importlib.util.find_spec("numba") is None:
+        print(f"- {size}: numba not installed: no row for the compiled kernel")
+    else:
+        F_jit = NetworkLoss(X, Y, kernel="numba")
+        t = time.process_time()
+        check_gradient(F_jit, grads, blocks)  # loads (or compiles) the kernel: not timed
+        costs["first structured check with numba (import, load or compile)"] = (
+            time.process_time() - t
+        )
+        tools.append(
+            Tool("ours, central", "NetworkLoss, numba", ours(F_jit, grads, blocks), "2P + 4/block")
+        )
+    tools += [
         Tool(
             "ours, complex step",
-            "NetworkLoss (structured)",
+            "NetworkLoss, numpy",
             ours(F, grads, blocks, method="complex"),
             "P",
         ),
@@ -225,7 +242,10 @@ def tools_for(size: str, args: argparse.Namespace) -> tuple[list[Tool], dict[str
 def run_size(size: str, args: argparse.Namespace) -> list[str]:
     tools, costs, P = tools_for(size, args)
     for name, c in costs.items():
-        print(f"- {size}: one call of the {name}: {c * 1e6:.1f} µs")
+        if name.startswith("first"):
+            print(f"- {size}: {name}: {c:.2f} s of CPU")
+        else:
+            print(f"- {size}: one call of the {name}: {c * 1e6:.1f} µs")
     repeats = args.repeat if size != "XL" else 1
     for r in range(repeats):  # interleaved: every tool once per round, order rotated
         order = tools[r % len(tools) :] + tools[: r % len(tools)]
@@ -267,7 +287,7 @@ def structured_run(n: int, m: int) -> tuple[int, float, float, int, bool]:
     params, X, Y = make_point([n, n, 10], m)
     blocks, grads = param_blocks(params), param_blocks(net.backward(params, X, Y))
     P = sum(v.size for v in blocks.values())
-    F = NetworkLoss(X, Y)
+    F = NetworkLoss(X, Y, kernel="numpy")
     tracemalloc.start()
     t = time.process_time()
     rep = check_gradient(F, grads, blocks)

@@ -30,6 +30,23 @@ _TINY = 1e-200
 _EXP_REMAINDER = 2.0**-56
 
 
+def _degree(largest: float, is_complex: bool) -> int | None:
+    """The degree of the polynomial `exp` for moves up to `largest`, None for `np.exp`.
+
+    The smallest `N` whose remainder `|x|^{N+1}/(N+1)!` is below `ε/16` (relative to
+    `|x|` for a complex step, whose information is its imaginary part, of the size of
+    `x` itself: there the degree is at least 1). None beyond 2^-4 or a degree of 9.
+    """
+    bound = _EXP_REMAINDER * (largest if is_complex else 1.0)
+    degree, remainder = 0, largest
+    while (remainder > bound or (degree == 0 and bound < _EXP_REMAINDER)) and degree < 9:
+        degree += 1
+        remainder *= largest / (degree + 1)
+    if degree >= 9 or largest > 2.0**-4 or not math.isfinite(largest):
+        return None
+    return degree
+
+
 def _exp_shifted(x: Array, s0: Array, largest: float) -> Array:
     """`exp(s0 + x)` for `s0` broadcast along the batch axis, `|x| ≤ largest`.
 
@@ -38,21 +55,15 @@ def _exp_shifted(x: Array, s0: Array, largest: float) -> Array:
     A perturbation that crosses no kink moves a logit by a small `x` (about the step,
     1e-5 for central differences): there `exp(s0 + x) = exp(s0)·Σ_{n≤N} x^n/n!` with
     `N` the smallest degree whose remainder `|x|^{N+1}/(N+1)!` is below `ε/16` on the
-    whole batch: a few multiplications and additions (Horner, `exp(s0)/n!` folded
-    into the coefficients) instead of a transcendental per logit, which costs 10 to 20
-    of them in numpy without AVX-512. Rounding stays a few `ε` relative, as for
+    whole batch (`_degree`): a few multiplications and additions (Horner, `exp(s0)/n!`
+    folded into the coefficients) instead of a transcendental per logit, which costs 10
+    to 20 of them in numpy without AVX-512. Rounding stays a few `ε` relative, as for
     `np.exp`. For a complex `x` (the complex step) the remainder is bounded relative
     to `|x|`, the size of the imaginary part that carries the derivative. Larger moves
     (beyond 2^-4, or a degree above 8): `np.exp`. `x` is overwritten.
     """
-    # A complex step's information is its imaginary part, of the size of `x` itself:
-    # the remainder is then bounded relative to `|x|`, and the degree is at least 1.
-    bound = _EXP_REMAINDER * (largest if np.iscomplexobj(x) else 1.0)
-    degree, remainder = 0, largest
-    while (remainder > bound or (degree == 0 and bound < _EXP_REMAINDER)) and degree < 9:
-        degree += 1
-        remainder *= largest / (degree + 1)
-    if degree >= 9 or largest > 2.0**-4 or not np.isfinite(largest):
+    degree = _degree(largest, np.iscomplexobj(x))
+    if degree is None:
         x += s0
         return np.exp(x, out=x)
     e0 = np.exp(s0)
@@ -65,6 +76,37 @@ def _exp_shifted(x: Array, s0: Array, largest: float) -> Array:
         p *= x
         p += c
     return p
+
+
+def _exp_along(s0: Array, d: Array, t: Array, degree: int, out: Array) -> Array:
+    """`exp(s0 + d·t)` into `out` `(n_L, c, k)`, for `s0`, `d` `(n_L, c, 1)`, `t` `(c, k)`.
+
+    Notes
+    -----
+    The polynomial of `_exp_shifted` in `t` rather than in `x = d·t`: its
+    coefficients `exp(s0)·d^n/n!` are computed once per row and example, so the batch
+    is not formed first (one pass fewer). Each term is `exp(s0)(d t)^n/n!` to a few
+    `ε` relative, as in `_exp_shifted`: the same error. The caller keeps `|d|` and
+    `|t|` below 1e30, so that `d^n` neither overflows nor loses a term above `ε`.
+    """
+    e0 = np.exp(s0)
+    if degree == 0:
+        out[...] = e0
+        return out
+    power, coef = e0, [e0]
+    for n in range(1, degree + 1):
+        power = power * d
+        coef.append(power / math.factorial(n))
+    np.multiply(coef[degree], t, out=out)
+    out += coef[degree - 1]
+    for c in coef[degree - 2 :: -1]:
+        out *= t
+        out += c
+    return out
+
+
+def _dtype(*arrays: Array) -> Any:
+    return np.result_type(*arrays, np.float64)
 
 
 class LineLoss:
@@ -108,19 +150,20 @@ class LineLoss:
         shifted = a - a[self.top, cols]
         self.s0 = shifted.copy()
         self.s0[self.top, cols] = -np.inf
+        self.e0 = np.exp(self.s0)  # the exponentials at the point (the compiled kernel's)
         self.s0_label = shifted[self.label, cols]
         self.notes = kind == "notes"
         self.m = m
         # the terms at the point itself, by the same kernel: a change is new - base
         zero = np.zeros((c, 1))
         base = self.terms(cols, np.zeros((a.shape[0], c, 1)), zero, zero)
-        self.base = None if base is None else base[:, 0]
+        self.base = None if base is None else np.ascontiguousarray(base[:, 0])
 
     def direction(self, G: Array, cols: Array) -> tuple[Array, Array]:
         """`G - G_t` and its label row, for `G` `(n_L, c, k)` on the examples `cols`."""
-        top = self.top[cols][None, :, None]
-        d = G - np.take_along_axis(G, top, axis=0)
-        return d, np.take_along_axis(d, self.label[cols][None, :, None], axis=0)[0]
+        at = np.arange(len(cols))
+        d = G - G[self.top[cols], at][None]
+        return d, d[self.label[cols], at]
 
     def terms(self, cols: Array, d: Array, d_label: Array, t: Array) -> Array | None:
         """The loss terms `(c, k)` of the examples `cols` at logits `a + t·G`.
@@ -130,8 +173,14 @@ class LineLoss:
         the reference evaluation). The batch axis is the last one: every operation
         then runs along it with its broadcast operand fixed, numpy's fastest loop.
         """
-        largest = float(np.max(np.abs(d).max(axis=(0, 2)) * np.abs(t).max(axis=1)))
-        e = _exp_shifted(d * t[None], self.s0[:, cols, None], largest)
+        d_max, t_max = np.abs(d).max(axis=(0, 2)), np.abs(t).max(axis=1)
+        largest = float(np.max(d_max * t_max))
+        s0 = self.s0[:, cols, None]
+        degree = _degree(largest, np.iscomplexobj(d) or np.iscomplexobj(t))
+        if d.shape[2] == 1 and degree is not None and max(d_max.max(), t_max.max()) < 1e30:
+            e = _exp_along(s0, d, t, degree, np.empty(d.shape[:2] + t.shape[1:], _dtype(d, t)))
+        else:
+            e = _exp_shifted(d * t[None], s0, largest)
         r = e.sum(axis=0)
         x_label = t * d_label
         s_label = x_label + self.s0_label[cols, None]
@@ -140,14 +189,15 @@ class LineLoss:
             terms /= -self.m
             return np.asarray(terms)
         label_is_top = self.label_is_top[cols]
-        if np.any((r.real < _TINY) & ~label_is_top[:, None]):
+        r_min = (np.abs(r) if np.iscomplexobj(r) else r).min(axis=1)  # one pass, then (c,)
+        if np.any((r.real.min(axis=1) < _TINY) & ~label_is_top):
             return None
         # Where the label's class is the top one by far (r small), the column's loss is of
         # the size of r, below the rounding of the product of factors near 1 formed below:
         # there, log1p of each, exactly (few columns: a confident right answer).
-        small = label_is_top[:, None] & (np.abs(r) < _SATURATED)
-        exact = None
-        if small.any():
+        exact = small = None
+        if np.any(label_is_top & (r_min < _SATURATED)):
+            small = label_is_top[:, None] & (np.abs(r) < _SATURATED)
             y_hat = e[:, small] / (1.0 + r[small])
             exact = s_label[small] - np.log1p(r[small]) + np.log1p(-y_hat).sum(axis=0)
         scale = -1.0 / (1.0 + r)
@@ -157,11 +207,10 @@ class LineLoss:
         # s_label + log(Π_j (1 - ŷ_j) · [r/(1 + r)]/(1 - ŷ_label) / (1 + r)), the bracket
         # (1 - ŷ_t) and the label's factor only where the label is not the top row.
         # Each factor is in [2^-256·1e-200, n_L]: no underflow nor overflow.
-        e_label = _exp_shifted(x_label, self.s0_label[cols, None], largest)
         arg = r * scale
         arg *= scale
         with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 only where label is top,
-            arg /= 1.0 + e_label * scale  # overwritten next (one class: ŷ = 1 there)
+            arg /= e[self.label[cols], np.arange(len(cols))]  # overwritten next
         arg[label_is_top] = -scale[label_is_top]
         terms = s_label
         for lo in range(0, len(e), _ROWS_PER_LOG):
@@ -169,7 +218,7 @@ class LineLoss:
             for row in e[lo + 1 if lo else lo : lo + _ROWS_PER_LOG]:
                 product *= row
             terms = terms + np.log(product)
-        if exact is not None:
+        if exact is not None and small is not None:
             terms = np.array(terms, copy=True)
             terms[small] = exact
         terms /= -self.m

@@ -17,6 +17,8 @@ carries what `check_gradient` uses automatically:
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -34,8 +36,14 @@ __all__ = ["NetworkLoss", "network_check"]
 
 Array = npt.NDArray[Any]
 
+#: What `along_axes` computes once per point: parameters, forward pass, per-example
+#: losses and the fast path's `LineLoss`.
+_State = tuple[list[tuple[Array, Array]], net.Cache, Array, LineLoss | None]
+
 #: The default bound on the temporaries of `along_axes`, in bytes.
 MEMORY = 64 << 20
+#: The logits of one `along_axes` call from which "auto" loads the compiled kernel.
+_WORTH_COMPILING = 5e7
 #: The kernel's batch, in bytes: small enough to stay in a core's cache.
 _KERNEL_BYTES = 1 << 20
 
@@ -57,6 +65,12 @@ class NetworkLoss:
         parameters. Its inputs and outputs (`k` steps and values) are not counted.
         It is also the default budget of a full `check_gradient` of this function
         (its ``memory``), which takes the entries in ranges that fit.
+    kernel : {"auto", "numpy", "numba"}
+        Who evaluates the loss along the fast path of `along_axes`: numpy (the
+        reference), or a loop compiled by numba (the optional extra ``fast``), the
+        same values to rounding in a fraction of the time. "auto" takes numba where it
+        is installed and the check is large enough to pay for loading it (see
+        `_compiled`); "numba" requires it.
     """
 
     batched = True
@@ -65,7 +79,15 @@ class NetworkLoss:
     #: for the entries whose central difference crosses one).
     complex_safe = True
 
-    def __init__(self, X: Array, Y: Array, *, kind: str = "notes", memory: int = MEMORY) -> None:
+    def __init__(
+        self,
+        X: Array,
+        Y: Array,
+        *,
+        kind: str = "notes",
+        memory: int = MEMORY,
+        kernel: str = "auto",
+    ) -> None:
         self.X = np.asarray(X, dtype=np.float64)
         self.Y = np.asarray(Y, dtype=np.float64)
         if self.X.ndim != 2 or self.Y.ndim != 2 or self.X.shape[1] != self.Y.shape[1]:
@@ -77,8 +99,14 @@ class NetworkLoss:
             raise ValueError(f"`kind` must be 'notes' or 'categorical', got {kind!r}")
         if isinstance(memory, bool) or not isinstance(memory, int) or memory < 1 << 20:
             raise ValueError(f"`memory` must be an int of at least 1 MiB (bytes), got {memory!r}")
+        if kernel not in ("auto", "numpy", "numba"):
+            raise ValueError(f"`kernel` must be 'auto', 'numpy' or 'numba', got {kernel!r}")
+        if kernel == "numba" and _compiled("numba", 0) is None:
+            raise ValueError("`kernel='numba'` needs numba: pip install 'backprop-check[fast]'")
         self.kind = kind
         self.memory = memory
+        self.kernel = kernel
+        self._last: tuple[dict[str, Array], _State] | None = None
         self.m = self.X.shape[1]
 
     def __repr__(self) -> str:
@@ -141,33 +169,37 @@ class NetworkLoss:
         from deciding a sign. Every other perturbation (one that may cross a kink)
         takes the exact path, `_from_layer`, which runs the layers above and reports
         the kinks crossed. Units are taken in chunks whose temporaries fit in
-        `memory` bytes.
+        `memory` bytes. With the compiled kernel (`kernel`), a unit's real steps of
+        `W_l` are evaluated by `checks._network_jit.line_change` instead of `LineLoss`:
+        the same expressions in one loop, the same values to rounding.
         """
         index, delta = np.asarray(index), np.asarray(delta)
-        # float64 parameters: a float32 point's products of weights (`_linear_maps`) in
-        # float32 were off by ε₃₂ relative, 6e-8 of every change of the loss
-        params = [
-            (
-                np.asarray(W, np.result_type(W, np.float64)),
-                np.asarray(b, np.result_type(b, np.float64)),
-            )
-            for W, b in params_from_blocks(blocks)
-        ]
-        cache = net.forward_cache(params, self.X)
+        params, cache, base, line = self._at(blocks)
+        f0 = base.sum()
         l = int(name.split("_")[1])
         n_in = params[l - 1][0].shape[1]
         is_W = name.startswith("W_")
         unit_of = index // n_in if is_W else index
-        base = _column_losses(cache.a[-1][:, None, :], self.Y, self.kind, self.m)[0]
-        f0 = base.sum()
         values = np.full(len(index), f0, dtype=np.result_type(float, delta.dtype))
         crossed = np.zeros(len(index), dtype=bool)
         order = np.argsort(unit_of, kind="stable")
-        units, starts = np.unique(unit_of[order], return_index=True)
+        sorted_units = unit_of[order]  # sorted already: its runs, without np.unique's sort
+        starts = np.flatnonzero(np.diff(sorted_units, prepend=sorted_units[:1] - 1))
+        units = sorted_units[starts]
         groups = np.split(order, starts[1:])
-        line = LineLoss(cache.a[-1], self.Y, self.kind, self.m) if self._one_hot else None
         exact = _Exact(self, params, cache, l, base, f0, is_W)
         per = self._units_per_chunk(params, l)
+        compiled = None  # real steps only (a complex one is numpy's)
+        if line is not None and not np.iscomplexobj(delta):
+            compiled = _compiled(self.kernel, len(index) * float(cache.a[-1].size))
+            if compiled is not None:
+                from checks._network_jit import line_change
+
+                delta = np.asarray(delta, dtype=np.float64)
+        # the inputs of layer l, examples first, and their sizes (W_l only)
+        A_T = np.ascontiguousarray(cache.a[l - 1].T)
+        abs_A = np.abs(cache.a[l - 1])
+        A_max = abs_A.max(axis=1, initial=0.0)
         for lo in range(0, len(units), per):
             chunk, sels = units[lo : lo + per], groups[lo : lo + per]
             if line is None:  # soft labels: the exact path only
@@ -176,18 +208,32 @@ class NetworkLoss:
                 continue
             gains, room = _gains(params, cache, l, chunk)
             if is_W:
-                A = cache.a[l - 1]
                 for u, unit in enumerate(chunk.tolist()):
                     sel = sels[u]
                     j = index[sel] - unit * n_in
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        limit = (room[u] / np.abs(A)).min(axis=1)
-                    ok = np.abs(delta[sel]) < limit[j]
+                    # |δ·A[j, c]| < room[c] for every example c: first with the largest
+                    # |A[j, c]| and the smallest room (which implies it), then in full for
+                    # the few that this bound leaves
+                    ok = np.abs(delta[sel]) * A_max[j] < room[u].min()
+                    if not ok.all():
+                        rest = np.flatnonzero(~ok)
+                        with np.errstate(divide="ignore", invalid="ignore"):
+                            limit = (room[u] / abs_A[j[rest]]).min(axis=1)
+                        ok[rest] = np.abs(delta[sel[rest]]) < limit
                     cols = np.flatnonzero(cache.z[l - 1][unit] > 0)
                     if cols.size and ok.any():
                         fast, jf = sel[ok], j[ok]
-                        t_of = partial(_w_steps, delta[fast], A[jf][:, cols].T)
-                        self._fast(line, values, fast, cols, gains[:, u, cols][:, :, None], t_of)
+                        if compiled is not None:  # the compiled kernel, where it can
+                            change = values[fast]
+                            if line_change(
+                                compiled, line, gains[:, u], cols, A_T, jf, delta[fast], change
+                            ):
+                                values[fast] = change
+                                jf = jf[:0]
+                        if len(jf):
+                            t_of = partial(_w_steps, delta[fast], A_T[cols][:, jf])
+                            G = gains[:, u, cols][:, :, None]
+                            self._fast(line, values, fast, cols, G, t_of)
                     exact.run(unit, index, delta, sel[~ok], values, crossed)
             else:
                 u_of = np.concatenate([np.full(len(s), u) for u, s in enumerate(sels)])
@@ -200,6 +246,43 @@ class NetworkLoss:
                 for unit, s, u in zip(chunk.tolist(), sels, range(len(sels)), strict=True):
                     exact.run(unit, index, delta, s[~ok[u_of == u]], values, crossed)
         return values, crossed
+
+    def _at(self, blocks: Mapping[str, Array]) -> _State:
+        """The point's parameters (float64), forward pass, per-example losses and
+        `LineLoss`: computed once per point, as the engine asks `along_axes` about the
+        same point once per block and more.
+
+        Notes
+        -----
+        The last point is kept with a copy of its blocks, and taken again only when
+        every block is equal to it, entry by entry and in dtype (a comparison costs
+        `P` reads, far less than a forward pass and its validation).
+        """
+        last = self._last
+        if (
+            last is not None
+            and last[0].keys() == blocks.keys()
+            and all(
+                np.asarray(v).dtype == last[0][k].dtype and np.array_equal(v, last[0][k])
+                for k, v in blocks.items()
+            )
+        ):
+            return last[1]
+        # float64 parameters: a float32 point's products of weights (`_linear_maps`) in
+        # float32 were off by ε₃₂ relative, 6e-8 of every change of the loss
+        params = [
+            (
+                np.asarray(W, np.result_type(W, np.float64)),
+                np.asarray(b, np.result_type(b, np.float64)),
+            )
+            for W, b in params_from_blocks(blocks)
+        ]
+        cache = net.forward_cache(params, self.X)
+        base = _column_losses(cache.a[-1][:, None, :], self.Y, self.kind, self.m)[0]
+        line = LineLoss(cache.a[-1], self.Y, self.kind, self.m) if self._one_hot else None
+        state = (params, cache, base, line)
+        self._last = ({k: np.array(v, copy=True) for k, v in blocks.items()}, state)
+        return state
 
     @property
     def _one_hot(self) -> bool:
@@ -218,7 +301,7 @@ class NetworkLoss:
         fast: Array,
         cols: Array,
         G: Array,
-        t_of: Callable[[Array], Array],
+        t_of: Callable[[Any], Array],
         per_row: bool = False,
     ) -> None:
         """Add to `values[fast]` the change of the terms of examples `cols` at `a_L + t·G`.
@@ -290,7 +373,30 @@ class NetworkLoss:
         return _column_losses(a, Y, self.kind, self.m), crossed
 
 
-def _w_steps(delta: Array, A: Array, part: Array) -> Array:
+def _compiled(choice: str, work: float) -> Any:
+    """The compiled kernel of the fast path for a call of `work` logits, or None.
+
+    Notes
+    -----
+    "numpy" never takes it, "numba" always. "auto" takes it once it is loaded in this
+    process, or when the call is large enough to pay for loading it: importing numba
+    and loading its cached kernel cost about a second of CPU, which the numpy kernel
+    spends on `_WORTH_COMPILING` logits; a single check at size L is ten times
+    smaller. Without numba, None.
+    """
+    if choice == "numpy":
+        return None
+    jit = sys.modules.get("checks._network_jit")
+    loaded = jit is not None and bool(getattr(jit.KERNEL, "signatures", None))
+    small = work < _WORTH_COMPILING
+    if choice == "auto" and not loaded and (small or importlib.util.find_spec("numba") is None):
+        return None
+    from checks._network_jit import KERNEL
+
+    return KERNEL
+
+
+def _w_steps(delta: Array, A: Array, part: Array | slice) -> Array:
     """The moves `t` `(c, len(part))` of row `i` of `z_l`: `δ_k` times `A[:, k]`."""
     return A[:, part] * delta[part]
 

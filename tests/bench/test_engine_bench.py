@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -20,7 +21,12 @@ def test_the_smoke_command_of_the_docs_runs_and_prints_every_code_path() -> None
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    for path in ("NetworkLoss (structured)", "plain callable", "batched callable"):
+    paths = ["NetworkLoss, numpy", "plain callable", "batched callable"]
+    if importlib.util.find_spec("numba") is not None:  # the compiled kernel's row
+        paths.append("NetworkLoss, numba")
+    else:
+        assert "numba not installed: no row for the compiled kernel" in out
+    for path in paths:
         row = rf"\| S \| 43 \| ours, central \| {re.escape(path)} (\|[^|]+){{2}}\| \S+e-1"
         assert re.search(row, out), path
     assert "scipy check_grad" in out and "one call of the numpy loss" in out

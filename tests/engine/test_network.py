@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,11 @@ from backprop import network as net
 from backprop.catalog import param_blocks, params_from_blocks
 from checks import NetworkLoss, batched_loss, network_check
 from tests.engine._points import network
+
+NEEDS_NUMBA = pytest.mark.skipif(
+    importlib.util.find_spec("numba") is None,
+    reason="numba is not installed (the optional extra `fast`)",
+)
 
 # The fast paths regroup the same floating-point operations: they agree with the
 # reference to a few ulps of the loss (|L| ~ 3 here), not bit for bit.
@@ -90,14 +97,16 @@ def _moved_losses(
     ids=["deep", "one-unit-chunks"],
 )
 @pytest.mark.parametrize("step", ["real", "complex"])
+@pytest.mark.parametrize("kernel", ["numpy", pytest.param("numba", marks=NEEDS_NUMBA)])
 def test_the_fast_path_agrees_with_the_reference_and_sees_every_kink(
-    rng: np.random.Generator, sizes: list[int], m: int, memory: int, step: str
+    rng: np.random.Generator, sizes: list[int], m: int, memory: int, step: str, kernel: str
 ) -> None:
     # steps from 1e-7 to 1e-1: the small ones take the fast path (with the polynomial
     # exp), the large ones cross kinks and take the exact path; 1 MiB of memory makes
-    # every unit of the wide layer a chunk of its own
+    # every unit of the wide layer a chunk of its own. "numba": the compiled kernel
+    # (tests/engine/test_network_jit.py compares the two kernels value by value).
     params, X, Y = network(rng, sizes, m)
-    F, blocks = NetworkLoss(X, Y, memory=memory), param_blocks(params)
+    F, blocks = NetworkLoss(X, Y, memory=memory, kernel=kernel), param_blocks(params)
     seen: list[bool] = []
     for name, block in blocks.items():
         index = rng.choice(block.size, min(block.size, 40), replace=False)

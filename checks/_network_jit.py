@@ -1,0 +1,248 @@
+"""The fast path's kernel compiled by numba: an optional extra (``pip install '.[fast]'``).
+
+`NetworkLoss.along_axes` hands every unit's perturbations that cross no kink to
+`LineLoss` (`checks._network_kernel`), which evaluates the loss at logits `a + t·G` in
+numpy passes over `(n_L, c, k)` batches. `line_change` evaluates the same expressions,
+in the same order, in one compiled loop per example that keeps its rows in a core's
+first-level cache: the same values to rounding, without numpy's temporaries and calls.
+The numpy kernel stays the reference, and the one used where numba is not installed,
+for complex steps, for per-row directions (biases) and for the rare batches this one
+declines (`None`: a polynomial `exp` of too high a degree, `log r` near underflow).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from checks._network_kernel import _EXP_REMAINDER, _ROWS_PER_LOG, _SATURATED, _TINY
+
+try:  # the optional extra: without it, `KERNEL` is None and numpy does the work
+    import numba
+except ImportError:  # pragma: no cover - depends on the environment
+    numba = None
+
+__all__ = ["KERNEL", "line_change"]
+
+Array = npt.NDArray[Any]
+
+#: The perturbations taken at once: `n_L` rows of this many floats stay in cache.
+_BLOCK = 256
+
+
+def _line_change(
+    e0: Array,
+    G: Array,
+    cols: Array,
+    A_T: Array,
+    j_of: Array,
+    delta: Array,
+    top: Array,
+    label: Array,
+    label_is_top: Array,
+    s0_label: Array,
+    base: Array,
+    notes: bool,
+    m: float,
+    saturated: float,
+    tiny: float,
+    rows_per_log: int,
+    out: Array,
+) -> bool:
+    """Add `Σ_c (term_c(t) - base_c)` to `out` `(k,)`; False (nothing added) where the
+    numpy kernel must do it. See `line_change`."""
+    n_L = e0.shape[0]
+    c = len(cols)
+    k = len(delta)
+    # the direction d = G - G_t of each example, and the bounds that set the degree
+    d = np.empty((n_L, c))
+    d_label = np.empty(c)
+    d_max = 0.0
+    for i in range(c):
+        col = cols[i]
+        g_top = G[top[col], col]
+        for row in range(n_L):
+            d[row, i] = G[row, col] - g_top
+            d_max = max(d_max, abs(d[row, i]))
+        d_label[i] = d[label[col], i]
+    t_max = 0.0
+    for i in range(c):
+        col = cols[i]
+        for q in range(k):
+            t_max = max(t_max, abs(A_T[col, j_of[q]] * delta[q]))
+    if not (d_max < 1e30 and t_max < 1e30):
+        return False
+    # `_degree` for a real step, with the bound d_max·t_max of numpy's per-example one
+    largest = d_max * t_max
+    degree, remainder = 0, largest
+    while remainder > _EXP_REMAINDER and degree < 9:
+        degree += 1
+        remainder *= largest / (degree + 1)
+    if degree >= 9 or largest > 2.0**-4:
+        return False
+    n_coef = degree + 1
+    coef = np.empty((n_coef, n_L, c))  # exp(s0)·d^n/n!, as `_exp_along`
+    for i in range(c):
+        for row in range(n_L):
+            power = e0[row, cols[i]]
+            coef[0, row, i] = power
+            factorial = 1.0
+            for n in range(1, n_coef):
+                power = power * d[row, i]
+                factorial *= n
+                coef[n, row, i] = power / factorial
+    e = np.empty((n_L, _BLOCK))
+    tc = np.empty(_BLOCK)
+    r = np.empty(_BLOCK)
+    scale = np.empty(_BLOCK)
+    product = np.empty(_BLOCK)
+    terms = np.empty(_BLOCK)
+    acc = np.zeros(k)
+    for lo in range(0, k, _BLOCK):
+        b = min(_BLOCK, k - lo)
+        for i in range(c):
+            col = cols[i]
+            for q in range(b):
+                tc[q] = A_T[col, j_of[lo + q]] * delta[lo + q]
+            # e_j = exp(s0_j + d_j·t) by the polynomial of `_exp_along`, in the same order
+            r[:b] = 0.0
+            for j in range(n_L):
+                # the usual degrees written out, so that each row is one vectorised pass
+                if n_coef == 4:
+                    c3, c2, c1, c0 = coef[3, j, i], coef[2, j, i], coef[1, j, i], coef[0, j, i]
+                    for q in range(b):
+                        x = tc[q]
+                        v = ((c3 * x + c2) * x + c1) * x + c0
+                        e[j, q] = v
+                        r[q] += v
+                    continue
+                if n_coef == 3:
+                    c2, c1, c0 = coef[2, j, i], coef[1, j, i], coef[0, j, i]
+                    for q in range(b):
+                        x = tc[q]
+                        v = (c2 * x + c1) * x + c0
+                        e[j, q] = v
+                        r[q] += v
+                    continue
+                lead = coef[n_coef - 1, j, i]
+                if n_coef == 1:
+                    for q in range(b):
+                        e[j, q] = lead
+                else:
+                    below = coef[n_coef - 2, j, i]
+                    for q in range(b):
+                        e[j, q] = lead * tc[q] + below
+                    for n in range(n_coef - 3, -1, -1):
+                        cn = coef[n, j, i]
+                        for q in range(b):
+                            e[j, q] = e[j, q] * tc[q] + cn
+                for q in range(b):
+                    r[q] += e[j, q]
+            s0, dl = s0_label[col], d_label[i]
+            if not notes:
+                for q in range(b):
+                    terms[q] = (dl * tc[q] + s0) - math.log1p(r[q])
+            else:
+                lab, is_top = label[col], label_is_top[col]
+                for q in range(b):
+                    if not is_top and r[q] < tiny:
+                        return False
+                for q in range(b):
+                    scale[q] = -1.0 / (1.0 + r[q])
+                    if is_top:
+                        product[q] = -scale[q]
+                    else:
+                        product[q] = r[q] * scale[q] * scale[q] / (e[lab, q] * scale[q] + 1.0)
+                for q in range(b):
+                    terms[q] = dl * tc[q] + s0
+                for j0 in range(0, n_L, rows_per_log):
+                    if j0:
+                        for q in range(b):
+                            product[q] = e[j0, q] * scale[q] + 1.0
+                    for j in range(j0 + 1 if j0 else 0, min(n_L, j0 + rows_per_log)):
+                        for q in range(b):
+                            product[q] *= e[j, q] * scale[q] + 1.0
+                    for q in range(b):
+                        terms[q] = terms[q] + math.log(product[q])
+                if is_top:  # a confident right answer: log1p of each factor (`LineLoss`)
+                    for q in range(b):
+                        if abs(r[q]) < saturated:
+                            one_r = 1.0 + r[q]
+                            logs = 0.0
+                            for j in range(n_L):
+                                logs += math.log1p(-(e[j, q] / one_r))
+                            terms[q] = (dl * tc[q] + s0) - math.log1p(r[q]) + logs
+            for q in range(b):
+                acc[lo + q] += terms[q] / -m - base[col]
+    for q in range(k):
+        out[q] += acc[q]
+    return True
+
+
+def _jit(function: Any) -> Any:
+    """`function` compiled on first use, and cached on disk (numba's cache) so that later
+    processes load it instead of compiling it again (a few seconds)."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # no writable cache (a read-only install, no home): compile each time
+        return numba.njit(nogil=True)(function)
+
+
+#: The compiled kernel, or None without numba.
+KERNEL = None if numba is None else _jit(_line_change)
+
+
+def line_change(
+    kernel: Any,
+    line: Any,
+    G: Array,
+    cols: Array,
+    A_T: Array,
+    j_of: Array,
+    delta: Array,
+    out: Array,
+) -> bool:
+    """Add to `out` `(k,)` the change of the terms of examples `cols` when row `i` of
+    `z_l` moves by `t = δ_q·a_{l-1}[j_q, c]` (perturbation `q` of `W_l[i, j_q]`).
+
+    `line` is the `LineLoss` of the point, `G` `(n_L, m)` the unit's gains (the logits
+    move by `t·G`), `A_T` `(m, n_{l-1})` the layer's inputs, examples first, `j_of` and
+    `delta` `(k,)` real. Returns False, having added nothing, where the numpy kernel
+    must do it (see the module's docstring); `kernel` is `KERNEL` (or its plain-Python
+    form, `_line_change`, which the tests run too).
+
+    Notes
+    -----
+    The directions `G - G_t`, the degree of the polynomial (from the bound `max|d| ·
+    max|t|` of numpy's per-example one: the same or one more, never fewer), its
+    coefficients and `t` itself are formed inside the loop, which saves the numpy calls
+    that cost more than the arithmetic at these sizes. The expressions and their order
+    are those of `LineLoss.terms`, so the values equal numpy's to rounding (the
+    logarithms of two libraries may differ in the last bit).
+    """
+    if line.base is None:
+        return False
+    return bool(
+        kernel(  # one layout and dtype per argument: one compiled specialisation
+            line.e0,
+            np.ascontiguousarray(G, dtype=np.float64),
+            np.ascontiguousarray(cols, dtype=np.int64),
+            A_T,
+            np.ascontiguousarray(j_of, dtype=np.int64),
+            np.ascontiguousarray(delta, dtype=np.float64),
+            line.top,
+            line.label,
+            line.label_is_top,
+            line.s0_label,
+            line.base,
+            bool(line.notes),
+            float(line.m),
+            _SATURATED,
+            _TINY,
+            _ROWS_PER_LOG,
+            out,
+        )
+    )
