@@ -50,6 +50,22 @@ def test_every_catalog_formula_matches_its_numerical_truth(
     assert judgement.ok, judgement.detail
 
 
+@pytest.mark.parametrize("kind", KINDS)
+@given(data=st.data())
+def test_the_backward_pass_keeps_the_gradient_of_the_loss_in_y_hat(
+    kind: str, data: st.DataObject
+) -> None:
+    # `gradients` keeps ∂L/∂ŷ (`dyhat`) beside the parameters' gradients: it must be the
+    # derivative of the loss of its own kind, which the parameters' gradients do not show
+    # (they come from ∂L/∂a_L).
+    point = data.draw(points(kind=kind))
+    note(describe(point))
+    y_hat, Y = point.cache().y_hat, point.Y
+    kept = backprop.network.gradients(point.params, point.X, Y, kind=kind).dyhat
+    report = check_gradient(lambda yh: backprop.loss(yh, Y, kind=kind), kept, y_hat)
+    assert report.ok, str(report)
+
+
 @given(points(kind="notes"))
 def test_dL_dyhat_is_the_gradient_of_the_loss_in_y_hat(point: Point) -> None:
     note(describe(point))
