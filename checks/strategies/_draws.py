@@ -228,24 +228,12 @@ def points(
     if loss not in bounds.KINDS:
         raise bounds.BadBound(f"`kind` must draw one of {bounds.KINDS}, drew {loss!r}")
     widths, m = draw(shape)
-    point = _built(seed, tuple(widths), m, loss, margin, min_probability)
-    if point is None:
-        reject()  # measured rate: see tests/strategies; construction almost never fails
-    return Point(
-        [(W.copy(), b.copy()) for W, b in point.params], point.X.copy(), point.Y.copy(), point.kind
-    )
-
-
-@functools.lru_cache(maxsize=512)
-def _built(
-    seed: int, widths: tuple[int, ...], m: int, loss: str, margin: float, min_probability: float
-) -> Point | None:
-    """`build_point`, deterministic in its arguments, kept: every formula of the notes'
-    verdict searches the same seeds, so its points are built once, not once per formula.
-    Callers get copies (a candidate may write into its arguments)."""
-    return _points.build_point(
+    point = _points.build_point(
         np.random.default_rng(seed), widths, m, loss, margin=margin, min_probability=min_probability
     )
+    if point is None:
+        reject()  # measured rate: see tests/strategies; construction almost never fails
+    return point
 
 
 @st.composite
