@@ -368,8 +368,12 @@ class NetworkLoss:
             a = _relu(z)
             if layer == L:
                 break
-            W, b = params[layer]
-            z = (W @ a.reshape(a.shape[0], -1)).reshape(W.shape[0], k, c) + b[:, :, None]
+            # the change of z_{layer+1}, added to the cached z: where nothing moved it is
+            # the cached value exactly (recomputed as W a + b, its rounding flipped the
+            # sign of a unit at exactly 0 and reported a kink that nothing crossed)
+            W = params[layer][0]
+            da = (a - cache.a[layer][:, None, cols]).reshape(a.shape[0], -1)
+            z = cache.z[layer][:, None, cols] + (W @ da).reshape(W.shape[0], k, c)
         return _column_losses(a, Y, self.kind, self.m), crossed
 
 
