@@ -63,7 +63,13 @@ ELSEWHERE = {
     "python bench/sweep.py --cases 1000 --corrupted 100  # a shorter run": (
         "a benchmark of minutes: run by hand, its figures in docs/benchmarks.md"
     ),
-    "python bench/notebook.py": "tests/notebook/test_docs.py runs it and checks each figure",
+    "python bench/notebook.py            # the figures above: medians of 5, about a minute": (
+        "the same script as the one-run form, which tests/notebook/test_docs.py runs and whose "
+        "every figure it checks; five runs of each only take longer"
+    ),
+    "python bench/notebook.py --runs 1   # one run of each, a quick look": (
+        "tests/notebook/test_docs.py runs it and checks each figure"
+    ),
 }
 
 SOLUTION = ROOT / "examples" / "solution.py"
