@@ -35,6 +35,7 @@ from checks.engine._numdiff import (
     _rounding,
     _steps,
     _with_kink_retries,
+    on_piece_error,
     on_piece_values,
 )
 from checks.engine._onesided import ONE_SIDED_SHRINKS, one_sided
@@ -319,12 +320,9 @@ class Chunks:
                 error = trunc[:, None] + rounding
             value[raw.piece] = raw.piece_value
             if raw.piece.size:
-                # as `estimate`: no tighter than a central difference's rounding at h
-                at = lo + raw.piece
-                h = _steps(p, "central", self.step_arg, at)
-                central = _rounding(p, raw.piece_value, at) / h[:, None]
-                own = 8 * p.eps * p.condition * (np.abs(raw.piece_value) + self._piece_max)
-                error[raw.piece] = np.maximum(own, central)
+                error[raw.piece] = on_piece_error(
+                    p, raw.piece_value, lo + raw.piece, self.step_arg, self._piece_max
+                )
             value[raw.side], error[raw.side] = raw.side_value, raw.side_error
             left = raw.crossed | raw.not_finite
             left[raw.piece] = left[raw.side] = False

@@ -255,14 +255,15 @@ def estimate(p: Problem, method: str, step: float | None) -> Estimate:
     saved = np.zeros(0, dtype=int)
     on_piece = np.zeros(0, dtype=int)
     if redo.size and getattr(p.f, "complex_safe", False) is True:
-        v1, e1, ok1 = _complex_on_piece(p, redo, value)
+        d, ok1 = on_piece_values(p, redo)
         on_piece = redo[ok1]
-        # No looser than the complex step's model, nor tighter than a central difference
-        # that had not crossed the kink: the complex step's rounding grows with the
-        # conditioning of the intermediates (logits of 800: 200ε relative), which the
-        # central difference's rounding bound covers and its own model does not.
-        central = _rounding(p, v1[ok1], on_piece) / _steps(p, "central", step)[on_piece, None]
-        value[on_piece], error[on_piece] = v1[ok1], np.maximum(e1[ok1], central)
+        finite = np.isfinite(value)
+        largest = max(
+            float(np.max(np.abs(d[ok1]), initial=0.0)),
+            float(np.max(np.abs(value[finite]), initial=0.0)),
+        )
+        value[on_piece] = d[ok1]
+        error[on_piece] = on_piece_error(p, d[ok1], on_piece, step, largest)
         crossed[on_piece] = not_finite[on_piece] = False
         redo = redo[~ok1]
     if redo.size:
@@ -366,31 +367,34 @@ def _complex(p: Problem, step: float | None) -> Estimate:
     return Estimate("complex", value, error, h, p.evaluations, model)
 
 
-def _complex_on_piece(p: Problem, idx: Array, value: Array) -> tuple[Array, Array, Array]:
-    """The complex step at entries `idx`, for a function that declares ``complex_safe``.
+def on_piece_error(p: Problem, d: Array, idx: Array, step: float | None, largest: float) -> Array:
+    """The error bound of complex steps `d` `(k, out)` at entries `idx`, on `x`'s own piece.
 
-    Such a function (`NetworkLoss`) is complex-safe and picks each piece by the real
-    part of its argument (a ReLU of `z` is `z` where `Re z > 0`): `x + ih·e_i` has `x`'s
-    real part, so `Im f(x + ih·e_i)/h` is the derivative of `x`'s own piece, to
-    rounding, at any distance from a kink, and at a kink itself. A one-sided
-    difference there needs a step below the distance to the nearest kink, and its
-    rounding grows as `1/h`: a 1 % error went unseen at an entry whose piece was 3e-9
-    wide. Returns the values `(k, out)`, their error bounds (`_complex`'s model, the
-    largest derivative being the largest of these and of `value`'s finite entries) and
-    which entries succeeded (finite, no kink reported).
+    Notes
+    -----
+    A function that declares ``complex_safe`` (`NetworkLoss`) is complex-safe and picks
+    each piece by the real part of its argument (a ReLU of `z` is `z` where `Re z > 0`):
+    `x + ih·e_i` has `x`'s real part, so `Im f(x + ih·e_i)/h` is the derivative of `x`'s
+    own piece, at any distance from a kink and at a kink itself. A one-sided difference
+    there needs a step below the distance to the nearest kink, and its rounding grows as
+    `1/h`: a 1 % error went unseen at an entry whose piece was 3e-9 wide.
+
+    The bound is no looser than the complex step's model (`_complex`'s, `largest` the
+    largest derivative), nor tighter than a central difference's rounding at the step
+    `h` it would have had: the complex step's rounding grows with the conditioning of
+    the intermediates (logits of 800: 200ε relative), which the central difference's
+    rounding bound covers and its own model does not. `estimate` and the chunked check
+    (`_chunked`) both take their bound here.
     """
-    d, done = on_piece_values(p, idx)
-    finite = np.isfinite(value)
-    big = max(
-        float(np.max(np.abs(d[done]), initial=0.0)),
-        float(np.max(np.abs(value[finite]), initial=0.0)),
-    )
-    return d, 8 * p.eps * p.condition * (np.abs(d) + big), done
+    own = 8 * p.eps * p.condition * (np.abs(d) + largest)
+    central = _rounding(p, d, idx) / _steps(p, "central", step, idx)[:, None]
+    return np.asarray(np.maximum(own, central))
 
 
 def on_piece_values(p: Problem, idx: Array) -> tuple[Array, Array]:
-    """The complex step at entries `idx` (`_complex_on_piece` without its error bound):
-    the values `(k, out)` (NaN when `f` is not complex-safe) and which succeeded."""
+    """The complex step at entries `idx` (its bound: `on_piece_error`): the values
+    `(k, out)` (NaN when `f` is not complex-safe) and which succeeded (finite, no kink
+    reported)."""
     k, out = len(idx), int(np.prod(p.out_shape))
     nothing = np.full((k, out), np.nan), np.zeros(k, dtype=bool)
     h = np.full(k, COMPLEX_STEP)
