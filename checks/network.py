@@ -182,7 +182,9 @@ class NetworkLoss:
         unit_of = index // n_in if is_W else index
         values = np.full(len(index), f0, dtype=np.result_type(float, delta.dtype))
         crossed = np.zeros(len(index), dtype=bool)
-        order = np.argsort(unit_of, kind="stable")
+        # the engine asks for ranges of entries: sorted already, without a sort's cost
+        ascending = bool(np.all(unit_of[1:] >= unit_of[:-1]))
+        order = np.arange(len(index)) if ascending else np.argsort(unit_of, kind="stable")
         sorted_units = unit_of[order]  # sorted already: its runs, without np.unique's sort
         starts = np.flatnonzero(np.diff(sorted_units, prepend=sorted_units[:1] - 1))
         units = sorted_units[starts]
@@ -196,9 +198,11 @@ class NetworkLoss:
                 from checks._network_jit import line_change
 
                 delta = np.asarray(delta, dtype=np.float64)
-        # the inputs of layer l, examples first, and their sizes (W_l only)
-        A_T = np.ascontiguousarray(cache.a[l - 1].T)
-        abs_A = np.abs(cache.a[l - 1])
+        # the inputs of layer l, examples first, and their sizes; a bias is a weight
+        # whose input is 1 in every example
+        A = cache.a[l - 1] if is_W else np.ones((1, self.m))
+        A_T = np.ascontiguousarray(A.T)
+        abs_A = np.abs(A)
         A_max = abs_A.max(axis=1, initial=0.0)
         for lo in range(0, len(units), per):
             chunk, sels = units[lo : lo + per], groups[lo : lo + per]
@@ -207,44 +211,33 @@ class NetworkLoss:
                     exact.run(unit, index, delta, sel, values, crossed)
                 continue
             gains, room = _gains(params, cache, l, chunk)
-            if is_W:
-                for u, unit in enumerate(chunk.tolist()):
-                    sel = sels[u]
-                    j = index[sel] - unit * n_in
-                    # |δ·A[j, c]| < room[c] for every example c: first with the largest
-                    # |A[j, c]| and the smallest room (which implies it), then in full for
-                    # the few that this bound leaves
-                    ok = np.abs(delta[sel]) * A_max[j] < room[u].min()
-                    if not ok.all():
-                        rest = np.flatnonzero(~ok)
-                        with np.errstate(divide="ignore", invalid="ignore"):
-                            limit = (room[u] / abs_A[j[rest]]).min(axis=1)
-                        ok[rest] = np.abs(delta[sel[rest]]) < limit
-                    cols = np.flatnonzero(cache.z[l - 1][unit] > 0)
-                    if cols.size and ok.any():
-                        fast, jf = sel[ok], j[ok]
-                        if compiled is not None:  # the compiled kernel, where it can
-                            change = values[fast]
-                            if line_change(
-                                compiled, line, gains[:, u], cols, A_T, jf, delta[fast], change
-                            ):
-                                values[fast] = change
-                                jf = jf[:0]
-                        if len(jf):
-                            t_of = partial(_w_steps, delta[fast], A_T[cols][:, jf])
-                            G = gains[:, u, cols][:, :, None]
-                            self._fast(line, values, fast, cols, G, t_of)
-                    exact.run(unit, index, delta, sel[~ok], values, crossed)
-            else:
-                u_of = np.concatenate([np.full(len(s), u) for u, s in enumerate(sels)])
-                sel = np.concatenate(sels)
-                ok = np.abs(delta[sel]) < room.min(axis=1)[u_of]
-                fast, uf = sel[ok], u_of[ok]
-                t_of = partial(_w_steps, delta[fast], (cache.z[l - 1][chunk] > 0)[uf].T)
-                G = gains[:, uf].transpose(0, 2, 1)
-                self._fast(line, values, fast, np.arange(self.m), G, t_of, per_row=True)
-                for unit, s, u in zip(chunk.tolist(), sels, range(len(sels)), strict=True):
-                    exact.run(unit, index, delta, s[~ok[u_of == u]], values, crossed)
+            for u, unit in enumerate(chunk.tolist()):
+                sel = sels[u]
+                j = index[sel] - unit * n_in if is_W else np.zeros(len(sel), dtype=np.intp)
+                # |δ·A[j, c]| < room[c] for every example c: first with the largest
+                # |A[j, c]| and the smallest room (which implies it), then in full for
+                # the few that this bound leaves
+                ok = np.abs(delta[sel]) * A_max[j] < room[u].min()
+                if not ok.all():
+                    rest = np.flatnonzero(~ok)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        limit = (room[u] / abs_A[j[rest]]).min(axis=1)
+                    ok[rest] = np.abs(delta[sel[rest]]) < limit
+                cols = np.flatnonzero(cache.z[l - 1][unit] > 0)
+                if cols.size and ok.any():
+                    fast, jf = sel[ok], j[ok]
+                    if compiled is not None:  # the compiled kernel, where it can
+                        change = values[fast]
+                        if line_change(
+                            compiled, line, gains[:, u], cols, A_T, jf, delta[fast], change
+                        ):
+                            values[fast] = change
+                            jf = jf[:0]
+                    if len(jf):
+                        t_of = partial(_w_steps, delta[fast], A_T[cols][:, jf])
+                        G = gains[:, u, cols][:, :, None]
+                        self._fast(line, values, fast, cols, G, t_of)
+                exact.run(unit, index, delta, sel[~ok], values, crossed)
         return values, crossed
 
     def _at(self, blocks: Mapping[str, Array]) -> _State:

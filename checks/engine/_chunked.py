@@ -35,6 +35,7 @@ from checks.engine._numdiff import (
     _rounding,
     _steps,
     _with_kink_retries,
+    largest,
     on_piece_error,
     on_piece_values,
 )
@@ -218,7 +219,7 @@ class Chunks:
                     ends[b][int(cand[0])] = (v[cand[0] - lo].copy(), float(raw.used[cand[0] - lo]))
                 last[b] = int(cand[-1])
                 ends[b][int(cand[-1])] = (v[cand[-1] - lo].copy(), float(raw.used[cand[-1] - lo]))
-                best = cand[np.argsort(-mag[cand - lo], kind="stable")[:2]]
+                best = cand[largest(mag[cand - lo], 2)]
                 for i in best.tolist():
                     tops[b].append(
                         (float(mag[i - lo]), i, v[i - lo].copy(), float(raw.used[i - lo]))

@@ -11,7 +11,7 @@ import numpy as np
 from checks.engine._args import evaluate_grad, numeric_block, option_number
 from checks.engine._chunked import MEMORY, Chunks, Part, plan, whole
 from checks.engine._directional import directional_report
-from checks.engine._numdiff import METHODS, Estimate, estimate, refine_at
+from checks.engine._numdiff import METHODS, Estimate, estimate, largest, refine_at
 from checks.engine._problem import Array, Problem
 from checks.engine._report import BlockRow, EntryError, GradientReport
 from checks.findings import Finding, fingerprint
@@ -292,7 +292,7 @@ class _Block:
             with np.errstate(invalid="ignore"):
                 ratio = np.where(known, diff / np.maximum(tol, np.finfo(float).tiny), -1.0)
             ratio[known & ~np.isfinite(ratio)] = np.inf
-            for j in np.argsort(-ratio, kind="stable")[:5].tolist():
+            for j in largest(ratio, 5).tolist():
                 if ratio[j] < 0:
                     break
                 self.worst.append(

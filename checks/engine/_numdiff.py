@@ -31,6 +31,7 @@ __all__ = [
     "FunctionError",
     "default_step",
     "estimate",
+    "largest",
     "numerical_gradient",
     "numerical_jacobian",
     "refine",
@@ -175,6 +176,23 @@ def _with_kink_retries(
     return value, aux, used, crossed
 
 
+def largest(values: Array, k: int) -> Array:
+    """The positions of the `k` largest of `values` (1-d, no NaN), largest first, equal
+    values in the order of their positions: ``np.argsort(-values, kind="stable")[:k]``.
+
+    Notes
+    -----
+    A partition finds the k-th largest value in one pass; only the values at least as
+    large are then sorted. A full sort of every block's values took a fifth of a
+    structured check's time.
+    """
+    if values.size <= k:
+        return np.argsort(-values, kind="stable")
+    kth = np.partition(values, values.size - k)[values.size - k]
+    cand = np.flatnonzero(values >= kth)
+    return cand[np.argsort(-values[cand], kind="stable")[:k]]
+
+
 def _sample(p: Problem, value: Array, ok: Array, per_block: int = 4) -> Array:
     """A few entries per block for the error model: the largest values, and spread ones."""
     chosen: list[int] = []
@@ -185,7 +203,7 @@ def _sample(p: Problem, value: Array, ok: Array, per_block: int = 4) -> Array:
             continue
         # stable: among equal magnitudes the first entries, so that a check taken in
         # chunks (`_chunked`) samples the same entries
-        top = cand[np.argsort(-mag[cand], kind="stable")[: per_block // 2]]
+        top = cand[largest(mag[cand], per_block // 2)]
         spread = cand[np.linspace(0, cand.size - 1, per_block - len(top)).astype(int)]
         chosen.extend(np.unique(np.concatenate([top, spread])).tolist())
     return np.array(sorted(set(chosen)), dtype=int)
