@@ -2,9 +2,10 @@
 
 `NetworkLoss.along_axes` hands every unit's perturbations that cross no kink to
 `LineLoss` (`checks._network_kernel`), which evaluates the loss at logits `a + t·G` in
-numpy passes over `(n_L, c, k)` batches. `line_change` evaluates the same expressions,
-in the same order, in one compiled loop per example that keeps its rows in a core's
-first-level cache: the same values to rounding, without numpy's temporaries and calls.
+numpy passes over `(n_L, c, k)` batches. `units_change` evaluates the same expressions,
+in the same order, for every unit of a chunk in one compiled call, in loops per example
+that keep their rows in a core's first-level cache: the same values to rounding,
+without numpy's temporaries and calls.
 The numpy kernel stays the reference, and the one used where numba is not installed,
 for complex steps, for per-row directions (biases) and for the rare batches this one
 declines (`None`: a polynomial `exp` of too high a degree, `log r` near underflow).
@@ -22,10 +23,15 @@ from checks._network_kernel import _EXP_REMAINDER, _ROWS_PER_LOG, _SATURATED, _T
 
 try:  # the optional extra: without it, `KERNEL` is None and numpy does the work
     import numba
+    from numba.extending import register_jitable
 except ImportError:  # pragma: no cover - depends on the environment
     numba = None
 
-__all__ = ["KERNEL", "line_change"]
+    def register_jitable(function: Any) -> Any:
+        return function
+
+
+__all__ = ["KERNEL", "units_change"]
 
 Array = npt.NDArray[Any]
 
@@ -33,6 +39,7 @@ Array = npt.NDArray[Any]
 _BLOCK = 256
 
 
+@register_jitable
 def _line_change(
     e0: Array,
     G: Array,
@@ -52,8 +59,8 @@ def _line_change(
     rows_per_log: int,
     out: Array,
 ) -> bool:
-    """Add `Σ_c (term_c(t) - base_c)` to `out` `(k,)`; False (nothing added) where the
-    numpy kernel must do it. See `line_change`."""
+    """Add `Σ_c (term_c(t) - base_c)` to `out` `(k,)` for one unit; False (nothing added)
+    where the numpy kernel must do it. See `units_change`."""
     n_L = e0.shape[0]
     c = len(cols)
     k = len(delta)
@@ -182,6 +189,44 @@ def _line_change(
     return True
 
 
+def _units_change(
+    e0: Array,
+    gains: Array,
+    col_ptr: Array,
+    col_idx: Array,
+    A_T: Array,
+    ptr: Array,
+    j_of: Array,
+    delta: Array,
+    top: Array,
+    label: Array,
+    label_is_top: Array,
+    s0_label: Array,
+    base: Array,
+    notes: bool,
+    m: float,
+    saturated: float,
+    tiny: float,
+    rows_per_log: int,
+    out: Array,
+    done: Array,
+) -> None:
+    """`_line_change` for every unit `u` of a chunk: its perturbations `ptr[u]:ptr[u+1]`,
+    its active examples `col_idx[col_ptr[u]:col_ptr[u+1]]`; `done[u]` says whether
+    it was added. See `units_change`."""
+    for u in range(len(done)):
+        lo, hi = ptr[u], ptr[u + 1]
+        cols = col_idx[col_ptr[u] : col_ptr[u + 1]]
+        if lo == hi or len(cols) == 0:  # nothing moves: no change to add
+            done[u] = True
+            continue
+        done[u] = _line_change(
+            e0, gains[:, u, :], cols, A_T, j_of[lo:hi], delta[lo:hi], top, label,
+            label_is_top, s0_label, base, notes, m, saturated, tiny, rows_per_log,
+            out[lo:hi],
+        )  # fmt: skip
+
+
 def _jit(function: Any) -> Any:
     """`function` compiled on first use, and cached on disk (numba's cache) so that later
     processes load it instead of compiling it again (a few seconds)."""
@@ -192,57 +237,69 @@ def _jit(function: Any) -> Any:
 
 
 #: The compiled kernel, or None without numba.
-KERNEL = None if numba is None else _jit(_line_change)
+KERNEL = None if numba is None else _jit(_units_change)
 
 
-def line_change(
+def units_change(
     kernel: Any,
     line: Any,
-    G: Array,
-    cols: Array,
+    gains: Array,
+    active: Array,
     A_T: Array,
+    unit_of: Array,
     j_of: Array,
     delta: Array,
     out: Array,
-) -> bool:
-    """Add to `out` `(k,)` the change of the terms of examples `cols` when row `i` of
-    `z_l` moves by `t = δ_q·a_{l-1}[j_q, c]` (perturbation `q` of `W_l[i, j_q]`).
+) -> Array:
+    """Add to `out` `(k,)` the change of the terms of each unit's active examples when
+    row `i` of `z_l` moves by `t = δ_q·a_{l-1}[j_q, c]` (perturbation `q` of `W_l[i, j_q]`,
+    of unit `unit_of[q]`, ascending). Returns which units were added: the others, none
+    of whose perturbations changed `out`, are the numpy kernel's.
 
-    `line` is the `LineLoss` of the point, `G` `(n_L, m)` the unit's gains (the logits
-    move by `t·G`), `A_T` `(m, n_{l-1})` the layer's inputs, examples first, `j_of` and
-    `delta` `(k,)` real. Returns False, having added nothing, where the numpy kernel
-    must do it (see the module's docstring); `kernel` is `KERNEL` (or its plain-Python
-    form, `_line_change`, which the tests run too).
+    `line` is the `LineLoss` of the point, `gains` `(n_L, u, m)` the units' gains (the
+    logits move by `t·G`), `active` `(u, m)` their active examples, `A_T` `(m, n_{l-1})`
+    the layer's inputs, examples first, `j_of` and `delta` `(k,)` real. `kernel` is
+    `KERNEL` (or its plain-Python form, `_units_change`, which the tests run too).
 
     Notes
     -----
-    The directions `G - G_t`, the degree of the polynomial (from the bound `max|d| ·
-    max|t|` of numpy's per-example one: the same or one more, never fewer), its
-    coefficients and `t` itself are formed inside the loop, which saves the numpy calls
-    that cost more than the arithmetic at these sizes. The expressions and their order
-    are those of `LineLoss.terms`, so the values equal numpy's to rounding (the
-    logarithms of two libraries may differ in the last bit).
+    One call for every unit of a chunk: the per-unit numpy calls it saves cost as much as
+    the arithmetic at size L. Inside, the directions `G - G_t`, the degree of the
+    polynomial (from the bound `max|d| · max|t|` of numpy's per-example one: the same or
+    one more, never fewer), its coefficients and `t` itself are formed in the loop. The
+    expressions and their order are those of `LineLoss.terms`, so the values equal
+    numpy's to rounding (the logarithms of two libraries may differ in the last bit). A
+    unit is declined where numpy must do it (see the module's docstring).
     """
+    n_units = active.shape[0]
+    done = np.zeros(n_units, dtype=bool)
     if line.base is None:
-        return False
-    return bool(
-        kernel(  # one layout and dtype per argument: one compiled specialisation
-            line.e0,
-            np.ascontiguousarray(G, dtype=np.float64),
-            np.ascontiguousarray(cols, dtype=np.int64),
-            A_T,
-            np.ascontiguousarray(j_of, dtype=np.int64),
-            np.ascontiguousarray(delta, dtype=np.float64),
-            line.top,
-            line.label,
-            line.label_is_top,
-            line.s0_label,
-            line.base,
-            bool(line.notes),
-            float(line.m),
-            _SATURATED,
-            _TINY,
-            _ROWS_PER_LOG,
-            out,
-        )
+        return done
+    ptr = np.zeros(n_units + 1, dtype=np.int64)
+    np.cumsum(np.bincount(unit_of, minlength=n_units), out=ptr[1:])
+    units, cols = np.nonzero(active)
+    col_ptr = np.zeros(n_units + 1, dtype=np.int64)
+    np.cumsum(np.bincount(units, minlength=n_units), out=col_ptr[1:])
+    kernel(  # one layout and dtype per argument: one compiled specialisation
+        line.e0,
+        np.ascontiguousarray(gains, dtype=np.float64),
+        col_ptr,
+        cols.astype(np.int64),
+        A_T,
+        ptr,
+        np.ascontiguousarray(j_of, dtype=np.int64),
+        np.ascontiguousarray(delta, dtype=np.float64),
+        line.top,
+        line.label,
+        line.label_is_top,
+        line.s0_label,
+        line.base,
+        bool(line.notes),
+        float(line.m),
+        _SATURATED,
+        _TINY,
+        _ROWS_PER_LOG,
+        out,
+        done,
     )
+    return done

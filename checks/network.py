@@ -186,16 +186,15 @@ class NetworkLoss:
         ascending = bool(np.all(unit_of[1:] >= unit_of[:-1]))
         order = np.arange(len(index)) if ascending else np.argsort(unit_of, kind="stable")
         sorted_units = unit_of[order]  # sorted already: its runs, without np.unique's sort
-        starts = np.flatnonzero(np.diff(sorted_units, prepend=sorted_units[:1] - 1))
-        units = sorted_units[starts]
-        groups = np.split(order, starts[1:])
+        bounds = _runs(sorted_units)  # unit u's entries: order[bounds[u]:bounds[u + 1]]
+        units = sorted_units[bounds[:-1]]
         exact = _Exact(self, params, cache, l, base, f0, is_W)
         per = self._units_per_chunk(params, l)
         compiled = None  # real steps only (a complex one is numpy's)
         if line is not None and not np.iscomplexobj(delta):
             compiled = _compiled(self.kernel, len(index) * float(cache.a[-1].size))
             if compiled is not None:
-                from checks._network_jit import line_change
+                from checks._network_jit import units_change
 
                 delta = np.asarray(delta, dtype=np.float64)
         # the inputs of layer l, examples first, and their sizes; a bias is a weight
@@ -205,40 +204,62 @@ class NetworkLoss:
         abs_A = np.abs(A)
         A_max = abs_A.max(axis=1, initial=0.0)
         for lo in range(0, len(units), per):
-            chunk, sels = units[lo : lo + per], groups[lo : lo + per]
+            chunk = units[lo : lo + per]
+            edges = bounds[lo : lo + len(chunk) + 1]
+            sel = order[edges[0] : edges[-1]]  # the chunk's entries, unit by unit
+            u_of = np.repeat(np.arange(len(chunk)), np.diff(edges))
             if line is None:  # soft labels: the exact path only
-                for unit, sel in zip(chunk.tolist(), sels, strict=True):
-                    exact.run(unit, index, delta, sel, values, crossed)
+                self._exact(exact, chunk, u_of, sel, index, delta, values, crossed)
                 continue
             gains, room = _gains(params, cache, l, chunk)
-            for u, unit in enumerate(chunk.tolist()):
-                sel = sels[u]
-                j = index[sel] - unit * n_in if is_W else np.zeros(len(sel), dtype=np.intp)
-                # |δ·A[j, c]| < room[c] for every example c: first with the largest
-                # |A[j, c]| and the smallest room (which implies it), then in full for
-                # the few that this bound leaves
-                ok = np.abs(delta[sel]) * A_max[j] < room[u].min()
-                if not ok.all():
-                    rest = np.flatnonzero(~ok)
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        limit = (room[u] / abs_A[j[rest]]).min(axis=1)
-                    ok[rest] = np.abs(delta[sel[rest]]) < limit
-                cols = np.flatnonzero(cache.z[l - 1][unit] > 0)
-                if cols.size and ok.any():
-                    fast, jf = sel[ok], j[ok]
-                    if compiled is not None:  # the compiled kernel, where it can
-                        change = values[fast]
-                        if line_change(
-                            compiled, line, gains[:, u], cols, A_T, jf, delta[fast], change
-                        ):
-                            values[fast] = change
-                            jf = jf[:0]
-                    if len(jf):
-                        t_of = partial(_w_steps, delta[fast], A_T[cols][:, jf])
-                        G = gains[:, u, cols][:, :, None]
-                        self._fast(line, values, fast, cols, G, t_of)
-                exact.run(unit, index, delta, sel[~ok], values, crossed)
+            j = index[sel] - chunk[u_of] * n_in if is_W else np.zeros(len(sel), np.intp)
+            # |δ·A[j, c]| < room[c] for every example c: first with the largest |A[j, c]|
+            # and the smallest room (which implies it), then in full for the few that
+            # this bound leaves
+            ok = np.abs(delta[sel]) * A_max[j] < room.min(axis=1)[u_of]
+            if not ok.all():
+                rest = np.flatnonzero(~ok)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    limit = (room[u_of[rest]] / abs_A[j[rest]]).min(axis=1)
+                ok[rest] = np.abs(delta[sel[rest]]) < limit
+            active = cache.z[l - 1][chunk] > 0
+            fast, uf, jf = sel[ok], u_of[ok], j[ok]
+            if compiled is not None and fast.size:  # the compiled kernel, where it can
+                change = values[fast]
+                took = units_change(
+                    compiled, line, gains, active, A_T, uf, jf, delta[fast], change
+                )[uf]
+                if took.all():  # the usual case, without a mask's copies
+                    values[fast] = change
+                    fast, uf = fast[:0], uf[:0]
+                else:
+                    values[fast[took]] = change[took]
+                    fast, uf, jf = fast[~took], uf[~took], jf[~took]
+            run = _runs(uf)
+            for a, z in zip(run[:-1].tolist(), run[1:].tolist(), strict=True):
+                u = int(uf[a])
+                cols = np.flatnonzero(active[u])
+                if cols.size:
+                    t_of = partial(_w_steps, delta[fast[a:z]], A_T[cols][:, jf[a:z]])
+                    self._fast(line, values, fast[a:z], cols, gains[:, u, cols][:, :, None], t_of)
+            self._exact(exact, chunk, u_of[~ok], sel[~ok], index, delta, values, crossed)
         return values, crossed
+
+    @staticmethod
+    def _exact(
+        exact: _Exact,
+        chunk: Array,
+        u_of: Array,
+        sel: Array,
+        index: Array,
+        delta: Array,
+        values: Array,
+        crossed: Array,
+    ) -> None:
+        """The exact path for entries `sel` of the chunk's units `u_of` (ascending)."""
+        run = _runs(u_of)
+        for a, z in zip(run[:-1].tolist(), run[1:].tolist(), strict=True):
+            exact.run(int(chunk[u_of[a]]), index, delta, sel[a:z], values, crossed)
 
     def _at(self, blocks: Mapping[str, Array]) -> _State:
         """The point's parameters (float64), forward pass, per-example losses and
@@ -295,12 +316,11 @@ class NetworkLoss:
         cols: Array,
         G: Array,
         t_of: Callable[[Any], Array],
-        per_row: bool = False,
     ) -> None:
         """Add to `values[fast]` the change of the terms of examples `cols` at `a_L + t·G`.
 
-        `G` is `(n_L, c, 1)` (one direction for every perturbation) or, with `per_row`,
-        `(n_L, c, k)`; `t_of(p)` gives the `t` `(c, len(p))` of perturbations `fast[p]`.
+        `G` is `(n_L, c, 1)`, one direction for every perturbation; `t_of(p)` gives the
+        `t` `(c, len(p))` of perturbations `fast[p]`.
         The batch is cut so that the kernel's arrays stay in cache.
         """
         k, c = len(fast), len(cols)
@@ -309,19 +329,14 @@ class NetworkLoss:
         n_L = G.shape[0]
         itemsize = 16  # complex steps double it
         per = max(1, min(_KERNEL_BYTES, self.memory // 8) // (itemsize * n_L * c))
-        d_all, d_label_all = line.direction(G, cols)
+        d, d_label = line.direction(G, cols)
         base = None if line.base is None else line.base[cols, None]
         for lo in range(0, k, per):
             part = np.arange(lo, min(k, lo + per))
             t = t_of(part)
-            if per_row:
-                d, d_label = d_all[:, :, part], d_label_all[:, part]
-            else:
-                d, d_label = d_all, d_label_all
             new = line.terms(cols, d, d_label, t)
             if new is None or base is None:  # `log r` would underflow: the reference
-                g = G[:, :, part] if per_row else G
-                logits = (line.a[:, cols, None] + g * t[None]).transpose(0, 2, 1)
+                logits = (line.a[:, cols, None] + G * t[None]).transpose(0, 2, 1)
                 ref = _column_losses(logits, self.Y[:, cols], self.kind, self.m)
                 ref -= _column_losses(line.a[:, None, cols], self.Y[:, cols], self.kind, self.m)
                 values[fast[part]] += ref.sum(axis=1)
@@ -383,6 +398,10 @@ def _compiled(choice: str, work: float) -> Any:
     """
     if choice == "numpy":
         return None
+    if choice == "numba":
+        from checks._network_jit import KERNEL
+
+        return KERNEL
     jit = sys.modules.get("checks._network_jit")
     loaded = jit is not None and bool(getattr(jit.KERNEL, "signatures", None))
     small = work < _WORTH_COMPILING
@@ -391,6 +410,15 @@ def _compiled(choice: str, work: float) -> Any:
     from checks._network_jit import KERNEL
 
     return KERNEL
+
+
+def _runs(keys: Array) -> Array:
+    """The bounds of the runs of equal values of `keys` (sorted): run `r` is
+    `keys[b[r]:b[r + 1]]`, `b[0] = 0` and `b[-1] = len(keys)`."""
+    if not len(keys):
+        return np.zeros(1, dtype=np.intp)
+    cut = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return np.concatenate([[0], cut, [len(keys)]]).astype(np.intp)
 
 
 def _w_steps(delta: Array, A: Array, part: Array | slice) -> Array:
