@@ -23,12 +23,9 @@ from checks._network_kernel import _EXP_REMAINDER, _ROWS_PER_LOG, _SATURATED, _T
 
 try:  # the optional extra: without it, `KERNEL` is None and numpy does the work
     import numba
-    from numba.extending import register_jitable
+    import numba.extending
 except ImportError:  # pragma: no cover - depends on the environment
     numba = None
-
-    def register_jitable(function: Any) -> Any:
-        return function
 
 
 __all__ = ["KERNEL", "units_change"]
@@ -39,7 +36,6 @@ Array = npt.NDArray[Any]
 _BLOCK = 256
 
 
-@register_jitable
 def _line_change(
     e0: Array,
     G: Array,
@@ -187,6 +183,10 @@ def _line_change(
     for q in range(k):
         out[q] += acc[q]
     return True
+
+
+if numba is not None:  # callable from compiled code too, where `_units_change` calls it
+    numba.extending.register_jitable(_line_change)
 
 
 def _units_change(
