@@ -128,11 +128,7 @@ class NetworkLoss:
         and a bound of `ε|L|` made correct gradients fail. The engine takes this as
         the scale of its rounding bound (`checks.engine._problem.Problem`).
         """
-        params = [
-            (np.asarray(W, np.float64), np.asarray(b, np.float64))
-            for W, b in params_from_blocks(blocks)
-        ]
-        a_L = net.forward_cache(params, self.X).a[-1]
+        a_L = self._at(blocks)[1].a[-1]  # the forward pass `along_axes` starts from
         g = f.dL_daL_from_logits(a_L, self.Y, kind=self.kind)
         return float(np.sum(np.abs(g) * np.abs(a_L)))
 

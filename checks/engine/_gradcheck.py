@@ -277,20 +277,28 @@ class _Block:
                 tol = tolerance(D, err, g.dtype)
                 diff = np.abs(g64 - D)
                 bad = known & ~(diff <= tol)
-            denom = np.maximum(np.abs(D), np.abs(g64))
+            # the known entries' figures: views where every entry is known (the usual
+            # case, without a masked copy of each array)
+            every = bool(known.all())
+            Dk, dk, tk, gk = (
+                (D, diff, tol, g64) if every else (D[known], diff[known], tol[known], g64[known])
+            )
+            denom = np.maximum(np.abs(Dk), np.abs(gk))
             with np.errstate(invalid="ignore"):  # inf/inf where g is infinite: NaN, a failure
-                rel = np.where(denom > 0, diff / np.where(denom > 0, denom, 1), 0.0)
-            self.known += int(np.count_nonzero(known))
+                rel = np.where(denom > 0, dk / np.where(denom > 0, denom, 1), 0.0)
+            self.known += int(Dk.size)
             self.failed += int(np.count_nonzero(bad))
-            self.max_diff = max(self.max_diff, float(np.max(diff[known], initial=0.0)))
-            self.max_rel = max(self.max_rel, float(np.max(rel[known], initial=0.0)))
-            self.norms.append(float(np.linalg.norm(D[known])))
-            self.diff_norms.append(float(np.linalg.norm(diff[known])))
-            self.any_diff = self.any_diff or bool(np.any(diff[known]))
-            self.tol_max = max(self.tol_max, float(np.max(tol[known], initial=0.0)))
+            self.max_diff = max(self.max_diff, float(np.max(dk, initial=0.0)))
+            self.max_rel = max(self.max_rel, float(np.max(rel, initial=0.0)))
+            self.norms.append(float(np.linalg.norm(Dk)))
+            self.diff_norms.append(float(np.linalg.norm(dk)))
+            self.any_diff = self.any_diff or bool(np.any(dk))
+            self.tol_max = max(self.tol_max, float(np.max(tk, initial=0.0)))
             # a NaN or infinite analytic entry is the worst of all, never left out
             with np.errstate(invalid="ignore"):
-                ratio = np.where(known, diff / np.maximum(tol, np.finfo(float).tiny), -1.0)
+                ratio = diff / np.maximum(tol, np.finfo(float).tiny)
+            if not every:
+                ratio[~known] = -1.0
             ratio[known & ~np.isfinite(ratio)] = np.inf
             for j in largest(ratio, 5).tolist():
                 if ratio[j] < 0:
