@@ -2,13 +2,15 @@
 
 `NetworkLoss.along_axes` hands every unit's perturbations that cross no kink to
 `LineLoss` (`checks._network_kernel`), which evaluates the loss at logits `a + t·G` in
-numpy passes over `(n_L, c, k)` batches. `units_change` evaluates the same expressions,
-in the same order, for every unit of a chunk in one compiled call, in loops per example
-that keep their rows in a core's first-level cache: the same values to rounding,
-without numpy's temporaries and calls.
+numpy passes over `(n_L, c, k)` batches. `units_change` evaluates the same expressions
+for every unit of a chunk in one compiled call, in loops per example that keep their
+rows in a core's first-level cache, without numpy's temporaries and calls, and with one
+logarithm per perturbation instead of one per example: the sum of the examples'
+logarithms is taken as the logarithm of the product of their factors (each in (0, 1],
+the product kept a normal float). The values are numpy's to a few ulps of the loss.
 The numpy kernel stays the reference, and the one used where numba is not installed,
-for complex steps, for per-row directions (biases) and for the rare batches this one
-declines (`None`: a polynomial `exp` of too high a degree, `log r` near underflow).
+for complex steps and for the rare units this one declines (a polynomial `exp` of too
+high a degree, `log r` near underflow).
 """
 
 from __future__ import annotations
@@ -102,8 +104,14 @@ def _line_change(
     r = np.empty(_BLOCK)
     scale = np.empty(_BLOCK)
     product = np.empty(_BLOCK)
-    terms = np.empty(_BLOCK)
+    logs_before = np.empty(_BLOCK)
+    group = np.ones(_BLOCK)  # the product of every column's factors, per perturbation
+    logs = np.zeros(_BLOCK)  # and the logarithms taken out of it
+    linsum = np.zeros(_BLOCK)  # the columns' terms but those logarithms, summed
     acc = np.zeros(k)
+    base_sum = 0.0  # the columns' terms at the point, subtracted once per perturbation
+    for i in range(c):
+        base_sum += base[cols[i]]
     for lo in range(0, k, _BLOCK):
         b = min(_BLOCK, k - lo)
         for i in range(c):
@@ -146,8 +154,16 @@ def _line_change(
                     r[q] += e[j, q]
             s0, dl = s0_label[col], d_label[i]
             if not notes:
+                low = r[0]
                 for q in range(b):
-                    terms[q] = (dl * tc[q] + s0) - math.log1p(r[q])
+                    low = min(low, r[q])
+                if low < saturated:  # 1 + r would lose r: a log1p each, as `LineLoss`
+                    for q in range(b):
+                        linsum[q] += (dl * tc[q] + s0) - math.log1p(r[q])
+                    continue
+                for q in range(b):
+                    linsum[q] += dl * tc[q] + s0
+                    product[q] = 1.0 / (1.0 + r[q])
             else:
                 lab, is_top = label[col], label_is_top[col]
                 for q in range(b):
@@ -159,27 +175,61 @@ def _line_change(
                         product[q] = -scale[q]
                     else:
                         product[q] = r[q] * scale[q] * scale[q] / (e[lab, q] * scale[q] + 1.0)
-                for q in range(b):
-                    terms[q] = dl * tc[q] + s0
+                if n_L > rows_per_log:
+                    for q in range(b):
+                        logs_before[q] = logs[q]
                 for j0 in range(0, n_L, rows_per_log):
-                    if j0:
+                    if j0:  # more than `rows_per_log` rows: a logarithm per group of them
                         for q in range(b):
+                            logs[q] += math.log(product[q])
                             product[q] = e[j0, q] * scale[q] + 1.0
                     for j in range(j0 + 1 if j0 else 0, min(n_L, j0 + rows_per_log)):
                         for q in range(b):
                             product[q] *= e[j, q] * scale[q] + 1.0
+                low = r[0]
+                for q in range(b):
+                    low = min(low, abs(r[q]))
+                if is_top and low < saturated:
+                    # a confident right answer: log1p of each factor (`LineLoss`), where r
+                    # is below `saturated` (a rare column: all of it takes its own logs)
                     for q in range(b):
-                        terms[q] = terms[q] + math.log(product[q])
-                if is_top:  # a confident right answer: log1p of each factor (`LineLoss`)
-                    for q in range(b):
+                        lin = dl * tc[q] + s0
                         if abs(r[q]) < saturated:
                             one_r = 1.0 + r[q]
-                            logs = 0.0
+                            sat = 0.0
                             for j in range(n_L):
-                                logs += math.log1p(-(e[j, q] / one_r))
-                            terms[q] = (dl * tc[q] + s0) - math.log1p(r[q]) + logs
+                                sat += math.log1p(-(e[j, q] / one_r))
+                            linsum[q] += lin - math.log1p(r[q]) + sat
+                            product[q] = 1.0
+                            if n_L > rows_per_log:  # its groups' logs were taken: undone
+                                logs[q] = logs_before[q]
+                        else:
+                            linsum[q] += lin
+                else:
+                    for q in range(b):
+                        linsum[q] += dl * tc[q] + s0
+            # the column's factors into each perturbation's product: one logarithm per
+            # perturbation for the block (every factor is in (0, 1]: the product is
+            # taken out to `logs` before it could leave the normal floats)
+            low = product[0]
             for q in range(b):
-                acc[lo + q] += terms[q] / -m - base[col]
+                low = min(low, product[q])
+            if low < 2.0**-300:  # a tiny factor (a far wrong answer): its own logarithm
+                for q in range(b):
+                    logs[q] += math.log(product[q])
+                continue
+            for q in range(b):
+                group[q] *= product[q]
+            low = group[0]
+            for q in range(b):
+                low = min(low, group[q])
+            if low < 2.0**-600:
+                for q in range(b):
+                    logs[q] += math.log(group[q])
+                    group[q] = 1.0
+        for q in range(b):  # the logarithms of the block, one per perturbation
+            acc[lo + q] += (linsum[q] + logs[q] + math.log(group[q])) / -m - base_sum
+            group[q], logs[q], linsum[q] = 1.0, 0.0, 0.0
     for q in range(k):
         out[q] += acc[q]
     return True
@@ -267,9 +317,11 @@ def units_change(
     the arithmetic at size L. Inside, the directions `G - G_t`, the degree of the
     polynomial (from the bound `max|d| · max|t|` of numpy's per-example one: the same or
     one more, never fewer), its coefficients and `t` itself are formed in the loop. The
-    expressions and their order are those of `LineLoss.terms`, so the values equal
-    numpy's to rounding (the logarithms of two libraries may differ in the last bit). A
-    unit is declined where numpy must do it (see the module's docstring).
+    expressions are those of `LineLoss.terms`, but the logarithms: one of the product of
+    every example's factors per perturbation (a logarithm cost as much as the rest of an
+    example's arithmetic), and the examples' terms summed before the division by `m`.
+    The values equal numpy's to a few ulps of the loss. A unit is declined where numpy
+    must do it (see the module's docstring).
     """
     n_units = active.shape[0]
     done = np.zeros(n_units, dtype=bool)

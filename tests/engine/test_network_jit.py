@@ -20,8 +20,9 @@ from checks import NetworkLoss
 from checks._network_jit import KERNEL, _units_change
 from tests.engine._points import network
 
-# Both kernels evaluate the same expressions in the same order; only the libraries'
-# logarithms may differ in the last bit: a few ulps of the loss, as in test_network.py.
+# Both kernels evaluate the same expressions; the compiled one takes one logarithm of
+# the product of the examples' factors where numpy takes one per example, and sums the
+# examples' terms before dividing by m: a few ulps of the loss, as in test_network.py.
 ULPS = 64 * np.finfo(float).eps
 
 CASES = {
@@ -30,6 +31,10 @@ CASES = {
     "gap-40": ([5, 6, 4], 6, 40.0, False, False),
     "gap-40-right": ([5, 6, 4], 6, 40.0, False, False),  # every label class 0: a loss of 1e-17
     "gap-800": ([5, 6, 4], 6, 800.0, False, True),
+    # wrong answers by 150 and 300: factors near 2^-216 (the product of three is taken
+    # out before it leaves the normal floats) and near 2^-433 (a logarithm of its own)
+    "gap-150": ([5, 6, 4], 12, 150.0, False, False),
+    "gap-300": ([5, 6, 4], 6, 300.0, False, False),
     "one-class": ([4, 5, 1], 5, 0.0, False, True),
     "float32": ([6, 5, 4], 6, 0.0, True, True),
 }
@@ -61,6 +66,7 @@ def _kernels() -> list[Any]:
     ]
 
 
+@pytest.mark.parametrize("rows_per_log", [None, 2], ids=["one-log", "a-log-per-2-rows"])
 @pytest.mark.parametrize("kind", ["notes", "categorical"])
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("which", _kernels())
@@ -70,7 +76,12 @@ def test_the_compiled_kernel_gives_the_numpy_kernels_values(
     which: str,
     case: str,
     kind: str,
+    rows_per_log: int | None,
 ) -> None:
+    if rows_per_log is not None:
+        # a logarithm per group of rows, as for more than 256 classes, in both kernels
+        monkeypatch.setattr("checks._network_kernel._ROWS_PER_LOG", rows_per_log)
+        monkeypatch.setattr("checks._network_jit._ROWS_PER_LOG", rows_per_log)
     params, X, Y = _problem(rng, case)
     blocks = param_blocks(params)
     calls: list[bool] = []
