@@ -36,6 +36,12 @@ Array = npt.NDArray[Any]
 
 #: The perturbations taken at once: `n_L` rows of this many floats stay in cache.
 _BLOCK = 256
+#: The product of the columns' ratios (each within `2^±(n_L + 1)`, every logit moving by
+#: at most 1/16) is taken out to a logarithm every `_FOLD_BITS // (n_L + 1)` columns, so
+#: that it stays within `2^±_FOLD_BITS`, a normal float.
+_FOLD_BITS = 600
+#: Above this many classes a column's ratio could leave the floats: numpy's kernel.
+_MAX_CLASSES = 1024
 
 
 def _line_change(
@@ -55,6 +61,7 @@ def _line_change(
     saturated: float,
     tiny: float,
     rows_per_log: int,
+    fold_bits: int,
     out: Array,
 ) -> bool:
     """Add `Σ_c (term_c(t) - base_c)` to `out` `(k,)` for one unit; False (nothing added)
@@ -86,8 +93,10 @@ def _line_change(
     while remainder > _EXP_REMAINDER and degree < 9:
         degree += 1
         remainder *= largest / (degree + 1)
-    if degree >= 9 or largest > 2.0**-4:
+    if degree >= 9 or largest > 2.0**-4 or n_L > _MAX_CLASSES:
         return False
+    # every logit moves by at most 1/16: a column's ratio is within 2^±(n_L + 1)
+    fold = max(1, fold_bits // (n_L + 1))
     n_coef = degree + 1
     coef = np.empty((n_coef, n_L, c))  # exp(s0)·d^n/n!, as `_exp_along`
     for i in range(c):
@@ -107,13 +116,33 @@ def _line_change(
     logs_before = np.empty(_BLOCK)
     group = np.ones(_BLOCK)  # the product of every column's factors, per perturbation
     logs = np.zeros(_BLOCK)  # and the logarithms taken out of it
-    linsum = np.zeros(_BLOCK)  # the columns' terms but those logarithms, summed
+    linsum = np.zeros(_BLOCK)  # the columns' linear changes `d_label·t`, summed
     acc = np.zeros(k)
-    base_sum = 0.0  # the columns' terms at the point, subtracted once per perturbation
+    # each column's factor at the point (t = 0), by the same expressions: the kernel
+    # folds the ratio of the factor at t to it, whose logarithm is the change of the
+    # column's term, without the rounding of the terms themselves
+    inv0 = np.empty(c)  # 1 / the factor at the point (0 where it is not positive)
+    early0 = np.zeros(c)  # the logarithms of its earlier groups of rows (n_L > rows_per_log)
     for i in range(c):
-        base_sum += base[cols[i]]
+        col = cols[i]
+        r0 = 0.0
+        for j in range(n_L):
+            r0 += coef[0, j, i]
+        if not notes:
+            inv0[i] = 1.0 + r0  # the factor is 1 / (1 + r)
+            continue
+        s = -1.0 / (1.0 + r0)
+        p0 = -s if label_is_top[col] else r0 * s * s / (coef[0, label[col], i] * s + 1.0)
+        for j0 in range(0, n_L, rows_per_log):
+            if j0:
+                early0[i] += math.log(p0) if p0 > 0.0 else 0.0
+                p0 = coef[0, j0, i] * s + 1.0
+            for j in range(j0 + 1 if j0 else 0, min(n_L, j0 + rows_per_log)):
+                p0 *= coef[0, j, i] * s + 1.0
+        inv0[i] = 1.0 / p0 if p0 > 0.0 else 0.0
     for lo in range(0, k, _BLOCK):
         b = min(_BLOCK, k - lo)
+        folded = 0  # the columns in `group` since its last logarithm
         for i in range(c):
             col = cols[i]
             for q in range(b):
@@ -159,11 +188,11 @@ def _line_change(
                     low = min(low, r[q])
                 if low < saturated:  # 1 + r would lose r: a log1p each, as `LineLoss`
                     for q in range(b):
-                        linsum[q] += (dl * tc[q] + s0) - math.log1p(r[q])
+                        acc[lo + q] += ((dl * tc[q] + s0) - math.log1p(r[q])) / -m - base[col]
                     continue
                 for q in range(b):
-                    linsum[q] += dl * tc[q] + s0
-                    product[q] = 1.0 / (1.0 + r[q])
+                    linsum[q] += dl * tc[q]
+                    product[q] = inv0[i] / (1.0 + r[q])
             else:
                 lab, is_top = label[col], label_is_top[col]
                 for q in range(b):
@@ -193,42 +222,41 @@ def _line_change(
                     # a confident right answer: log1p of each factor (`LineLoss`), where r
                     # is below `saturated` (a rare column: all of it takes its own logs)
                     for q in range(b):
-                        lin = dl * tc[q] + s0
                         if abs(r[q]) < saturated:
                             one_r = 1.0 + r[q]
                             sat = 0.0
                             for j in range(n_L):
                                 sat += math.log1p(-(e[j, q] / one_r))
-                            linsum[q] += lin - math.log1p(r[q]) + sat
+                            lin = dl * tc[q] + s0
+                            acc[lo + q] += (lin - math.log1p(r[q]) + sat) / -m - base[col]
                             product[q] = 1.0
                             if n_L > rows_per_log:  # its groups' logs were taken: undone
                                 logs[q] = logs_before[q]
-                        else:
-                            linsum[q] += lin
+                            continue
+                        if inv0[i] == 0.0:
+                            return False
+                        linsum[q] += dl * tc[q]
+                        product[q] *= inv0[i]
+                        logs[q] -= early0[i]
                 else:
+                    if inv0[i] == 0.0:
+                        return False
                     for q in range(b):
-                        linsum[q] += dl * tc[q] + s0
-            # the column's factors into each perturbation's product: one logarithm per
-            # perturbation for the block (every factor is in (0, 1]: the product is
-            # taken out to `logs` before it could leave the normal floats)
-            low = product[0]
-            for q in range(b):
-                low = min(low, product[q])
-            if low < 2.0**-300:  # a tiny factor (a far wrong answer): its own logarithm
-                for q in range(b):
-                    logs[q] += math.log(product[q])
-                continue
+                        linsum[q] += dl * tc[q]
+                        product[q] *= inv0[i]
+                        logs[q] -= early0[i]
+            # the column's ratios into each perturbation's product: one logarithm per
+            # perturbation and `fold` columns (see `_FOLD_BITS`)
             for q in range(b):
                 group[q] *= product[q]
-            low = group[0]
-            for q in range(b):
-                low = min(low, group[q])
-            if low < 2.0**-600:
+            folded += 1
+            if folded == fold:
+                folded = 0
                 for q in range(b):
                     logs[q] += math.log(group[q])
                     group[q] = 1.0
         for q in range(b):  # the logarithms of the block, one per perturbation
-            acc[lo + q] += (linsum[q] + logs[q] + math.log(group[q])) / -m - base_sum
+            acc[lo + q] += (linsum[q] + logs[q] + math.log(group[q])) / -m
             group[q], logs[q], linsum[q] = 1.0, 0.0, 0.0
     for q in range(k):
         out[q] += acc[q]
@@ -258,6 +286,7 @@ def _units_change(
     saturated: float,
     tiny: float,
     rows_per_log: int,
+    fold_bits: int,
     out: Array,
     done: Array,
 ) -> None:
@@ -273,7 +302,7 @@ def _units_change(
         done[u] = _line_change(
             e0, gains[:, u, :], cols, A_T, j_of[lo:hi], delta[lo:hi], top, label,
             label_is_top, s0_label, base, notes, m, saturated, tiny, rows_per_log,
-            out[lo:hi],
+            fold_bits, out[lo:hi],
         )  # fmt: skip
 
 
@@ -351,6 +380,7 @@ def units_change(
         _SATURATED,
         _TINY,
         _ROWS_PER_LOG,
+        _FOLD_BITS,
         out,
         done,
     )

@@ -66,7 +66,11 @@ def _kernels() -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("rows_per_log", [None, 2], ids=["one-log", "a-log-per-2-rows"])
+@pytest.mark.parametrize(
+    ("rows_per_log", "fold_bits"),
+    [(None, None), (2, 1)],
+    ids=["one-log", "a-log-per-2-rows-and-per-column"],
+)
 @pytest.mark.parametrize("kind", ["notes", "categorical"])
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("which", _kernels())
@@ -77,11 +81,14 @@ def test_the_compiled_kernel_gives_the_numpy_kernels_values(
     case: str,
     kind: str,
     rows_per_log: int | None,
+    fold_bits: int | None,
 ) -> None:
     if rows_per_log is not None:
-        # a logarithm per group of rows, as for more than 256 classes, in both kernels
+        # a logarithm per group of rows, as for more than 256 classes, in both kernels,
+        # and the compiled kernel's product of ratios taken out after every column
         monkeypatch.setattr("checks._network_kernel._ROWS_PER_LOG", rows_per_log)
         monkeypatch.setattr("checks._network_jit._ROWS_PER_LOG", rows_per_log)
+        monkeypatch.setattr("checks._network_jit._FOLD_BITS", fold_bits)
     params, X, Y = _problem(rng, case)
     blocks = param_blocks(params)
     calls: list[bool] = []
