@@ -67,8 +67,8 @@ class NetworkLoss:
         (its ``memory``), which takes the entries in ranges that fit.
     kernel : {"auto", "numpy", "numba"}
         Who evaluates the loss along the fast path of `along_axes`: numpy (the
-        reference), or a loop compiled by numba (the optional extra ``fast``), the
-        same values to rounding in a fraction of the time. "auto" takes numba where it
+        reference), or loops compiled by numba (the optional extra ``fast``), the
+        same values to a few ulps of the loss in a fraction of the time. "auto" takes numba where it
         is installed and the check is large enough to pay for loading it (see
         `_compiled`); "numba" requires it.
     """
@@ -165,9 +165,10 @@ class NetworkLoss:
         from deciding a sign. Every other perturbation (one that may cross a kink)
         takes the exact path, `_from_layer`, which runs the layers above and reports
         the kinks crossed. Units are taken in chunks whose temporaries fit in
-        `memory` bytes. With the compiled kernel (`kernel`), a unit's real steps of
-        `W_l` are evaluated by `checks._network_jit.line_change` instead of `LineLoss`:
-        the same expressions in one loop, the same values to rounding.
+        `memory` bytes; a bias is a weight whose input is 1 in every example. With the
+        compiled kernel (`kernel`), the real steps of a chunk's units are evaluated by
+        `checks._network_jit.units_change` in one call instead of `LineLoss` unit by
+        unit: the same values to a few ulps of the loss.
         """
         index, delta = np.asarray(index), np.asarray(delta)
         params, cache, base, line = self._at(blocks)
