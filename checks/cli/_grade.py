@@ -75,14 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the HTML report's title (default: `backprop-check: class report`)",
     )
-    parser.add_argument(
-        "--isolation",
-        choices=("auto", "none"),
-        default="auto",
-        help="how submissions run: auto (default) in a bubblewrap sandbox, or refuse with "
-        "exit status 3 when none can be made; none runs them WITHOUT isolation, as you, "
-        "for checking your own code only",
-    )
+    options.add_to_argparse(parser, (options.ISOLATION,))
     batch = parser.add_argument_group("grading a folder (a class)")
     batch.add_argument(
         "--file",
@@ -246,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from exc
     kept = {s.key: r for s in submissions if store and args.resume and (r := store.load(s))}
     todo = [s for s in submissions if s.key not in kept]
-    isolation = getattr(args, "isolation", "auto")
+    isolation = getattr(args, "isolation", None) or "auto"
     try:
         from checks.grader.sandbox import IsolationUnavailable, probe_isolation
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 __all__ = [
     "CONFIG",
     "EXAMPLES",
+    "ISOLATION",
     "PLUGIN_GROUP",
     "PREFIX",
     "SEED",
@@ -114,7 +115,7 @@ ISOLATION = Option(
     "MODE",
     type=_isolation,
 )
-"""The plugin's; the command has its own `--isolation` (`checks.cli._main`)."""
+"""Both the command's (`--isolation`, `--backprop-isolation`) and the plugin's."""
 SHARED = (CONFIG, SEED, EXAMPLES)
 """The options of the command that the plugin has too (the plugin also has SUBMISSION)."""
 

@@ -54,10 +54,10 @@ exit status:
 GRADE_HELP = """\
 usage: backprop-check grade [-h] [--config FILE] [--seed N]
                             [--format {csv,gradescope,html,json,junit,markdown,text}]
-                            [--examples N] [--title TITLE]
-                            [--isolation {auto,none}] [--file NAME]
-                            [--roster CSV] [--lms {canvas,gradescope,moodle}]
-                            [--jobs N] [--output DIR] [--resume]
+                            [--examples N] [--title TITLE] [--isolation MODE]
+                            [--file NAME] [--roster CSV]
+                            [--lms {canvas,gradescope,moodle}] [--jobs N]
+                            [--output DIR] [--resume]
                             submission
 
 Grade a submission against the submission contract (docs/contract.md): a
@@ -82,11 +82,10 @@ options:
                         configuration's `examples`, else 12)
   --title TITLE         the HTML report's title (default: `backprop-check:
                         class report`)
-  --isolation {auto,none}
-                        how submissions run: auto (default) in a bubblewrap
-                        sandbox, or refuse with exit status 3 when none can be
-                        made; none runs them WITHOUT isolation, as you, for
-                        checking your own code only
+  --isolation MODE, --backprop-isolation MODE
+                        auto (default): run the submission in a bubblewrap
+                        sandbox, or refuse when none can be made; none:
+                        WITHOUT isolation, as you, for your own code only
 
 grading a folder (a class):
   --file NAME           in each student folder, grade the file NAME (e.g.
