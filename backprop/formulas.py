@@ -64,10 +64,21 @@ def softmax(a: Array) -> Array:
 
 
 def log_softmax(a: Array) -> Array:
-    """`log softmax(a)` on each column of `a` `(n, m)`, exact where `softmax` underflows."""
+    """`log softmax(a)` on each column of `a` `(n, m)`, exact where `softmax` underflows.
+
+    Notes
+    -----
+    With `t` a column's largest entry and `r = Σ_{j≠t} e^{a_j - a_t}`, the normaliser is
+    `log1p(r)`: `log(1 + r)` lost `r` below `ε`, and with it the loss of a confident right
+    answer (`log ŷ_t = -r`), half of the notes' loss there (2.3e-17 for 4.65e-17).
+    """
     a = v.as_array("a", a, ndim=2)
-    shifted = a - a.real.max(axis=0, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    top = np.argmax(a.real, axis=0)
+    cols = np.arange(a.shape[1])
+    shifted = a - a[top, cols]
+    others = np.exp(shifted)
+    others[top, cols] = 0.0  # exactly 1: the rest is r
+    return shifted - np.log1p(others.sum(axis=0, keepdims=True))
 
 
 def decide(a: Array) -> Array:

@@ -76,6 +76,21 @@ def test_loss_from_logits_stays_accurate_where_probabilities_saturate() -> None:
     assert np.isinf(backprop.loss(backprop.softmax(a), y))
 
 
+@pytest.mark.parametrize("gap", [40.0, 200.0])
+def test_loss_from_logits_keeps_a_confident_right_answers_loss(gap: float) -> None:
+    # logits [gap, 0, 0], label 0: with r = 2e^-gap, -log ŷ_0 = log1p(r) ≈ r and each
+    # wrong class adds -log(1 - ŷ_j) ≈ e^-gap, so the notes' loss is 4e^-gap and the
+    # categorical one 2e^-gap (to a relative e^-gap): log(1 + r) had lost r below ε
+    a = np.array([[gap], [0.0], [0.0]])
+    y = np.array([[1.0], [0.0], [0.0]])
+    tiny = np.exp(-gap)
+    # (approx's default absolute tolerance, 1e-12, would pass any of these values)
+    assert backprop.loss_from_logits(a, y) == pytest.approx(4 * tiny, rel=1e-14, abs=0)
+    assert backprop.loss_from_logits(a, y, kind="categorical") == pytest.approx(
+        2 * tiny, rel=1e-14, abs=0
+    )
+
+
 def test_loss_from_logits_matches_loss_of_softmax() -> None:
     rng = np.random.default_rng(1)
     a = rng.normal(size=(5, 4)) * 3
