@@ -128,20 +128,53 @@ def _cases(seed: int) -> Any:
     yield NetworkLoss(X, Y), param_blocks(params), dict(grads, b_2=grads["b_2"].ravel())
 
 
+@pytest.mark.parametrize("room", [1 << 20, 0])
 @pytest.mark.parametrize("seed", range(3))
-def test_ranges_of_a_few_entries_give_the_report_of_one_pass(
-    seed: int, monkeypatch: pytest.MonkeyPatch
+def test_ranges_of_a_few_entries_in_one_pass_give_the_report_at_once(
+    seed: int, room: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     methods = ("central", "complex")
-    one_pass = [[check_gradient(f, g, x, method=k) for k in methods] for f, x, g in _cases(seed)]
-    # ranges of 5 entries (blocks cut anywhere), none kept between the two passes (all
-    # computed again), room for the diagnoses
-    monkeypatch.setattr(_chunked, "plan", lambda memory: (5, 0, memory))
-    for (f, x, g), expected in zip(_cases(seed), one_pass, strict=True):
+    at_once = [[check_gradient(f, g, x, method=k) for k in methods] for f, x, g in _cases(seed)]
+    # ranges of 5 entries (blocks cut anywhere), taken in one pass; `room` bytes for the
+    # entries judged at the end: with none, a range with such an entry is computed again
+    monkeypatch.setattr(_chunked, "plan", lambda memory: (5, room, memory))
+    monkeypatch.setattr(_chunked.Chunks, "_kept_bytes", lambda self: room + 1)
+    for (f, x, g), expected in zip(_cases(seed), at_once, strict=True):
         for method, want in zip(methods, expected, strict=True):
             got = check_gradient(f, g, x, method=method)
             _agree(got, want)
-            assert got.evaluations > want.evaluations  # computed twice
+            assert "in one pass" in got.tolerance_source
+            if room:  # each entry once, the same sample's steps 2h, the same refinements
+                assert got.evaluations == want.evaluations
+            else:
+                assert got.evaluations >= want.evaluations
+            if method == "central" and not got.ok and room:
+                assert "re-estimated" in got.tolerance_source or got.blocks
+
+
+def test_one_pass_evaluates_each_entry_once_plus_the_sample() -> None:
+    P, budget = 200_000, 4 * MiB
+    f, x, g = _sines(P)
+    size = sum(v.size for v in x.values())
+    report = check_gradient(f, g, x, memory=budget)
+    assert report.status == "passed" and "in one pass" in report.tolerance_source
+    # two evaluations an entry (central), two for each sampled entry (4 a block at
+    # most), and f(x)
+    assert 2 * size < report.evaluations <= 2 * size + 2 * 4 * len(x) + 1
+    kept = check_gradient(f, g, x, memory=256 * MiB)
+    assert "in one pass" not in kept.tolerance_source
+    assert report.evaluations == kept.evaluations
+    assert report.tolerance == pytest.approx(kept.tolerance, rel=1e-9)
+    b = g["b"].copy()
+    b[:1000] *= 1.001
+    wrong = {"a": g["a"], "b": b}
+    failed = check_gradient(f, wrong, x, memory=budget)
+    # the failing entries held to the end (1000 fit in the budget's quarter) and judged
+    # as at once: none computed again
+    assert failed.status == "failed" and failed.blocks[1].failed == 1000
+    at_once = check_gradient(f, wrong, x, memory=256 * MiB)
+    assert failed.evaluations == at_once.evaluations
+    assert [e.where for e in failed.worst] == [e.where for e in at_once.worst]
 
 
 @pytest.mark.parametrize("memory", [1000, True, 2.5e6, "64 MiB"])
