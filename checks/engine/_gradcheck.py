@@ -142,10 +142,12 @@ def check_gradient(
     at the end with the final figures, as at once (`_chunked`'s docstring). Each entry
     is evaluated once at any `P`; only held entries beyond their quarter have their
     range computed again (a gradient wrong in more than 350,000 entries in 64 MiB).
-    The report is the same whatever the ranges, to rounding; but a failing block whose
-    numerical values (8 bytes an entry) do not fit in a sixteenth of the budget gets no
-    diagnosis (`findings`), nor does the whole gradient beyond 16 bytes an entry in an
-    eighth: `tolerance_source` says when one was left out. Not bounded: `f`'s own
+    The report is the same whatever the ranges, to rounding (in one pass, the worst
+    entries listed among passing ones may differ); but a failing block whose numerical
+    values (8 bytes an entry) do not fit in a sixteenth of the budget gets no diagnosis
+    (`findings`), nor does the whole gradient beyond 16 bytes an entry in an eighth; in
+    one pass the failing blocks are diagnosed at the end, so their values share that
+    sixteenth: `tolerance_source` says when one was left out. Not bounded: `f`'s own
     memory, the report's lists of skipped and one-sided entries (a string each), the
     ``"complex"`` method's safety probe (a few vectors of `P`, for a function that does
     not declare ``complex_safe``) and ``method="scipy"`` (scipy's `approx_fprime` and

@@ -182,3 +182,25 @@ def test_a_budget_that_is_not_an_int_of_at_least_1_mib_is_refused(memory: Any) -
     f, x, g = _sines(10)
     with pytest.raises(ValueError, match="`memory` must be an int of at least 1 MiB"):
         check_gradient(f, g, x, memory=memory)
+
+
+def test_the_bound_of_tolerances_is_their_largest_at_any_coefficient() -> None:
+    # the report's tolerance of entries judged before the figures were final: the
+    # hull it keeps, range by range, gives the largest E + c·B exactly at every c ≥ 0,
+    # also for points on a convex curve (all on the lower hull) or on one line
+    rng = np.random.default_rng(3)
+    for case in range(40):
+        n = int(rng.integers(1, 200))
+        B = rng.uniform(0, 1e-10, n)
+        E = {0: rng.uniform(0, 1e-9, n), 1: 1e-15 / np.sqrt(B + 1e-14), 2: 3e-10 - B}[case % 3]
+        if case % 4 == 0:
+            B = np.round(B * 1e10) / 1e10  # a few steps only
+        kind = np.full(n, _chunked.PLAIN, np.int8)
+        bound = _chunked.Bound()
+        for lo in range(0, n, 37):
+            sl = slice(lo, lo + 37)
+            bound.add(kind[sl], E[sl], B[sl], np.full(len(kind[sl]), -np.inf), np.zeros(len(B[sl])))
+        assert bound.B.size <= (3 if case % 3 == 1 and case % 4 else n)  # a curve: its ends
+        figures = _chunked.Figures(np.zeros(1), np.zeros(1), np.zeros(1), 0.0)
+        for c in (0.0, 1.0, 1e3, 1e6, 1e9):
+            assert bound.at(c, 1.0, figures) == pytest.approx(np.max(E + c * B), rel=1e-12)
