@@ -19,10 +19,12 @@ takes one pass: each range is finished with the figures of the entries seen so f
 (the first usable entry of a block, which is in the final sample whatever follows, is
 measured when it is seen), never larger than the final figures. An entry within that
 tolerance is within the final one, and passes at once; an entry over it is held (its
-value, step and kind: `SUSPECT_BYTES`) and judged at the end with the final figures,
-as a check at once would judge it (refined where it fails). Where the held entries
-would outgrow their share of the budget, that range's entries of the block are
-computed again at the end instead (`again`). So each entry is evaluated once, plus
+value, step and kind: `SUSPECT_BYTES`) and judged with the final figures, as a check
+at once would judge it (refined where it fails): once its block is seen whole when
+the block's own figures are all it needs (`block_figures`), else at the end. Where
+the held entries would outgrow their share of the budget, that range's entries of
+the block are computed again at the end instead (`again`). So each entry is
+evaluated once, plus
 the sample's steps `2h` (the evaluations of `estimate`) and the refinement of the
 entries that fail; the verdicts, the tolerance and the failing entries' figures are
 those of a check at once.
@@ -321,6 +323,25 @@ class Chunks:
         a[c2 | ~np.isfinite(a)] = 0.0  # a kink or a pole at 2h: no measure there
         return a
 
+    def _coef(self, b: int) -> float:
+        """Block `b`'s truncation coefficient, once all of its entries are seen: the
+        largest `|a|` of its sample (each entry measured once, `_a`)."""
+        chosen = {i: (val, u) for _, i, val, u in self._tops[b]}
+        chosen.update(self._ends[b])
+        todo = [i for i in sorted(chosen) if i not in self._a]
+        if todo:
+            a = self._measure(todo, [chosen[i] for i in todo])
+            self._a.update(zip(todo, a.tolist(), strict=True))
+        return max((self._a[i] for i in chosen), default=0.0)
+
+    def block_figures(self, b: int) -> Figures:
+        """The figures once block `b` is seen whole: its own (coefficient, largest
+        value) final, the others as seen so far."""
+        figures = self._running()
+        if self.method in ("central", "forward"):
+            figures.coef[b] = self._coef(b)
+        return figures
+
     def _running(self) -> Figures:
         """The figures of the entries seen so far: at most the final ones."""
         return Figures(
@@ -339,16 +360,12 @@ class Chunks:
                 for _, i, val, u in self._tops[b]:
                     chosen[i] = (val, u)
                 chosen.update(self._ends[b])
-            sample = np.array(sorted(chosen), dtype=int)
-            n_sample = sample.size
-            todo = [i for i in sample.tolist() if i not in self._a]
-            if todo:
+            n_sample = len(chosen)
+            todo = [i for i in sorted(chosen) if i not in self._a]
+            if todo:  # at once: the ranges were kept, or blocks settled at the end
                 a = self._measure(todo, [chosen[i] for i in todo])
                 self._a.update(zip(todo, a.tolist(), strict=True))
-            if sample.size:
-                a = np.array([self._a[i] for i in sample.tolist()])
-                blk = self._block_of(sample)
-                np.maximum.at(coef, blk, a)
+            coef = np.array([self._coef(b) for b in range(nb)])
         self.figures = Figures(coef, self.block_max.copy(), self._value_max, self._piece_max)
         self.one_sided_count = self._on_piece + self._saved
         self.step = float(np.median(np.concatenate(self._steps_seen)))

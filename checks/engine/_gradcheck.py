@@ -9,7 +9,18 @@ from typing import Any
 import numpy as np
 
 from checks.engine._args import evaluate_grad, numeric_block, option_number
-from checks.engine._chunked import MEMORY, SUSPECT_BYTES, Bound, Chunks, Part, plan, whole
+from checks.engine._chunked import (
+    COMPLEX,
+    MEMORY,
+    PIECE,
+    SUSPECT_BYTES,
+    Bound,
+    Chunks,
+    Figures,
+    Part,
+    plan,
+    whole,
+)
 from checks.engine._directional import directional_report
 from checks.engine._numdiff import METHODS, Estimate, estimate, largest, refine_at
 from checks.engine._problem import Array, Problem
@@ -146,8 +157,10 @@ def check_gradient(
     entries listed among passing ones may differ); but a failing block whose numerical
     values (8 bytes an entry) do not fit in a sixteenth of the budget gets no diagnosis
     (`findings`), nor does the whole gradient beyond 16 bytes an entry in an eighth; in
-    one pass the failing blocks are diagnosed at the end, so their values share that
-    sixteenth: `tolerance_source` says when one was left out. Not bounded: `f`'s own
+    one pass a failing block is diagnosed once all of it is seen when its figures are
+    its own (not for complex steps, whose bound takes the largest value of all), else
+    at the end, its values sharing that sixteenth with the other blocks waiting:
+    `tolerance_source` says when one was left out. Not bounded: `f`'s own
     memory, the report's lists of skipped and one-sided entries (a string each), the
     ``"complex"`` method's safety probe (a few vectors of `P`, for a function that does
     not declare ``complex_safe``) and ``method="scipy"`` (scipy's `approx_fprime` and
@@ -253,6 +266,19 @@ class _Block:
         self.suspects: list[tuple[Array, Array, Array, Array, Array]] = []
         self.deferred: set[tuple[int, int]] = set()
         self.bound = Bound()
+        self.settled = False
+
+    def final_early(self, method: str) -> bool:
+        """Whether the block's own figures are all its held entries and tolerance need
+        (no complex step, whose bound takes the largest value of all), so that it can be
+        settled once all of its entries are seen, its numerical values then dropped."""
+        kinds = np.concatenate([s[3] for s in self.suspects] or [np.zeros(0, np.int8)])
+        return (
+            method in ("central", "forward", "richardson")
+            and not self.deferred
+            and not np.isin(kinds, (COMPLEX, PIECE)).any()
+            and self.bound.complex == self.bound.piece == self.bound.piece_floor == -np.inf
+        )
 
     def hold(self, shares: _Shares, keep: bool) -> None:
         """Keep the block's numerical values for its diagnosis when they fit in the
@@ -385,16 +411,16 @@ class _Block:
         self,
         p: Problem,
         chunks: Chunks,
+        figures: Figures,
         b: int,
         method: str,
         tolerance: Callable[[Array, Array, np.dtype[Any]], Array],
         m: int | None,
     ) -> int:
-        """The end of a one-pass check (`Chunks`): the held entries judged with the
-        final figures (refined where they fail), the tolerance and the worst entries
-        under them, the diagnosis; returns how many entries were refined."""
-        figures = chunks.figures
-        assert figures is not None
+        """The end of the block in a one-pass check (`Chunks`): the held entries judged
+        with the final `figures` (refined where they fail), the tolerance and the worst
+        entries under them, the diagnosis; returns how many entries were refined."""
+        self.settled = True
         refined = 0
         if self.shape_ok and self.suspects:
             assert self.g is not None
@@ -402,6 +428,7 @@ class _Block:
                 np.concatenate(c) for c in zip(*self.suspects, strict=True)
             )
             self.suspects = []
+            self.shares.suspects += idx.size * SUSPECT_BYTES  # for the next blocks'
             err = chunks.error(chunks.parts(idx, value, step, kind, fixed), idx, kind, figures)
             D, err = value[:, 0].copy(), err[:, 0]
             pos = idx - self.sl.start
@@ -425,23 +452,26 @@ class _Block:
             G = 8 * float(np.finfo(self.g.dtype).eps)
             top = self.bound.at(float(figures.coef[b]), K, figures) + G * float(figures.big[b])
             self.tol_max = max(self.tol_max, top)
-        self._rerate(chunks, tolerance)
+        self._rerate(chunks, figures, tolerance)
         if not self.done:
             self._diagnose(m)
         return refined
 
     def _rerate(
-        self, chunks: Chunks, tolerance: Callable[[Array, Array, np.dtype[Any]], Array]
+        self,
+        chunks: Chunks,
+        figures: Figures,
+        tolerance: Callable[[Array, Array, np.dtype[Any]], Array],
     ) -> None:
         """The worst entries that passed at once, rated again under the final figures."""
         out = []
         for ratio, pos, g, D, diff, tol, again in self.worst:
             if again is not None:
-                assert chunks.figures is not None and self.g is not None
+                assert self.g is not None
                 idx, value, step, kind, fixed = (np.atleast_1d(np.asarray(c)) for c in again)
                 value, fixed = value.reshape(1, -1), fixed.reshape(1, -1)
                 parts = chunks.parts(idx, value, step, kind, fixed)
-                err = chunks.error(parts, idx, kind, chunks.figures)[:, 0]
+                err = chunks.error(parts, idx, kind, figures)[:, 0]
                 tol = float(tolerance(value[:, 0], err, self.g.dtype)[0])
                 with np.errstate(invalid="ignore"):
                     ratio = diff / max(tol, np.finfo(float).tiny)
@@ -552,6 +582,14 @@ def _full_report(
             for i, r in zip(part.skipped, part.skip_reasons, strict=True)
         )
         one_sided.extend(_where(p, part.lo + int(i)) for i in part.one_sided)
+        if one_pass:
+            assert isinstance(chunks, Chunks)
+            # a block seen whole whose figures are its own is settled now, and its
+            # numerical values dropped: room for the next failing block's
+            for i, b in enumerate(blocks):
+                if b.sl.stop <= part.hi and not b.settled and b.final_early(method):
+                    figures = chunks.block_figures(i)
+                    refined += b.settle(p, chunks, figures, i, method, tolerance(i, figures.big), m)
     if one_pass:
         assert isinstance(chunks, Chunks) and chunks.figures is not None
         big = chunks.figures.big
@@ -561,7 +599,8 @@ def _full_report(
                 if (lo, hi) in b.deferred:
                     refined += b.add(p, part, method, tolerance(i, big), m)
         for i, b in enumerate(blocks):
-            refined += b.settle(p, chunks, i, method, tolerance(i, big), m)
+            if not b.settled:
+                refined += b.settle(p, chunks, chunks.figures, i, method, tolerance(i, big), m)
     too_big: list[str] = []
     rows: list[BlockRow] = []
     entries: list[EntryError] = []

@@ -177,6 +177,22 @@ def test_one_pass_evaluates_each_entry_once_plus_the_sample() -> None:
     assert [e.where for e in failed.worst] == [e.where for e in at_once.worst]
 
 
+def test_a_block_seen_whole_is_settled_and_frees_its_room() -> None:
+    # one pass in 2 MiB: room for 10,922 held entries; each block has 8,000 wrong ones,
+    # which fit one block at a time: the first block is judged once all of it is seen
+    # (its figures are its own), so neither block's ranges are computed again
+    rng = np.random.default_rng(1)
+    x = {"a": rng.uniform(-3, 3, 20_000), "b": rng.uniform(-3, 3, 20_000)}
+    f, g = SumOfSines(x), {k: np.cos(v) for k, v in x.items()}
+    for v in g.values():
+        v[:8000] *= 1.001
+    report = check_gradient(f, g, x, memory=2 * MiB)
+    at_once = check_gradient(f, g, x, memory=64 * MiB)
+    assert "in one pass" in report.tolerance_source
+    assert [b.failed for b in report.blocks] == [b.failed for b in at_once.blocks]
+    assert report.evaluations == at_once.evaluations
+
+
 @pytest.mark.parametrize("memory", [1000, True, 2.5e6, "64 MiB"])
 def test_a_budget_that_is_not_an_int_of_at_least_1_mib_is_refused(memory: Any) -> None:
     f, x, g = _sines(10)
