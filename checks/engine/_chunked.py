@@ -32,7 +32,7 @@ those of a check at once.
 Measured (docs/benchmarks.md, `OPENBLAS_NUM_THREADS=1 python bench/engine.py --sizes ""
 --scaling --scaling-max 1e7`, CPU time on 2 shared cores): a central check of
 `NetworkLoss` takes 2.00 evaluations a parameter from P = 1e4 to 1e7 (2.03 at 1e3),
-its time ∝ P^0.62 over P = 1e3 .. 1e7 at m = 16, P^0.87 from 1e6 to 1e7, (P·m)^0.60
+its time ∝ P^0.64 over P = 1e3 .. 1e7 at m = 16, P^0.89 from 1e6 to 1e7, (P·m)^0.61
 over every run; with the second pass it replaces, 3.82 evaluations a parameter and
 P^1.17 from 1e6 to 1e7.
 """

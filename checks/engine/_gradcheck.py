@@ -587,7 +587,8 @@ def _full_report(
             # a block seen whole whose figures are its own is settled now, and its
             # numerical values dropped: room for the next failing block's
             for i, b in enumerate(blocks):
-                if b.sl.stop <= part.hi and not b.settled and b.final_early(method):
+                seen = part.lo < b.sl.stop <= part.hi  # its last entries in this range
+                if seen and not b.settled and b.final_early(method):
                     figures = chunks.block_figures(i)
                     refined += b.settle(p, chunks, figures, i, method, tolerance(i, figures.big), m)
     if one_pass:
