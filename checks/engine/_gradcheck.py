@@ -9,7 +9,18 @@ from typing import Any
 import numpy as np
 
 from checks.engine._args import evaluate_grad, numeric_block, option_number
-from checks.engine._chunked import MEMORY, Chunks, Part, plan, whole
+from checks.engine._chunked import (
+    COMPLEX,
+    MEMORY,
+    PIECE,
+    SUSPECT_BYTES,
+    Bound,
+    Chunks,
+    Figures,
+    Part,
+    plan,
+    whole,
+)
 from checks.engine._directional import directional_report
 from checks.engine._numdiff import METHODS, Estimate, estimate, largest, refine_at
 from checks.engine._problem import Array, Problem
@@ -130,17 +141,26 @@ def check_gradient(
     (`checks.engine._chunked.Chunks`), so that its peak memory beyond `x`, `grad` and
     one flat copy of `x` stays within `memory` at any number of parameters `P`: a
     quarter of it for the range being computed (about 300 bytes an entry), a quarter
-    for ranges kept from a first pass to the second (18 bytes an entry), an eighth for
-    numerical values held for a diagnosis, the rest for `f`'s own batch (`NetworkLoss`
-    bounds it by its `memory`, the default budget). The error model needs a few figures
-    of each whole block (its truncation coefficient, sampled among all of its entries,
-    and its largest value) before any entry's tolerance: the first pass measures them,
-    the second compares; ranges that were not kept are computed again, so beyond
-    `memory / 72` entries (930,000 in 64 MiB) a check costs up to twice the evaluations.
-    The report is the same whatever the ranges, to rounding; but a failing block whose
-    numerical values (8 bytes an entry) do not fit in a sixteenth of the budget gets no
-    diagnosis (`findings`), nor does the whole gradient beyond 16 bytes an entry in an
-    eighth: `tolerance_source` says when one was left out. Not bounded: `f`'s own
+    for ranges kept from their computation to their comparison (18 bytes an entry), an
+    eighth for numerical values held for a diagnosis, the rest for `f`'s own batch
+    (`NetworkLoss` bounds it by its `memory`, the default budget). The error model
+    needs a few figures of each whole block (its truncation coefficient, sampled among
+    all of its entries, and its largest value) before any entry's final tolerance.
+    Up to `memory / 72` entries (930,000 in 64 MiB) every range is kept until they are
+    measured. Beyond, the check takes one pass: each range is compared with the figures
+    of the entries seen so far, which only grow, so an entry within that tolerance
+    passes; an entry over it is held (48 bytes, in the kept ranges' quarter) and judged
+    at the end with the final figures, as at once (`_chunked`'s docstring). Each entry
+    is evaluated once at any `P`; only held entries beyond their quarter have their
+    range computed again (a gradient wrong in more than 350,000 entries in 64 MiB).
+    The report is the same whatever the ranges, to rounding (in one pass, the worst
+    entries listed among passing ones may differ); but a failing block whose numerical
+    values (8 bytes an entry) do not fit in a sixteenth of the budget gets no diagnosis
+    (`findings`), nor does the whole gradient beyond 16 bytes an entry in an eighth; in
+    one pass a failing block is diagnosed once all of it is seen when its figures are
+    its own (not for complex steps, whose bound takes the largest value of all), else
+    at the end, its values sharing that sixteenth with the other blocks waiting:
+    `tolerance_source` says when one was left out. Not bounded: `f`'s own
     memory, the report's lists of skipped and one-sided entries (a string each), the
     ``"complex"`` method's safety probe (a few vectors of `P`, for a function that does
     not declare ``complex_safe``) and ``method="scipy"`` (scipy's `approx_fprime` and
@@ -185,8 +205,9 @@ def check_gradient(
         return directional_report(p, grads, method, rtol, atol, rng, directions, m, start)
     if method == "scipy":
         est = estimate(p, method, step)
+        parts = whole(est, np.array(_block_max(p, est)))
         return _full_report(
-            p, grads, whole(est), est, rtol, atol, m, start, _check_grad(p, grads), budget
+            p, grads, parts, est, rtol, atol, m, start, _check_grad(p, grads), budget
         )
     chunks = Chunks(p, method, step, budget)
     return _full_report(p, grads, chunks, chunks, rtol, atol, m, start, {}, budget)
@@ -215,6 +236,14 @@ def _tolerance(
     return err + 8 * eps_g * (np.abs(D) + big)
 
 
+class _Shares:
+    """What the blocks share of the budget: bytes of numerical values held for their
+    diagnoses, and of entries held to the end of a one-pass check."""
+
+    def __init__(self, held: int, suspects: int) -> None:
+        self.held, self.suspects = held, suspects
+
+
 class _Block:
     """The comparison of one block, accumulated range by range of its entries."""
 
@@ -225,17 +254,37 @@ class _Block:
         self.g = g if g is None or g.dtype.kind == "f" else g.astype(np.float64)
         self.held: Array | None = None
         self.diagnosed = True
+        self.done = False
         self.skipped = self.known = self.failed = 0
         self.max_diff = self.max_rel = self.tol_max = 0.0
         self.norms: list[float] = []  # ‖D‖ of each range, then ‖diff‖ of each
         self.diff_norms: list[float] = []
         self.any_diff = False
-        self.worst: list[tuple[float, int, float, float, float, float]] = []
+        self.worst: list[tuple[float, int, float, float, float, float, Any]] = []
+        # a one-pass check: entries over the running tolerance, ranges to compute again,
+        # the largest tolerance of the others under the final figures
+        self.suspects: list[tuple[Array, Array, Array, Array, Array]] = []
+        self.deferred: set[tuple[int, int]] = set()
+        self.bound = Bound()
+        self.settled = False
 
-    def hold(self, room: int, keep: bool) -> None:
-        """Keep the block's numerical values for its diagnosis when they fit in `room`
-        bytes: while it is compared, and after it when `keep` (the whole gradient's)."""
-        self.room, self.keep = room, keep
+    def final_early(self, method: str) -> bool:
+        """Whether the block's own figures are all its held entries and tolerance need
+        (no complex step, whose bound takes the largest value of all), so that it can be
+        settled once all of its entries are seen, its numerical values then dropped."""
+        kinds = np.concatenate([s[3] for s in self.suspects] or [np.zeros(0, np.int8)])
+        return (
+            method in ("central", "forward", "richardson")
+            and not self.deferred
+            and not np.isin(kinds, (COMPLEX, PIECE)).any()
+            and self.bound.complex == self.bound.piece == self.bound.piece_floor == -np.inf
+        )
+
+    def hold(self, shares: _Shares, keep: bool) -> None:
+        """Keep the block's numerical values for its diagnosis when they fit in the
+        `shares`' room: while it is compared, and after it when `keep` (the whole
+        gradient's)."""
+        self.shares, self.keep = shares, keep
         self.finds: tuple[Finding, ...] = ()
 
     def add(
@@ -245,18 +294,23 @@ class _Block:
         method: str,
         tolerance: Callable[[Array, Array, np.dtype[Any]], Array],
         m: int | None,
+        final: bool = True,
     ) -> int:
-        """Compare the entries of `part` in this block; returns how many were refined."""
+        """Compare the entries of `part` in this block; returns how many were refined.
+
+        A part that is not `final` has tolerances that may still grow: its entries over
+        them are held for `settle` (or, past the shares' room, the range is left for
+        `settle`'s caller to compute again), the others pass."""
         a, z = max(part.lo, self.sl.start), min(part.hi, self.sl.stop)
         if a >= z:
             return 0
         rows = slice(a - part.lo, z - part.lo)
         D, err = part.value[rows, 0].copy(), part.error[rows, 0].copy()
         known = ~np.isnan(D)
-        self.skipped += int(np.count_nonzero(~known))
         mine = slice(a - self.sl.start, z - self.sl.start)
-        if a == self.sl.start and 8 * self.size <= self.room:
+        if a == self.sl.start and self.held is None and 8 * self.size <= self.shares.held:
             self.held = np.empty(self.size)
+            self.shares.held -= 8 * self.size
         refined = 0
         if self.shape_ok:
             assert self.g is not None
@@ -265,7 +319,29 @@ class _Block:
             tol = tolerance(D, err, g.dtype)
             diff = np.abs(g64 - D)
             bad = known & ~(diff <= tol)
-            if bad.any() and method in ("central", "forward"):
+            redo = None
+            if not final:
+                local = rows.start + np.flatnonzero(bad)
+                if local.size * SUSPECT_BYTES > self.shares.suspects:
+                    self.deferred.add((part.lo, part.hi))
+                    return 0
+                self.shares.suspects -= local.size * SUSPECT_BYTES
+                if local.size:
+                    assert part.kind is not None and part.fixed is not None
+                    self.suspects.append(
+                        (part.lo + local, part.value[local], part.step[local],
+                         part.kind[local], part.fixed[local])
+                    )  # fmt: skip
+                known &= ~bad
+                bad[:] = False
+                assert part.parts is not None and part.kind is not None
+                base, mult, floor = (c[rows] for c in part.parts)
+                kind = part.kind[rows]
+                extra = 8 * float(np.finfo(g.dtype).eps) * np.abs(D)
+                self.bound.add(kind[known], base[known, 0], mult[known], floor[known, 0],
+                               extra[known])  # fmt: skip
+                redo = (part, rows.start)
+            elif bad.any() and method in ("central", "forward"):
                 # before calling an entry wrong, give it its own error estimate
                 at = np.flatnonzero(bad)
                 local = rows.start + at
@@ -277,42 +353,135 @@ class _Block:
                 tol = tolerance(D, err, g.dtype)
                 diff = np.abs(g64 - D)
                 bad = known & ~(diff <= tol)
-            # the known entries' figures: views where every entry is known (the usual
-            # case, without a masked copy of each array)
-            every = bool(known.all())
-            Dk, dk, tk, gk = (
-                (D, diff, tol, g64) if every else (D[known], diff[known], tol[known], g64[known])
-            )
-            denom = np.maximum(np.abs(Dk), np.abs(gk))
-            with np.errstate(invalid="ignore"):  # inf/inf where g is infinite: NaN, a failure
-                rel = np.where(denom > 0, dk / np.where(denom > 0, denom, 1), 0.0)
-            self.known += int(Dk.size)
-            self.failed += int(np.count_nonzero(bad))
-            self.max_diff = max(self.max_diff, float(np.max(dk, initial=0.0)))
-            self.max_rel = max(self.max_rel, float(np.max(rel, initial=0.0)))
-            self.norms.append(float(np.linalg.norm(Dk)))
-            self.diff_norms.append(float(np.linalg.norm(dk)))
-            self.any_diff = self.any_diff or bool(np.any(dk))
-            self.tol_max = max(self.tol_max, float(np.max(tk, initial=0.0)))
-            # a NaN or infinite analytic entry is the worst of all, never left out
-            with np.errstate(invalid="ignore"):
-                ratio = diff / np.maximum(tol, np.finfo(float).tiny)
-            if not every:
-                ratio[~known] = -1.0
-            ratio[known & ~np.isfinite(ratio)] = np.inf
-            for j in largest(ratio, 5).tolist():
-                if ratio[j] < 0:
-                    break
-                self.worst.append(
-                    (float(ratio[j]), mine.start + j, float(g[j]), float(D[j]),
-                     float(diff[j]), float(tol[j]))
-                )  # fmt: skip
-            self.worst = sorted(self.worst, key=lambda w: (-w[0], w[1]))[:5]
+            pos = np.flatnonzero(known)
+            if pos.size == D.size:  # the usual case: views, without a masked copy of each
+                self._tally(mine.start + pos, g, D, diff, tol, bad,
+                            track=final, redo=redo and (redo[0], redo[1] + pos))  # fmt: skip
+            else:
+                self._tally(mine.start + pos, g[pos], D[pos], diff[pos], tol[pos], bad[pos],
+                            track=final, redo=redo and (redo[0], redo[1] + pos))  # fmt: skip
+        self.skipped += int(np.count_nonzero(np.isnan(D)))
         if self.held is not None:
             self.held[mine] = D
-        if z == self.sl.stop:
+        if z == self.sl.stop and not self.suspects and not self.deferred:
             self._diagnose(m)
         return refined
+
+    def _tally(
+        self,
+        pos: Array,
+        g: Array,
+        D: Array,
+        diff: Array,
+        tol: Array,
+        bad: Array,
+        track: bool = True,
+        redo: tuple[Part, Array] | None = None,
+    ) -> None:
+        """Entries at `pos` of the block compared: their figures added. Unless `track`,
+        their tolerances may grow (`bound` has them) and so may their worst's: `redo`
+        keeps where each is in its part, for `settle`."""
+        self.known += pos.size
+        self.failed += int(np.count_nonzero(bad))
+        self.max_diff = max(self.max_diff, float(np.max(diff, initial=0.0)))
+        denom = np.maximum(np.abs(D), np.abs(g.astype(np.float64)))
+        with np.errstate(invalid="ignore"):  # inf/inf where g is infinite: NaN, a failure
+            rel = np.where(denom > 0, diff / np.where(denom > 0, denom, 1), 0.0)
+        self.max_rel = max(self.max_rel, float(np.max(rel, initial=0.0)))
+        self.norms.append(float(np.linalg.norm(D)))
+        self.diff_norms.append(float(np.linalg.norm(diff)))
+        self.any_diff = self.any_diff or bool(np.any(diff))
+        if track:
+            self.tol_max = max(self.tol_max, float(np.max(tol, initial=0.0)))
+        # a NaN or infinite analytic entry is the worst of all, never left out
+        with np.errstate(invalid="ignore"):
+            ratio = diff / np.maximum(tol, np.finfo(float).tiny)
+        ratio[~np.isfinite(ratio)] = np.inf
+        for j in largest(ratio, 5).tolist():
+            again = None
+            if redo is not None:
+                part, local = redo[0], int(redo[1][j])
+                assert part.kind is not None and part.fixed is not None
+                # copies: a view of a row would keep its whole range alive
+                again = (part.lo + local, part.value[local].copy(), float(part.step[local]),
+                         int(part.kind[local]), part.fixed[local].copy())  # fmt: skip
+            self.worst.append(
+                (float(ratio[j]), int(pos[j]), float(g[j]), float(D[j]),
+                 float(diff[j]), float(tol[j]), again)
+            )  # fmt: skip
+        self.worst = sorted(self.worst, key=lambda w: (-w[0], w[1]))[:5]
+
+    def settle(
+        self,
+        p: Problem,
+        chunks: Chunks,
+        figures: Figures,
+        b: int,
+        method: str,
+        tolerance: Callable[[Array, Array, np.dtype[Any]], Array],
+        m: int | None,
+    ) -> int:
+        """The end of the block in a one-pass check (`Chunks`): the held entries judged
+        with the final `figures` (refined where they fail), the tolerance and the worst
+        entries under them, the diagnosis; returns how many entries were refined."""
+        self.settled = True
+        refined = 0
+        if self.shape_ok and self.suspects:
+            assert self.g is not None
+            idx, value, step, kind, fixed = (
+                np.concatenate(c) for c in zip(*self.suspects, strict=True)
+            )
+            self.suspects = []
+            self.shares.suspects += idx.size * SUSPECT_BYTES  # for the next blocks'
+            err = chunks.error(chunks.parts(idx, value, step, kind, fixed), idx, kind, figures)
+            D, err = value[:, 0].copy(), err[:, 0]
+            pos = idx - self.sl.start
+            g = self.g.reshape(-1)[pos]
+            g64 = g.astype(np.float64)
+            tol = tolerance(D, err, g.dtype)
+            bad = ~(np.abs(g64 - D) <= tol)
+            if bad.any() and method in ("central", "forward"):
+                at = np.flatnonzero(bad)
+                v, e, used = refine_at(p, method, value[at], step[at], idx[at])
+                D[at[used]], err[at[used]] = v[used, 0], e[used, 0]
+                refined = int(np.count_nonzero(used))
+                tol = tolerance(D, err, g.dtype)
+            diff = np.abs(g64 - D)
+            bad = ~(diff <= tol)
+            self._tally(pos, g, D, diff, tol, bad)
+            if self.held is not None:
+                self.held[pos] = D
+        if self.shape_ok and self.g is not None and not self.bound.empty:
+            K = 8 * p.eps * p.condition
+            G = 8 * float(np.finfo(self.g.dtype).eps)
+            top = self.bound.at(float(figures.coef[b]), K, figures) + G * float(figures.big[b])
+            self.tol_max = max(self.tol_max, top)
+        self._rerate(chunks, figures, tolerance)
+        if not self.done:
+            self._diagnose(m)
+        return refined
+
+    def _rerate(
+        self,
+        chunks: Chunks,
+        figures: Figures,
+        tolerance: Callable[[Array, Array, np.dtype[Any]], Array],
+    ) -> None:
+        """The worst entries that passed at once, rated again under the final figures."""
+        out = []
+        for ratio, pos, g, D, diff, tol, again in self.worst:
+            if again is not None:
+                assert self.g is not None
+                idx, value, step, kind, fixed = (np.atleast_1d(np.asarray(c)) for c in again)
+                value, fixed = value.reshape(1, -1), fixed.reshape(1, -1)
+                parts = chunks.parts(idx, value, step, kind, fixed)
+                err = chunks.error(parts, idx, kind, figures)[:, 0]
+                tol = float(tolerance(value[:, 0], err, self.g.dtype)[0])
+                with np.errstate(invalid="ignore"):
+                    ratio = diff / max(tol, np.finfo(float).tiny)
+                ratio = ratio if np.isfinite(ratio) else np.inf
+            out.append((ratio, pos, g, D, diff, tol, None))
+        self.worst = sorted(out, key=lambda w: (-w[0], w[1]))[:5]
 
     def _diagnose(self, m: int | None) -> None:
         """The block's findings, once all of it is compared; its values dropped after."""
@@ -328,7 +497,9 @@ class _Block:
         elif self.failed and D is not None:
             self.finds = tuple(fingerprint(self.g, D, m=m, atol=self.tol_max, rtol=0.0))
         self.diagnosed = D is not None or not self.failed
-        if not self.keep:
+        self.done = True
+        if not self.keep and self.held is not None:
+            self.shares.held += self.held.nbytes
             self.held = None
 
     def norm_rel(self) -> float:
@@ -349,7 +520,7 @@ class _Block:
         block_finds = self.finds
         entries = [
             EntryError(self.name, tuple(int(i) for i in np.unravel_index(pos, shape)), g, d, e, t)
-            for _, pos, g, d, e, t in self.worst
+            for _, pos, g, d, e, t, _ in self.worst
         ]
         row = BlockRow(
             self.name,
@@ -390,24 +561,51 @@ def _full_report(
     size = p.layout.size
     room = chunks.hold if isinstance(chunks, Chunks) else plan(memory)[2]
     held_all = 16 * size <= room  # the numerical gradient and the analytic one, whole
+    one_pass = isinstance(chunks, Chunks) and chunks.one_pass
+    # a one-pass check holds the entries it judges at the end in the kept ranges' share
+    suspects = chunks.keep if isinstance(chunks, Chunks) and one_pass else 0
+    shares = _Shares(room if held_all else room // 2, suspects)
     for b in blocks:
-        b.hold(room if held_all else room // 2, keep=held_all)
-    bigs = chunks.block_max if isinstance(chunks, Chunks) else _block_max(p, chunks)
+        b.hold(shares, keep=held_all)
+    given = rtol is not None or atol is not None  # a tolerance no figure changes
+
+    def tolerance(i: int, big: Array) -> Callable[[Array, Array, np.dtype[Any]], Array]:
+        def at(D: Array, err: Array, dtype: np.dtype[Any]) -> Array:
+            return _tolerance(D, err, dtype, rtol, atol, float(big[i]))
+
+        return at
+
     refined = 0
     skips: list[tuple[str, str]] = []
     one_sided: list[str] = []
     for part in parts:
-        for b, big in zip(blocks, bigs, strict=True):
-
-            def tolerance(D: Array, err: Array, dtype: np.dtype[Any], big: float = big) -> Array:
-                return _tolerance(D, err, dtype, rtol, atol, float(big))
-
-            refined += b.add(p, part, method, tolerance, m)
+        for i, b in enumerate(blocks):
+            refined += b.add(p, part, method, tolerance(i, part.big), m, part.final or given)
         skips.extend(
             (_where(p, part.lo + int(i)), r)
             for i, r in zip(part.skipped, part.skip_reasons, strict=True)
         )
         one_sided.extend(_where(p, part.lo + int(i)) for i in part.one_sided)
+        if one_pass:
+            assert isinstance(chunks, Chunks)
+            # a block seen whole whose figures are its own is settled now, and its
+            # numerical values dropped: room for the next failing block's
+            for i, b in enumerate(blocks):
+                seen = part.lo < b.sl.stop <= part.hi  # its last entries in this range
+                if seen and not b.settled and b.final_early(method):
+                    figures = chunks.block_figures(i)
+                    refined += b.settle(p, chunks, figures, i, method, tolerance(i, figures.big), m)
+    if one_pass:
+        assert isinstance(chunks, Chunks) and chunks.figures is not None
+        big = chunks.figures.big
+        for lo, hi in sorted(set().union(*(b.deferred for b in blocks))):
+            part = chunks.again(lo, hi)
+            for i, b in enumerate(blocks):
+                if (lo, hi) in b.deferred:
+                    refined += b.add(p, part, method, tolerance(i, big), m)
+        for i, b in enumerate(blocks):
+            if not b.settled:
+                refined += b.settle(p, chunks, chunks.figures, i, method, tolerance(i, big), m)
     too_big: list[str] = []
     rows: list[BlockRow] = []
     entries: list[EntryError] = []
@@ -442,6 +640,12 @@ def _full_report(
         source += (
             f"; {refined} entries over it re-estimated by Richardson from steps h and 2h, "
             "each with its own error estimate"
+        )
+    if one_pass and not given:
+        source += (
+            "; in one pass (more entries than the memory budget keeps): an entry within "
+            "the tolerance of the figures seen so far, which only grow, passed at once, "
+            "the others were judged with the final ones"
         )
     if too_big:
         source += (
