@@ -265,18 +265,18 @@ class NetworkLoss:
 
         Notes
         -----
-        The last point is kept with a copy of its blocks, and taken again only when
-        every block is equal to it, entry by entry and in dtype (a comparison costs
-        `P` reads, far less than a forward pass and its validation).
+        The last point is kept with its blocks, and taken again only when every block is
+        equal to it, entry by entry and in dtype (a comparison costs `P` reads, far less
+        than a forward pass and its validation). A block that nothing can change in
+        place (read-only, and every array it views too: the engine's point) is kept
+        by reference and recognised by identity; any other block is kept as a copy,
+        which at `P = 1e7` was 76 MiB beyond a check's memory budget.
         """
         last = self._last
         if (
             last is not None
             and last[0].keys() == blocks.keys()
-            and all(
-                np.asarray(v).dtype == last[0][k].dtype and np.array_equal(v, last[0][k])
-                for k, v in blocks.items()
-            )
+            and all(_same(v, last[0][k]) for k, v in blocks.items())
         ):
             return last[1]
         # float64 parameters: a float32 point's products of weights (`_linear_maps`) in
@@ -292,7 +292,8 @@ class NetworkLoss:
         base = _column_losses(cache.a[-1][:, None, :], self.Y, self.kind, self.m)[0]
         line = LineLoss(cache.a[-1], self.Y, self.kind, self.m) if self._one_hot else None
         state = (params, cache, base, line)
-        self._last = ({k: np.array(v, copy=True) for k, v in blocks.items()}, state)
+        kept = {k: v if _frozen(v) else np.array(v, copy=True) for k, v in blocks.items()}
+        self._last = (kept, state)
         return state
 
     @property
@@ -407,6 +408,27 @@ def _compiled(choice: str, work: float) -> Any:
     from checks._network_jit import KERNEL
 
     return KERNEL
+
+
+def _frozen(block: Any) -> bool:
+    """Whether nothing can change `block` in place: a read-only array whose every base is
+    a read-only array too, down to the one that owns the memory."""
+    while isinstance(block, np.ndarray):
+        if block.flags.writeable:
+            return False
+        if block.base is None:
+            return True
+        block = block.base
+    return False
+
+
+def _same(block: Any, kept: Array) -> bool:
+    """Whether `block` is the kept one: the same frozen array, or equal in dtype and
+    entries."""
+    if block is kept and _frozen(kept):
+        return True
+    block = np.asarray(block)
+    return block.dtype == kept.dtype and bool(np.array_equal(block, kept))
 
 
 def _runs(keys: Array) -> Array:

@@ -131,6 +131,9 @@ def layout_of(x: object) -> tuple[_Layout, Array]:
     # no copy of a block before the concatenation: at P = 1e7 the copies doubled the
     # peak of a whole check (80 MB each)
     flat = np.concatenate([p.reshape(-1).astype(dtype, copy=False) for p in parts])
+    # read-only, and so every view of it: nothing changes the point during a check, and
+    # a function may keep its blocks by reference rather than copy them (`NetworkLoss`)
+    flat.flags.writeable = False
     return layout, flat
 
 
@@ -161,6 +164,7 @@ class Problem:
             raise TypeError(f"`kinks` must be callable or None, got {type(kinks).__name__}")
         self.f = f
         self.layout, self.x = layout_of(x)
+        self._point: Point | None = None  # `along_axes`'s views of `x`, made once
         self.kinks = kinks if kinks is not None else getattr(f, "kinks", None)
         self.batched = bool(getattr(f, "batched", False) if batched is None else batched)
         self.axes = getattr(f, "along_axes", None)
@@ -288,7 +292,11 @@ class Problem:
         values = np.empty((k, out_size), dtype=np.result_type(self.dtype, delta.dtype))
         crossed = np.zeros(k, dtype=bool)
         if self.axes is not None and self.layout.names is not None:
-            point = self.layout.unflatten(self.x)
+            # the same views at every call: a function that keeps the last point's
+            # blocks recognises them without comparing them
+            if self._point is None:
+                self._point = self.layout.unflatten(self.x)
+            point = self._point
             for name, sl, _ in self.layout.blocks():
                 sel = np.flatnonzero((index >= sl.start) & (index < sl.stop))
                 if sel.size:

@@ -231,3 +231,40 @@ def test_a_unit_at_exactly_0_above_is_not_a_kink_crossed() -> None:
     grads = net.backward(params, X, Y, kind=case["kind"])
     report = network_check(params, X, Y, grads, kind=case["kind"])
     assert report.status == "passed" and not report.skipped, str(report)
+
+
+def test_the_last_point_is_kept_by_reference_only_when_nothing_can_change_it(
+    rng: np.random.Generator,
+) -> None:
+    # the engine's blocks are read-only views of a read-only flat copy: kept by
+    # reference (a copy was 76 MiB at P = 1e7); a caller's writable blocks are copied,
+    # so that a change in place is seen at the next call
+    params, X, Y = network(rng, [4, 5, 3], 6)
+    F = NetworkLoss(X, Y)
+    blocks = param_blocks(params)
+    index, delta = np.arange(3), np.full(3, 1e-3)
+    before, _ = F.along_axes(blocks, "W_1", index, delta)
+    assert F._last is not None and all(F._last[0][k] is not v for k, v in blocks.items())
+    blocks["W_2"][0, 0] += 0.5  # in place: the next call must see it
+    after, _ = F.along_axes(blocks, "W_1", index, delta)
+    moved = NetworkLoss(X, Y).along_axes(
+        {k: v.copy() for k, v in blocks.items()}, "W_1", index, delta
+    )[0]
+    np.testing.assert_array_equal(after, moved)
+    assert not np.array_equal(after, before)
+
+    flat = np.concatenate([v.ravel() for v in blocks.values()])
+    flat.flags.writeable = False
+    frozen, lo = {}, 0
+    for k, v in blocks.items():
+        frozen[k] = flat[lo : lo + v.size].reshape(v.shape)
+        lo += v.size
+    F = NetworkLoss(X, Y)  # (F's last point is equal to this one: it would be taken)
+    F.along_axes(frozen, "W_1", index, delta)
+    assert F._last is not None and all(F._last[0][k] is v for k, v in frozen.items())
+    # a read-only view of a writable array is not frozen: copied
+    view = blocks["W_1"].view()
+    view.flags.writeable = False
+    F = NetworkLoss(X, Y)
+    F.along_axes({**frozen, "W_1": view}, "W_1", index, delta)
+    assert F._last[0]["W_1"] is not view and F._last[0]["b_1"] is frozen["b_1"]
