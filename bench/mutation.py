@@ -189,7 +189,7 @@ ENGINE_MUTANTS = [
     Mutant(
         "nan-left-out",
         "engine: NaN gradient entries left out of the comparison",
-        "checks/engine/_gradcheck.py",
+        "checks/engine/_block.py",
         "            bad = known & ~(diff <= tol)\n            redo = None",
         "            bad = known & (diff > tol)\n            redo = None",
     ),
