@@ -164,13 +164,15 @@ class Problem:
             raise TypeError(f"`kinks` must be callable or None, got {type(kinks).__name__}")
         self.f = f
         self.layout, self.x = layout_of(x)
-        self._point: Point | None = None  # `along_axes`'s views of `x`, made once
+        # `x` as `f` takes it, the same views at every call: a function that keeps the
+        # last point's blocks (`NetworkLoss`) recognises them without comparing them
+        self.point = self.layout.unflatten(self.x)
         self.kinks = kinks if kinks is not None else getattr(f, "kinks", None)
         self.batched = bool(getattr(f, "batched", False) if batched is None else batched)
         self.axes = getattr(f, "along_axes", None)
         self.evaluations = 0
         self.scalar = scalar
-        self.pattern = None if self.kinks is None else self._pattern(self.layout.unflatten(self.x))
+        self.pattern = None if self.kinks is None else self._pattern(self.point)
         self.conditioning = self._conditioning(f)
         self.f0 = np.full(1, np.nan)
         self.out_shape: tuple[int, ...] = ()
@@ -243,7 +245,7 @@ class Problem:
         if not callable(method):
             return 0.0
         try:
-            return float(method(self.layout.unflatten(self.x)))
+            return float(method(self.point))
         except Exception as exc:
             raise FunctionError(f"`rounding_scale` raised {type(exc).__name__}: {exc}") from exc
 
@@ -260,7 +262,7 @@ class Problem:
         if self.batched:
             out = self._invoke(self.layout.unflatten(flat[None, :], (1,)), flat)
             return out.reshape(out.shape[1:])
-        return self._invoke(self.layout.unflatten(flat), flat)
+        return self._invoke(self.point if flat is self.x else self.layout.unflatten(flat), flat)
 
     def _invoke(self, point: Point, flat: Array) -> Array:
         with _complex_warnings_raise():
@@ -292,11 +294,7 @@ class Problem:
         values = np.empty((k, out_size), dtype=np.result_type(self.dtype, delta.dtype))
         crossed = np.zeros(k, dtype=bool)
         if self.axes is not None and self.layout.names is not None:
-            # the same views at every call: a function that keeps the last point's
-            # blocks recognises them without comparing them
-            if self._point is None:
-                self._point = self.layout.unflatten(self.x)
-            point = self._point
+            point = self.point
             for name, sl, _ in self.layout.blocks():
                 sel = np.flatnonzero((index >= sl.start) & (index < sl.stop))
                 if sel.size:
