@@ -113,8 +113,16 @@ class NetworkLoss:
         return f"NetworkLoss(X {self.X.shape}, Y {self.Y.shape}, kind={self.kind!r})"
 
     def __call__(self, blocks: Mapping[str, Array]) -> Any:
+        """The loss at `blocks` (a batch of points: one loss each).
+
+        At a float64 point, the sum of the per-example terms of the forward pass that
+        `along_axes`, `kinks` and `rounding_scale` share (one pass for all, where each
+        took its own): `backprop.network.network_loss` to rounding, which other points
+        (float32, complex) get."""
         if np.ndim(blocks["W_1"]) == 3:
             return self._batch(blocks)
+        if _float64(blocks):  # the point `along_axes` starts from: its losses, summed
+            return self._at(blocks)[2].sum()
         return net.network_loss(params_from_blocks(blocks), self.X, self.Y, kind=self.kind)
 
     def rounding_scale(self, blocks: Mapping[str, Array]) -> float:
@@ -134,7 +142,10 @@ class NetworkLoss:
 
     def kinks(self, blocks: Mapping[str, Array]) -> Array:
         """The signs of every pre-activation `z_l > 0`, flattened and concatenated."""
-        cache = net.forward_cache(params_from_blocks(blocks), self.X)
+        if _float64(blocks):  # the forward pass `along_axes` starts from
+            cache = self._at(blocks)[1]
+        else:
+            cache = net.forward_cache(params_from_blocks(blocks), self.X)
         return np.concatenate([(z.real > 0).ravel() for z in cache.z])
 
     def _batch(self, blocks: Mapping[str, Array]) -> Array:
@@ -408,6 +419,11 @@ def _compiled(choice: str, work: float) -> Any:
     from checks._network_jit import KERNEL
 
     return KERNEL
+
+
+def _float64(blocks: Mapping[str, Array]) -> bool:
+    """Whether every block is a float64 array, as `_at`'s forward pass computes it."""
+    return all(isinstance(v, np.ndarray) and v.dtype == np.float64 for v in blocks.values())
 
 
 def _frozen(block: Any) -> bool:
