@@ -10,14 +10,16 @@ minimal counterexamples are printed in the run's summary.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pytest
 
 from backprop.catalog import ERRATA, FORMULAS
 from checks.cli._errata import disagreements
-from checks.errata import Verdict, check_formula, check_notes
+from checks.errata import Judgement, Verdict, check_formula, check_notes, judge
 
 SEED = 0
 
@@ -118,6 +120,66 @@ def test_the_search_without_its_explain_phase_gives_the_same_verdicts(
     untimed = [re.sub(r"evaluations; [0-9.e-]+ s", "", e.detail) for e in (a, b)]
     assert untimed[0] == untimed[1]
     assert dict(a.to_json(), detail="") == dict(b.to_json(), detail="")
+
+
+def _untimed(verdict: Verdict) -> dict[str, object]:
+    """`verdict` as JSON without the wall time that a failing report's detail gives."""
+    found = verdict.to_json()
+    if found["counterexample"] is not None:
+        detail = re.sub(r"evaluations; [0-9.e-]+ s", "", found["counterexample"]["detail"])
+        found["counterexample"] = dict(found["counterexample"], detail=detail)
+    return found
+
+
+@pytest.mark.parametrize("fid", ["softmax", "dL_da", "dL_dz"])
+def test_the_notes_verdict_is_each_formulas_own_search(
+    fid: str, notes_verdicts: dict[str, Verdict]
+) -> None:
+    # check_notes judges a formula on the points of the first one that held (relu)
+    # instead of searching again: a formula that holds (softmax: a reference; dL_da: a
+    # gradient check) or is an erratum (dL_dz, searched and shrunk) gets the verdict
+    # of its own search, to the last digit of its error and its counterexample
+    own = check_formula(fid, seed=SEED, max_examples=40)
+    assert _untimed(notes_verdicts[fid]) == _untimed(own)
+
+
+def test_the_notes_verdict_judges_copies_of_the_points_it_keeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a form that writes into its arguments, judged on the points kept from relu's
+    # search: it fails (the reference is computed from what it left) and is searched
+    # on its own; the formula after it is judged on copies it never touched, the very
+    # points its own search tries
+    from dataclasses import replace
+
+    import checks.errata as errata
+    from backprop import network
+    from backprop.catalog import Formula, Point
+
+    def forward_then_zero(params: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray) -> object:
+        result = network.forward(params, X)
+        X[...] = 0.0
+        for W, b in params:
+            W[...], b[...] = 0.0, 0.0
+        return result
+
+    judged: list[tuple[str, bytes]] = []
+
+    def spy(entry: Formula, candidate: Callable[..., Any], point: Point) -> Judgement:
+        arrays = [point.X, point.Y, *(a for layer in point.params for a in layer)]
+        judged.append((entry.id, b"".join(a.tobytes() for a in arrays)))
+        return judge(entry, candidate, point)
+
+    keep = {fid: FORMULAS[fid] for fid in ("relu", "forward", "dL_dW")}
+    keep["forward"] = replace(keep["forward"], as_written=forward_then_zero)
+    monkeypatch.setattr(errata, "FORMULAS", keep)
+    monkeypatch.setattr(errata, "judge", spy)
+    verdicts = {v.formula: v for v in errata.iter_notes(seed=SEED, max_examples=10)}
+    assert verdicts["relu"].holds and not verdicts["forward"].holds
+    in_notes = [point for fid, point in judged if fid == "dL_dW"]
+    judged.clear()
+    assert _untimed(verdicts["dL_dW"]) == _untimed(check_formula("dL_dW", max_examples=10))
+    assert in_notes == [point for _, point in judged]
 
 
 def test_the_notes_verdict_streams_each_formula_as_soon_as_it_is_known(
