@@ -81,6 +81,10 @@ class Truth:
     #: For the loss of the notes' network: its inputs, labels and loss kind, so that a
     #: checker may evaluate `f` by a faster path of its own (`checks.NetworkLoss`).
     network: tuple[Array, Array, str] | None = None
+    #: `f` on a batch of points (every array with a leading axis), one value per point,
+    #: bit for bit `f`'s: a checker may evaluate many points in one call (the engine's
+    #: ``batched`` functions) and get the same differences.
+    batch: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -258,7 +262,13 @@ def _truth_dL_daL(args: Args, kind: str) -> Truth:
 
 
 def _truth_relu_mask(args: Args, kind: str) -> Truth:
-    return Truth(lambda z: f.relu(z).sum(), np.asarray(args["z"], float), kinks=_sign_pattern)
+    return Truth(
+        lambda z: f.relu(z).sum(),
+        np.asarray(args["z"], float),
+        kinks=_sign_pattern,
+        # each point's entries summed as one contiguous row, as `.sum()` sums one point
+        batch=lambda zs: f.relu(zs).reshape(len(zs), -1).sum(axis=1),
+    )
 
 
 def _truth_dL_dz(args: Args, kind: str) -> Truth:

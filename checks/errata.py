@@ -246,6 +246,9 @@ def _check_numerically(
             check_gradient(lambda x, k=k: truth.f(x)[k], rows[k], truth.x, kinks=truth.kinks)
             for k in range(rows.shape[0])
         ]
+    elif truth.batch is not None:  # the same values, many points a call
+        grad = got_blocks.get("result", got_blocks)
+        reports = [check_gradient(truth.batch, grad, truth.x, kinks=truth.kinks, batched=True)]
     else:
         grad = got_blocks.get("result", got_blocks)
         reports = [check_gradient(truth.f, grad, truth.x, kinks=truth.kinks)]

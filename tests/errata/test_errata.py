@@ -82,6 +82,40 @@ def test_E2_the_gap_is_large_on_the_FORMULAS_case(rng: np.random.Generator) -> N
     assert 0.01 < gap < 0.2
 
 
+@pytest.mark.parametrize("widths, m", [([2, 3], 5), ([8, 7, 6], 8)])
+def test_a_truths_batch_gives_its_values_bit_for_bit(
+    widths: list[int], m: int, rng: np.random.Generator
+) -> None:
+    # the verdict evaluates a truth that has a batch (relu_mask's) many points a call:
+    # the very values of its function, so the same differences, errors and verdicts;
+    # at a test point's arguments, and at a z of 600 entries (numpy sums in blocks of 128)
+    from backprop.catalog import Truth
+    from checks.strategies._points import build_point
+
+    point = build_point(rng, widths, m, "notes", margin=1e-2, min_probability=1e-2)
+    assert point is not None
+    truths: list[Truth] = [
+        entry.truth(args, "notes")
+        for entry in FORMULAS.values()
+        if entry.truth is not None
+        for args in entry.sample(point)
+    ]
+    relu_mask = FORMULAS["relu_mask"].truth
+    assert relu_mask is not None
+    truths.append(relu_mask({"z": rng.normal(size=(20, 30))}, "notes"))
+    batched = [t for t in truths if t.batch is not None]
+    assert len(batched) > len(widths) - 1  # relu_mask's, one per layer, and the big one
+    for truth in batched:
+        assert isinstance(truth.x, np.ndarray) and truth.batch is not None
+        x = truth.x.ravel()
+        moved = np.repeat(x[None, :], 2 * x.size, axis=0)  # each entry moved, as a check does
+        moved[np.arange(x.size), np.arange(x.size)] += 6e-6 * np.maximum(1, np.abs(x))
+        moved[x.size + np.arange(x.size), np.arange(x.size)] -= 1e-3
+        points = np.concatenate([moved, rng.normal(size=(5, x.size))]).reshape(-1, *truth.x.shape)
+        one_by_one = np.array([truth.f(p) for p in points])
+        assert np.array_equal(truth.batch(points), one_by_one)
+
+
 def test_a_new_erratum_is_reported_as_new() -> None:
     # A candidate wrong in a way no erratum describes: a sign error in dL_dW.
     verdict = check_formula("dL_dW", lambda dL_dz, a_prev: -(dL_dz @ a_prev.T), max_examples=10)
