@@ -516,11 +516,28 @@ def iter_notes(*, seed: int = 0, max_examples: int = 60) -> Iterator[Verdict]:
 
 
 def _replay(entry: Formula, tried: list[Point]) -> Verdict | None:
-    """`entry`'s verdict if the notes' form passes on every point of `tried`, else None."""
-    seen = []
+    """`entry`'s verdict if the notes' form passes on every point of `tried`, else None.
+
+    A search may try the same point twice (choices that differ only where the point
+    does not use them: 10 of the notes' 60): the notes' forms and the truths are
+    deterministic, so such a point is judged once, and counted as often as it was
+    tried, as the search counts it.
+    """
+    seen: list[Judgement] = []
+    judged: dict[bytes, Judgement] = {}
     for point in tried:
-        judgement = judge(entry, entry.as_written, _copy(point))
+        key = _identity(point)
+        judgement = judged.get(key)
+        if judgement is None:
+            judgement = judged[key] = judge(entry, entry.as_written, _copy(point))
         if not judgement.ok:
             return None
         seen.append(judgement)
     return _holds(entry, seen)
+
+
+def _identity(point: Point) -> bytes:
+    """The point's loss, shapes and values, as bytes: equal for equal points."""
+    arrays = [point.X, point.Y, *(a for layer in point.params for a in layer)]
+    shapes = repr([a.shape for a in arrays]).encode()
+    return b"|".join([point.kind.encode(), shapes, *(a.tobytes() for a in arrays)])
