@@ -86,26 +86,28 @@ def test_E2_the_gap_is_large_on_the_FORMULAS_case(rng: np.random.Generator) -> N
 def test_a_truths_batch_gives_its_values_bit_for_bit(
     widths: list[int], m: int, rng: np.random.Generator
 ) -> None:
-    # the verdict evaluates a truth that has a batch (relu_mask's) many points a call:
-    # the very values of its function, so the same differences, errors and verdicts;
-    # at a test point's arguments, and at a z of 600 entries (numpy sums in blocks of 128)
+    # the verdict evaluates a truth that has a batch (relu_mask's, dL_da's, dL_dW's)
+    # many points a call: the very values of its function, so the same differences,
+    # errors and verdicts; at a test point's arguments, and at larger ones (numpy sums
+    # in blocks of 128 entries)
     from backprop.catalog import Truth
     from checks.strategies._points import build_point
 
     point = build_point(rng, widths, m, "notes", margin=1e-2, min_probability=1e-2)
     assert point is not None
-    truths: list[Truth] = [
-        entry.truth(args, "notes")
-        for entry in FORMULAS.values()
-        if entry.truth is not None
-        for args in entry.sample(point)
+    args = [(entry, a) for entry in FORMULAS.values() for a in entry.sample(point)]
+    big = rng.normal(size=(20, 30))
+    args += [
+        (FORMULAS["relu_mask"], {"z": big}),
+        (FORMULAS["dL_da"], {"W_next": rng.normal(size=(20, 25)), "dL_dz_next": big}),
+        (FORMULAS["dL_dW"], {"dL_dz": big, "a_prev": rng.normal(size=(25, 30))}),
     ]
-    relu_mask = FORMULAS["relu_mask"].truth
-    assert relu_mask is not None
-    truths.append(relu_mask({"z": rng.normal(size=(20, 30))}, "notes"))
-    batched = [t for t in truths if t.batch is not None]
-    assert len(batched) > len(widths) - 1  # relu_mask's, one per layer, and the big one
-    for truth in batched:
+    truths: dict[str, list[Truth]] = {}
+    for entry, a in args:
+        if entry.truth is not None and (truth := entry.truth(a, "notes")).batch is not None:
+            truths.setdefault(entry.id, []).append(truth)
+    assert sorted(truths) == ["dL_dW", "dL_da", "relu_mask"]
+    for truth in (t for found in truths.values() for t in found):
         assert isinstance(truth.x, np.ndarray) and truth.batch is not None
         x = truth.x.ravel()
         moved = np.repeat(x[None, :], 2 * x.size, axis=0)  # each entry moved, as a check does
