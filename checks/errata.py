@@ -349,8 +349,14 @@ def _search(
     max_examples: int,
     max_layers: int,
     tried: list[Point] | None = None,
+    judged: dict[bytes, Judgement] | None = None,
 ) -> Verdict:
-    """`check_formula`'s search; a copy of each point tried is appended to `tried`."""
+    """`check_formula`'s search; a copy of each point tried is appended to `tried`.
+
+    `judged`, for a deterministic candidate only, keeps its judgements by point
+    (`_identity`): a point judged before, in this search or outside it, is not judged
+    again (shrinking tries the same point under other choices).
+    """
     from checks.strategies import test_points
 
     seen: list[Judgement] = []
@@ -358,7 +364,7 @@ def _search(
     def fails(point: Point) -> bool:
         if tried is not None:
             tried.append(_copy(point))  # before the candidate may write into it
-        judgement = judge(entry, candidate, point)
+        judgement = _judge_once(entry, candidate, point, judged)
         seen.append(judgement)
         return not judgement.ok
 
@@ -374,7 +380,7 @@ def _search(
         point = find(strategy, fails, settings=search, random=random.Random(seed))
     except NoSuchExample:
         return _holds(entry, seen)
-    final = judge(entry, candidate, point)
+    final = _judge_once(entry, candidate, point, judged)
     expected: Any
     if entry.truth is None:
         expected = entry.reference(final.args, kind)
@@ -393,6 +399,21 @@ def _search(
         example,
         sum(j.unchecked > 0 for j in seen),
     )
+
+
+def _judge_once(
+    entry: Formula,
+    candidate: Callable[..., Any],
+    point: Point,
+    judged: dict[bytes, Judgement] | None,
+) -> Judgement:
+    """`judge`, or its judgement of the same point kept in `judged` (see `_search`)."""
+    if judged is None:
+        return judge(entry, candidate, point)
+    key = _identity(point)  # before the candidate may write into the point
+    if key not in judged:
+        judged[key] = judge(entry, candidate, point)
+    return judged[key]
 
 
 def _holds(entry: Formula, seen: list[Judgement]) -> Verdict:
@@ -503,33 +524,33 @@ def iter_notes(*, seed: int = 0, max_examples: int = 60) -> Iterator[Verdict]:
     """
     tried: list[Point] | None = None
     for entry in list(FORMULAS.values()):
+        judged: dict[bytes, Judgement] = {}
         if tried is not None:
-            verdict = _replay(entry, tried)
+            verdict = _replay(entry, tried, judged)
             if verdict is not None:
                 yield verdict
                 continue
         record: list[Point] | None = [] if tried is None else None
-        verdict = _search(entry, entry.as_written, "notes", seed, max_examples, _MAX_LAYERS, record)
+        verdict = _search(
+            entry, entry.as_written, "notes", seed, max_examples, _MAX_LAYERS, record, judged
+        )
         if verdict.holds and record is not None:
             tried = record
         yield verdict
 
 
-def _replay(entry: Formula, tried: list[Point]) -> Verdict | None:
+def _replay(entry: Formula, tried: list[Point], judged: dict[bytes, Judgement]) -> Verdict | None:
     """`entry`'s verdict if the notes' form passes on every point of `tried`, else None.
 
     A search may try the same point twice (choices that differ only where the point
     does not use them: 10 of the notes' 60): the notes' forms and the truths are
-    deterministic, so such a point is judged once, and counted as often as it was
-    tried, as the search counts it.
+    deterministic, so a point is judged once, its judgement kept in `judged`, and
+    counted as often as it was tried, as the search counts it. A failure's judgement
+    is kept for the search that follows, which tries that point first.
     """
     seen: list[Judgement] = []
-    judged: dict[bytes, Judgement] = {}
     for point in tried:
-        key = _identity(point)
-        judgement = judged.get(key)
-        if judgement is None:
-            judgement = judged[key] = judge(entry, entry.as_written, _copy(point))
+        judgement = _judge_once(entry, entry.as_written, _copy(point), judged)
         if not judgement.ok:
             return None
         seen.append(judgement)
