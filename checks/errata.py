@@ -431,6 +431,7 @@ def _holds(entry: Formula, seen: list[Judgement]) -> Verdict:
 
 
 def _copy(point: Point) -> Point:
+    """A copy of `point` whose arrays are its own: a candidate may write into them."""
     return Point(
         [(W.copy(), b.copy()) for W, b in point.params], point.X.copy(), point.Y.copy(), point.kind
     )
@@ -519,8 +520,8 @@ def iter_notes(*, seed: int = 0, max_examples: int = 60) -> Iterator[Verdict]:
     the verdict is the same as `check_formula`'s (tests/errata pins it). If it fails
     one, its own search runs, which tries the same points up to that one and then
     shrinks. The points are built, and Hypothesis runs, once instead of once per
-    formula that holds: they were 80 % of the notes' verdict. Kept here, never in the
-    strategies, which grading shares.
+    formula that holds: they were most of the notes' verdict's time. The points are
+    kept here, never in the strategies, which grading shares.
     """
     tried: list[Point] | None = None
     for entry in list(FORMULAS.values()):
@@ -545,8 +546,9 @@ def _replay(entry: Formula, tried: list[Point], judged: dict[bytes, Judgement]) 
     A search may try the same point twice (choices that differ only where the point
     does not use them: 10 of the notes' 60): the notes' forms and the truths are
     deterministic, so a point is judged once, its judgement kept in `judged`, and
-    counted as often as it was tried, as the search counts it. A failure's judgement
-    is kept for the search that follows, which tries that point first.
+    counted as often as it was tried, as the search counts it. After a failure, the
+    formula's own search tries the same points up to the failing one: it finds their
+    judgements kept.
     """
     seen: list[Judgement] = []
     for point in tried:
@@ -558,7 +560,7 @@ def _replay(entry: Formula, tried: list[Point], judged: dict[bytes, Judgement]) 
 
 
 def _identity(point: Point) -> bytes:
-    """The point's loss, shapes and values, as bytes: equal for equal points."""
+    """The point's loss, shapes, dtypes and values, as bytes: equal for equal points."""
     arrays = [point.X, point.Y, *(a for layer in point.params for a in layer)]
-    shapes = repr([a.shape for a in arrays]).encode()
+    shapes = repr([(a.shape, a.dtype.str) for a in arrays]).encode()
     return b"|".join([point.kind.encode(), shapes, *(a.tobytes() for a in arrays)])
