@@ -523,7 +523,7 @@ def iter_notes(*, seed: int = 0, max_examples: int = 60) -> Iterator[Verdict]:
     formula that holds: they were most of the notes' verdict's time. The points are
     kept here, never in the strategies, which grading shares.
     """
-    tried: list[Point] | None = None
+    tried: list[_Kept] | None = None
     for entry in list(FORMULAS.values()):
         judged: dict[bytes, Judgement] = {}
         if tried is not None:
@@ -536,11 +536,11 @@ def iter_notes(*, seed: int = 0, max_examples: int = 60) -> Iterator[Verdict]:
             entry, entry.as_written, "notes", seed, max_examples, _MAX_LAYERS, record, judged
         )
         if verdict.holds and record is not None:
-            tried = record
+            tried = [_Kept(point, _identity(point)) for point in record]
         yield verdict
 
 
-def _replay(entry: Formula, tried: list[Point], judged: dict[bytes, Judgement]) -> Verdict | None:
+def _replay(entry: Formula, tried: list[_Kept], judged: dict[bytes, Judgement]) -> Verdict | None:
     """`entry`'s verdict if the notes' form passes on every point of `tried`, else None.
 
     A search may try the same point twice (choices that differ only where the point
@@ -551,12 +551,62 @@ def _replay(entry: Formula, tried: list[Point], judged: dict[bytes, Judgement]) 
     judgements kept.
     """
     seen: list[Judgement] = []
-    for point in tried:
-        judgement = _judge_once(entry, entry.as_written, _copy(point), judged)
+    for kept in tried:
+        judgement = judged.get(kept.key)
+        if judgement is None:
+            judgement = judged[kept.key] = judge(entry, entry.as_written, kept.fresh())
         if not judgement.ok:
             return None
         seen.append(judgement)
     return _holds(entry, seen)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A point kept from a search, its identity, and what every formula's arguments
+    are made of, computed once: its forward pass and its gradients."""
+
+    point: Point
+    key: bytes
+    computed: dict[str, Any] = field(default_factory=dict)
+
+    def fresh(self) -> Point:
+        """A copy of the point for one formula, arrays and all (see `_Fresh`)."""
+        p = _copy(self.point)
+        return _Fresh(p.params, p.X, p.Y, p.kind, self.computed, self.point)
+
+
+@dataclass(frozen=True)
+class _Fresh(Point):
+    """A copy of a kept point whose `cache` and `gradients` are those of the kept
+    point, computed on the first call and copied on each: the same arrays as computed
+    from the copy, without computing them again for each formula."""
+
+    computed: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    kept: Point | None = field(default=None, compare=False, repr=False)
+
+    def cache(self) -> Any:
+        return _copied(self._once("cache"))
+
+    def gradients(self) -> Any:
+        return _copied(self._once("gradients"))
+
+    def _once(self, what: str) -> Any:
+        if what not in self.computed:
+            assert self.kept is not None
+            self.computed[what] = getattr(self.kept, what)()
+        return self.computed[what]
+
+
+def _copied(value: Any) -> Any:
+    """A `Cache` or `Gradients` whose arrays are its own: a candidate may write into them."""
+
+    def own(item: Any) -> Any:
+        if isinstance(item, np.ndarray):
+            return item.copy()
+        return [own(x) for x in item] if isinstance(item, list) else item
+
+    return type(value)(**{name: own(item) for name, item in vars(value).items()})
 
 
 def _identity(point: Point) -> bytes:

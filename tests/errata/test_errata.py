@@ -182,14 +182,15 @@ def test_the_notes_verdict_is_each_formulas_own_search(
 def test_the_notes_verdict_judges_copies_of_the_points_it_keeps(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # a form that writes into its arguments, judged on the points kept from relu's
-    # search: it fails (the reference is computed from what it left) and is searched
-    # on its own; the formula after it is judged on copies it never touched, the very
-    # points its own search tries
+    # forms that write into their arguments (the point's own arrays, its forward pass's,
+    # its gradients'), judged on the points kept from relu's search: each fails (the
+    # reference is computed from what it left) and is searched on its own; the formulas
+    # after them are judged on copies none of them touched, the very points their own
+    # searches try, with the same verdicts
     from dataclasses import replace
 
     import checks.errata as errata
-    from backprop import network
+    from backprop import formulas, network
     from backprop.catalog import Formula, Point
 
     def forward_then_zero(params: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray) -> object:
@@ -199,23 +200,39 @@ def test_the_notes_verdict_judges_copies_of_the_points_it_keeps(
             W[...], b[...] = 0.0, 0.0
         return result
 
-    judged: list[tuple[str, bytes]] = []
+    def softmax_then_zero(a: np.ndarray) -> object:
+        result = formulas.softmax(a)
+        a[...] = 0.0
+        return result
+
+    def sum_then_zero(dL_dz: np.ndarray) -> object:
+        result = np.sum(dL_dz, axis=1, keepdims=True)
+        dL_dz[...] = 0.0
+        return result
+
+    judged: list[tuple[str, str]] = []
 
     def spy(entry: Formula, candidate: Callable[..., Any], point: Point) -> Judgement:
-        arrays = [point.X, point.Y, *(a for layer in point.params for a in layer)]
-        judged.append((entry.id, b"".join(a.tobytes() for a in arrays)))
+        # what the formula is judged on: the point, and the arguments it gives the form
+        seen = [
+            errata._plain([point.params, point.X, point.Y]),
+            *map(errata._plain, entry.sample(point)),
+        ]
+        judged.append((entry.id, repr(seen)))
         return judge(entry, candidate, point)
 
-    keep = {fid: FORMULAS[fid] for fid in ("relu", "forward", "dL_dW")}
-    keep["forward"] = replace(keep["forward"], as_written=forward_then_zero)
+    writers = {"forward": forward_then_zero, "softmax": softmax_then_zero, "dL_db": sum_then_zero}
+    keep = {fid: FORMULAS[fid] for fid in ("relu", *writers, "dL_dW", "decide")}
+    keep.update({fid: replace(keep[fid], as_written=form) for fid, form in writers.items()})
     monkeypatch.setattr(errata, "FORMULAS", keep)
     monkeypatch.setattr(errata, "judge", spy)
     verdicts = {v.formula: v for v in errata.iter_notes(seed=SEED, max_examples=10)}
-    assert verdicts["relu"].holds and not verdicts["forward"].holds
-    in_notes = [point for fid, point in judged if fid == "dL_dW"]
-    judged.clear()
-    assert _untimed(verdicts["dL_dW"]) == _untimed(check_formula("dL_dW", max_examples=10))
-    assert in_notes == [point for _, point in judged]
+    assert verdicts["relu"].holds and not any(verdicts[fid].holds for fid in writers)
+    in_notes = {fid: [point for f, point in judged if f == fid] for fid in ("dL_dW", "decide")}
+    for fid, points in in_notes.items():
+        judged.clear()
+        assert _untimed(verdicts[fid]) == _untimed(check_formula(fid, max_examples=10))
+        assert points == list(dict.fromkeys(point for _, point in judged))  # each once
 
 
 def test_the_notes_verdict_streams_each_formula_as_soon_as_it_is_known(
