@@ -520,7 +520,7 @@ def iter_notes(*, seed: int = 0, max_examples: int = 60) -> Iterator[Verdict]:
     the verdict is the same as `check_formula`'s (tests/errata pins it). If it fails
     one, its own search runs, which tries the same points up to that one and then
     shrinks. The points are built, and Hypothesis runs, once instead of once per
-    formula that holds: they were most of the notes' verdict's time. The points are
+    formula that holds: they were over half of the notes' verdict's time. The points are
     kept here, never in the strategies, which grading shares.
     """
     tried: list[_Kept] | None = None
