@@ -81,6 +81,10 @@ class Truth:
     #: For the loss of the notes' network: its inputs, labels and loss kind, so that a
     #: checker may evaluate `f` by a faster path of its own (`checks.NetworkLoss`).
     network: tuple[Array, Array, str] | None = None
+    #: `f` on a batch of points (every array with a leading axis), one value per point,
+    #: bit for bit `f`'s: a checker may evaluate many points in one call (the engine's
+    #: ``batched`` functions) and get the same differences.
+    batch: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +243,18 @@ def _pairing(cotangent: Array, value: Array) -> Any:
     return math.fsum(products.ravel().tolist())
 
 
+def _pairings(cotangent: Array, values: Array) -> Array:
+    """`_pairing` of `cotangent` with each of `values` (a leading axis), bit for bit.
+
+    numpy's matrix product of a stack multiplies each matrix of it as it would alone,
+    and a contiguous row is summed as one array is: tests/errata checks the identity.
+    """
+    products = np.multiply(cotangent, values).reshape(len(values), -1)
+    if np.iscomplexobj(products):
+        return np.asarray(products.sum(axis=1))
+    return np.array([math.fsum(row) for row in products.tolist()])
+
+
 def _truth_dL_dyhat(args: Args, kind: str) -> Truth:
     y = args["y"]
     return Truth(lambda y_hat: f.loss(y_hat, y, kind=kind), np.asarray(args["y_hat"], float))
@@ -258,7 +274,13 @@ def _truth_dL_daL(args: Args, kind: str) -> Truth:
 
 
 def _truth_relu_mask(args: Args, kind: str) -> Truth:
-    return Truth(lambda z: f.relu(z).sum(), np.asarray(args["z"], float), kinks=_sign_pattern)
+    return Truth(
+        lambda z: f.relu(z).sum(),
+        np.asarray(args["z"], float),
+        kinks=_sign_pattern,
+        # each point's entries summed as one contiguous row, as `.sum()` sums one point
+        batch=lambda zs: f.relu(zs).reshape(len(zs), -1).sum(axis=1),
+    )
 
 
 def _truth_dL_dz(args: Args, kind: str) -> Truth:
@@ -271,13 +293,21 @@ def _truth_dL_dz(args: Args, kind: str) -> Truth:
 def _truth_dL_da(args: Args, kind: str) -> Truth:
     W_next, dL_dz_next = args["W_next"], args["dL_dz_next"]
     a = np.zeros((W_next.shape[1], dL_dz_next.shape[1]))
-    return Truth(lambda a: _pairing(dL_dz_next, W_next @ a), a)
+    return Truth(
+        lambda a: _pairing(dL_dz_next, W_next @ a),
+        a,
+        batch=lambda As: _pairings(dL_dz_next, W_next @ As),
+    )
 
 
 def _truth_dL_dW(args: Args, kind: str) -> Truth:
     dL_dz, a_prev = args["dL_dz"], args["a_prev"]
     W = np.zeros((dL_dz.shape[0], a_prev.shape[0]))
-    return Truth(lambda W: _pairing(dL_dz, W @ a_prev), W)
+    return Truth(
+        lambda W: _pairing(dL_dz, W @ a_prev),
+        W,
+        batch=lambda Ws: _pairings(dL_dz, Ws @ a_prev),
+    )
 
 
 def _truth_dL_db(args: Args, kind: str) -> Truth:

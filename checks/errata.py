@@ -61,6 +61,9 @@ _FORWARD_RTOL = 256 * np.finfo(np.float64).eps
 # 100 more judged points per erratum).
 _PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
 
+# The deepest network of a search's test points (`check_formula`'s default).
+_MAX_LAYERS = 3
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -243,6 +246,9 @@ def _check_numerically(
             check_gradient(lambda x, k=k: truth.f(x)[k], rows[k], truth.x, kinks=truth.kinks)
             for k in range(rows.shape[0])
         ]
+    elif truth.batch is not None:  # the same values, many points a call
+        grad = got_blocks.get("result", got_blocks)
+        reports = [check_gradient(truth.batch, grad, truth.x, kinks=truth.kinks, batched=True)]
     else:
         grad = got_blocks.get("result", got_blocks)
         reports = [check_gradient(truth.f, grad, truth.x, kinks=truth.kinks)]
@@ -302,7 +308,7 @@ def check_formula(
     kind: str = "notes",
     seed: int = 0,
     max_examples: int = 60,
-    max_layers: int = 3,
+    max_layers: int = _MAX_LAYERS,
 ) -> Verdict:
     """Check a candidate for one formula on Hypothesis test points; shrink any failure.
 
@@ -327,17 +333,38 @@ def check_formula(
         `holds`, or `erratum` with the smallest counterexample found and the errata of
         the catalog that name the failure (empty: a new erratum).
     """
-    from checks.strategies import test_points
-
     entry = _resolve(formula)
     if candidate is None:
         candidate = entry.as_written
     if not callable(candidate):
         raise TypeError(f"`candidate` must be callable, got {type(candidate).__name__}")
+    return _search(entry, candidate, kind, seed, max_examples, max_layers)
+
+
+def _search(
+    entry: Formula,
+    candidate: Callable[..., Any],
+    kind: str,
+    seed: int,
+    max_examples: int,
+    max_layers: int,
+    tried: list[Point] | None = None,
+    judged: dict[bytes, Judgement] | None = None,
+) -> Verdict:
+    """`check_formula`'s search; a copy of each point tried is appended to `tried`.
+
+    `judged`, for a deterministic candidate only, keeps its judgements by point
+    (`_identity`): a point judged before, in this search or outside it, is not judged
+    again (shrinking tries the same point under other choices).
+    """
+    from checks.strategies import test_points
+
     seen: list[Judgement] = []
 
     def fails(point: Point) -> bool:
-        judgement = judge(entry, candidate, point)
+        if tried is not None:
+            tried.append(_copy(point))  # before the candidate may write into it
+        judgement = _judge_once(entry, candidate, point, judged)
         seen.append(judgement)
         return not judgement.ok
 
@@ -352,17 +379,8 @@ def check_formula(
     try:
         point = find(strategy, fails, settings=search, random=random.Random(seed))
     except NoSuchExample:
-        worst = max(seen, key=lambda j: j.max_abs_error, default=Judgement(True))
-        return Verdict(
-            entry.id,
-            True,
-            (),
-            worst.max_abs_error,
-            worst.method or "reference",
-            len(seen),
-            unchecked=sum(j.unchecked > 0 for j in seen),
-        )
-    final = judge(entry, candidate, point)
+        return _holds(entry, seen)
+    final = _judge_once(entry, candidate, point, judged)
     expected: Any
     if entry.truth is None:
         expected = entry.reference(final.args, kind)
@@ -380,6 +398,42 @@ def check_formula(
         len(seen),
         example,
         sum(j.unchecked > 0 for j in seen),
+    )
+
+
+def _judge_once(
+    entry: Formula,
+    candidate: Callable[..., Any],
+    point: Point,
+    judged: dict[bytes, Judgement] | None,
+) -> Judgement:
+    """`judge`, or its judgement of the same point kept in `judged` (see `_search`)."""
+    if judged is None:
+        return judge(entry, candidate, point)
+    key = _identity(point)  # before the candidate may write into the point
+    if key not in judged:
+        judged[key] = judge(entry, candidate, point)
+    return judged[key]
+
+
+def _holds(entry: Formula, seen: list[Judgement]) -> Verdict:
+    """The verdict of a search that found no failure among the judgements `seen`."""
+    worst = max(seen, key=lambda j: j.max_abs_error, default=Judgement(True))
+    return Verdict(
+        entry.id,
+        True,
+        (),
+        worst.max_abs_error,
+        worst.method or "reference",
+        len(seen),
+        unchecked=sum(j.unchecked > 0 for j in seen),
+    )
+
+
+def _copy(point: Point) -> Point:
+    """A copy of `point` whose arrays are its own: a candidate may write into them."""
+    return Point(
+        [(W.copy(), b.copy()) for W, b in point.params], point.X.copy(), point.Y.copy(), point.kind
     )
 
 
@@ -454,6 +508,109 @@ def iter_notes(*, seed: int = 0, max_examples: int = 60) -> Iterator[Verdict]:
 
     Each formula's search has its own seed-determined random stream, so a verdict does
     not depend on whether the others were computed first.
+
+    Notes
+    -----
+    Every formula's search starts from the same seed, and Hypothesis's choices depend
+    only on its seed and on which tests fail (the test draws nothing): every search
+    that finds no failure tries the same points, in the same order. So the points of
+    the first formula that holds are kept (copies, made before any candidate saw
+    them), and each later formula is first judged on fresh copies of them: if it
+    passes them all, its search would have tried exactly those and found nothing, and
+    the verdict is the same as `check_formula`'s (tests/errata pins it). If it fails
+    one, its own search runs, which tries the same points up to that one and then
+    shrinks. The points are built, and Hypothesis runs, once instead of once per
+    formula that holds: they were over half of the notes' verdict's time. The points are
+    kept here, never in the strategies, which grading shares.
     """
-    for fid in FORMULAS:
-        yield check_formula(fid, seed=seed, max_examples=max_examples)
+    tried: list[_Kept] | None = None
+    for entry in list(FORMULAS.values()):
+        judged: dict[bytes, Judgement] = {}
+        if tried is not None:
+            verdict = _replay(entry, tried, judged)
+            if verdict is not None:
+                yield verdict
+                continue
+        record: list[Point] | None = [] if tried is None else None
+        verdict = _search(
+            entry, entry.as_written, "notes", seed, max_examples, _MAX_LAYERS, record, judged
+        )
+        if verdict.holds and record is not None:
+            tried = [_Kept(point, _identity(point)) for point in record]
+        yield verdict
+
+
+def _replay(entry: Formula, tried: list[_Kept], judged: dict[bytes, Judgement]) -> Verdict | None:
+    """`entry`'s verdict if the notes' form passes on every point of `tried`, else None.
+
+    A search may try the same point twice (choices that differ only where the point
+    does not use them: 10 of the notes' 60): the notes' forms and the truths are
+    deterministic, so a point is judged once, its judgement kept in `judged`, and
+    counted as often as it was tried, as the search counts it. After a failure, the
+    formula's own search tries the same points up to the failing one: it finds their
+    judgements kept.
+    """
+    seen: list[Judgement] = []
+    for kept in tried:
+        judgement = judged.get(kept.key)
+        if judgement is None:
+            judgement = judged[kept.key] = judge(entry, entry.as_written, kept.fresh())
+        if not judgement.ok:
+            return None
+        seen.append(judgement)
+    return _holds(entry, seen)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A point kept from a search, its identity, and what every formula's arguments
+    are made of, computed once: its forward pass and its gradients."""
+
+    point: Point
+    key: bytes
+    computed: dict[str, Any] = field(default_factory=dict)
+
+    def fresh(self) -> Point:
+        """A copy of the point for one formula, arrays and all (see `_Fresh`)."""
+        p = _copy(self.point)
+        return _Fresh(p.params, p.X, p.Y, p.kind, self.computed, self.point)
+
+
+@dataclass(frozen=True)
+class _Fresh(Point):
+    """A copy of a kept point whose `cache` and `gradients` are those of the kept
+    point, computed on the first call and copied on each: the same arrays as computed
+    from the copy, without computing them again for each formula."""
+
+    computed: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    kept: Point | None = field(default=None, compare=False, repr=False)
+
+    def cache(self) -> Any:
+        return _copied(self._once("cache"))
+
+    def gradients(self) -> Any:
+        return _copied(self._once("gradients"))
+
+    def _once(self, what: str) -> Any:
+        if what not in self.computed:
+            assert self.kept is not None
+            self.computed[what] = getattr(self.kept, what)()
+        return self.computed[what]
+
+
+def _copied(value: Any) -> Any:
+    """A `Cache` or `Gradients` whose arrays are its own: a candidate may write into them."""
+
+    def own(item: Any) -> Any:
+        if isinstance(item, np.ndarray):
+            return item.copy()
+        return [own(x) for x in item] if isinstance(item, list) else item
+
+    return type(value)(**{name: own(item) for name, item in vars(value).items()})
+
+
+def _identity(point: Point) -> bytes:
+    """The point's loss, shapes, dtypes and values, as bytes: equal for equal points."""
+    arrays = [point.X, point.Y, *(a for layer in point.params for a in layer)]
+    shapes = repr([(a.shape, a.dtype.str) for a in arrays]).encode()
+    return b"|".join([point.kind.encode(), shapes, *(a.tobytes() for a in arrays)])

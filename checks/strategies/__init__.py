@@ -32,7 +32,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from backprop.catalog import Point
 from checks.strategies import _bounds as bounds
@@ -158,6 +157,8 @@ def inputs(n_0: int, m: int, *, max_abs: float = 2.0) -> st.SearchStrategy[Float
     """
     shape = (bounds.check_int("n_0", n_0, at_least=1), bounds.check_int("m", m, at_least=1))
     elements = draws.floats(bounds.check_real("max_abs", max_abs, above=0))
+    from hypothesis.extra import numpy as hnp  # on first use: `test_points` does not need it
+
     return hnp.arrays(np.float64, shape, elements=elements, fill=st.nothing())
 
 

@@ -20,7 +20,6 @@ import numpy as np
 import numpy.typing as npt
 from hypothesis import reject
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from backprop.catalog import Point
 from checks.strategies import _bounds as bounds
@@ -165,6 +164,8 @@ def block(
     elements, `shape` alone is drawn, the usual way: Hypothesis's health check
     refuses a smallest example of some 500 floats or more.
     """
+    from hypothesis.extra import numpy as hnp  # on first use: `test_points` draws no block
+
     if math.prod(full) > MAX_BLOCK:
         return np.array(draw(hnp.arrays(np.float64, shape, elements=elements)))
     whole = draw(hnp.arrays(np.float64, full, elements=elements, fill=st.nothing()))

@@ -1,6 +1,6 @@
 """`backprop-check` with no submission, end to end: text, JSON and exit statuses.
 
-The full catalog takes minutes under the default 60 test points per formula, so these
+The full catalog takes seconds a run under the default 60 test points per formula, so these
 tests run the command on a part of it (`FORMULAS` narrowed for the test), with no
 argument at all: `dL_dW`, which holds, and `dL_db`, erratum E4. The exit status is 0
 when the computed verdicts agree with the catalog's errata, 1 when they do not (here:

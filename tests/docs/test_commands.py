@@ -70,6 +70,14 @@ ELSEWHERE = {
     "python bench/notebook.py --runs 1   # one run of each, a quick look": (
         "tests/notebook/test_docs.py runs it and checks each figure"
     ),
+    "python bench/verdict.py --runs 1 --against .            # a quick look: this checkout, twice": (  # noqa: E501
+        "needs the checkout (bench/ and its checks/): tests/bench/test_verdict_bench.py runs it "
+        "there and checks what it prints"
+    ),
+    "python bench/verdict.py --runs 7 --against /tmp/before  # the figures below": (
+        "needs a second checkout of an earlier commit; the same script as the quick look, "
+        "which tests/bench/test_verdict_bench.py runs"
+    ),
 }
 
 SOLUTION = ROOT / "examples" / "solution.py"

@@ -10,14 +10,16 @@ minimal counterexamples are printed in the run's summary.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pytest
 
 from backprop.catalog import ERRATA, FORMULAS
 from checks.cli._errata import disagreements
-from checks.errata import Verdict, check_formula, check_notes
+from checks.errata import Judgement, Verdict, check_formula, check_notes, judge
 
 SEED = 0
 
@@ -80,6 +82,42 @@ def test_E2_the_gap_is_large_on_the_FORMULAS_case(rng: np.random.Generator) -> N
     assert 0.01 < gap < 0.2
 
 
+@pytest.mark.parametrize("widths, m", [([2, 3], 5), ([8, 7, 6], 8)])
+def test_a_truths_batch_gives_its_values_bit_for_bit(
+    widths: list[int], m: int, rng: np.random.Generator
+) -> None:
+    # the verdict evaluates a truth that has a batch (relu_mask's, dL_da's, dL_dW's)
+    # many points a call: the very values of its function, so the same differences,
+    # errors and verdicts; at a test point's arguments, and at larger ones (numpy sums
+    # in blocks of 128 entries)
+    from backprop.catalog import Truth
+    from checks.strategies._points import build_point
+
+    point = build_point(rng, widths, m, "notes", margin=1e-2, min_probability=1e-2)
+    assert point is not None
+    args = [(entry, a) for entry in FORMULAS.values() for a in entry.sample(point)]
+    big = rng.normal(size=(20, 30))
+    args += [
+        (FORMULAS["relu_mask"], {"z": big}),
+        (FORMULAS["dL_da"], {"W_next": rng.normal(size=(20, 25)), "dL_dz_next": big}),
+        (FORMULAS["dL_dW"], {"dL_dz": big, "a_prev": rng.normal(size=(25, 30))}),
+    ]
+    truths: dict[str, list[Truth]] = {}
+    for entry, a in args:
+        if entry.truth is not None and (truth := entry.truth(a, "notes")).batch is not None:
+            truths.setdefault(entry.id, []).append(truth)
+    assert sorted(truths) == ["dL_dW", "dL_da", "relu_mask"]
+    for truth in (t for found in truths.values() for t in found):
+        assert isinstance(truth.x, np.ndarray) and truth.batch is not None
+        x = truth.x.ravel()
+        moved = np.repeat(x[None, :], 2 * x.size, axis=0)  # each entry moved, as a check does
+        moved[np.arange(x.size), np.arange(x.size)] += 6e-6 * np.maximum(1, np.abs(x))
+        moved[x.size + np.arange(x.size), np.arange(x.size)] -= 1e-3
+        points = np.concatenate([moved, rng.normal(size=(5, x.size))]).reshape(-1, *truth.x.shape)
+        one_by_one = np.array([truth.f(p) for p in points])
+        assert np.array_equal(truth.batch(points), one_by_one)
+
+
 def test_a_new_erratum_is_reported_as_new() -> None:
     # A candidate wrong in a way no erratum describes: a sign error in dL_dW.
     verdict = check_formula("dL_dW", lambda dL_dz, a_prev: -(dL_dz @ a_prev.T), max_examples=10)
@@ -118,6 +156,83 @@ def test_the_search_without_its_explain_phase_gives_the_same_verdicts(
     untimed = [re.sub(r"evaluations; [0-9.e-]+ s", "", e.detail) for e in (a, b)]
     assert untimed[0] == untimed[1]
     assert dict(a.to_json(), detail="") == dict(b.to_json(), detail="")
+
+
+def _untimed(verdict: Verdict) -> dict[str, object]:
+    """`verdict` as JSON without the wall time that a failing report's detail gives."""
+    found = verdict.to_json()
+    if found["counterexample"] is not None:
+        detail = re.sub(r"evaluations; [0-9.e-]+ s", "", found["counterexample"]["detail"])
+        found["counterexample"] = dict(found["counterexample"], detail=detail)
+    return found
+
+
+@pytest.mark.parametrize("fid", ["softmax", "dL_da", "dL_dz"])
+def test_the_notes_verdict_is_each_formulas_own_search(
+    fid: str, notes_verdicts: dict[str, Verdict]
+) -> None:
+    # check_notes judges a formula on the points of the first one that held (relu)
+    # instead of searching again: a formula that holds (softmax: a reference; dL_da: a
+    # gradient check) or is an erratum (dL_dz, searched and shrunk) gets the verdict
+    # of its own search, to the last digit of its error and its counterexample
+    own = check_formula(fid, seed=SEED, max_examples=40)
+    assert _untimed(notes_verdicts[fid]) == _untimed(own)
+
+
+def test_the_notes_verdict_judges_copies_of_the_points_it_keeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # forms that write into their arguments (the point's own arrays, its forward pass's,
+    # its gradients'), judged on the points kept from relu's search: each fails (the
+    # reference is computed from what it left) and is searched on its own; the formulas
+    # after them are judged on copies none of them touched, the very points their own
+    # searches try, with the same verdicts
+    from dataclasses import replace
+
+    import checks.errata as errata
+    from backprop import formulas, network
+    from backprop.catalog import Formula, Point
+
+    def forward_then_zero(params: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray) -> object:
+        result = network.forward(params, X)
+        X[...] = 0.0
+        for W, b in params:
+            W[...], b[...] = 0.0, 0.0
+        return result
+
+    def softmax_then_zero(a: np.ndarray) -> object:
+        result = formulas.softmax(a)
+        a[...] = 0.0
+        return result
+
+    def sum_then_zero(dL_dz: np.ndarray) -> object:
+        result = np.sum(dL_dz, axis=1, keepdims=True)
+        dL_dz[...] = 0.0
+        return result
+
+    judged: list[tuple[str, str]] = []
+
+    def spy(entry: Formula, candidate: Callable[..., Any], point: Point) -> Judgement:
+        # what the formula is judged on: the point, and the arguments it gives the form
+        seen = [
+            errata._plain([point.params, point.X, point.Y]),
+            *map(errata._plain, entry.sample(point)),
+        ]
+        judged.append((entry.id, repr(seen)))
+        return judge(entry, candidate, point)
+
+    writers = {"forward": forward_then_zero, "softmax": softmax_then_zero, "dL_db": sum_then_zero}
+    keep = {fid: FORMULAS[fid] for fid in ("relu", *writers, "dL_dW", "decide")}
+    keep.update({fid: replace(keep[fid], as_written=form) for fid, form in writers.items()})
+    monkeypatch.setattr(errata, "FORMULAS", keep)
+    monkeypatch.setattr(errata, "judge", spy)
+    verdicts = {v.formula: v for v in errata.iter_notes(seed=SEED, max_examples=10)}
+    assert verdicts["relu"].holds and not any(verdicts[fid].holds for fid in writers)
+    in_notes = {fid: [point for f, point in judged if f == fid] for fid in ("dL_dW", "decide")}
+    for fid, points in in_notes.items():
+        judged.clear()
+        assert _untimed(verdicts[fid]) == _untimed(check_formula(fid, max_examples=10))
+        assert points == list(dict.fromkeys(point for _, point in judged))  # each once
 
 
 def test_the_notes_verdict_streams_each_formula_as_soon_as_it_is_known(
