@@ -9,6 +9,7 @@ set) the default is ``ci``.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 import pytest
@@ -44,6 +45,25 @@ _COUNTEREXAMPLES: dict[str, str] = {}
 def counterexamples() -> dict[str, str]:
     """Minimal counterexamples recorded by the errata suite, printed in the summary."""
     return _COUNTEREXAMPLES
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # a pytest-xdist worker hands its counterexamples to the controller, which prints them
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["counterexamples"] = dict(_COUNTEREXAMPLES)
+
+
+class _Workers:
+    """The controller's side under pytest-xdist: the workers' counterexamples, gathered."""
+
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        _COUNTEREXAMPLES.update(getattr(node, "workeroutput", {}).get("counterexamples", {}))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_Workers(), "backprop-check-workers")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -29,7 +29,9 @@ ELSEWHERE = {
         "installs into the environment: .ci/run runs the README's quick start, both lines, "
         "in a fresh virtual environment"
     ),
-    "python -m pip install '.[test]' && python -m pytest": "the suite itself: run by .ci/run",
+    "python -m pip install '.[test]' && python -m pytest -n auto": (
+        "the suite itself: run by .ci/run"
+    ),
     "python -m pip install build": (
         "installs into the environment (build is a test dependency, so it is there)"
     ),
