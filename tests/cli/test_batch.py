@@ -263,10 +263,18 @@ def test_progress_shows_on_a_terminal_only(
 
 
 def test_a_batch_killed_midway_loses_nothing_after_resume(
-    small_class: Path, fast_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    small_class: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # the runs' reports are compared byte for byte: no call may be near its time limit,
+    # or a loaded machine (the suite on every core) turns the memory bomb's error into a
+    # timeout in one run only; it exhausts its 512 MiB in well under a second
+    config = tmp_path / "roomy.toml"
+    config.write_text(
+        "[limits]\ncall_timeout = 15.0\ntotal_timeout = 120.0\nmemory_mb = 512\n",
+        encoding="utf-8",
+    )
     clean, killed = tmp_path / "clean", tmp_path / "killed"
-    common = [str(small_class), "--config", str(fast_config), "--format", "csv"]
+    common = [str(small_class), "--config", str(config), "--format", "csv"]
     assert main([*common, "--output", str(clean), "--jobs", "2"]) == 1
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
