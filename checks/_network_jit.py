@@ -133,13 +133,17 @@ def _line_change(
             continue
         s = -1.0 / (1.0 + r0)
         p0 = -s if label_is_top[col] else r0 * s * s / (coef[0, label[col], i] * s + 1.0)
+        positive = True  # every group's factor: a column with one at 0 is declined
         for j0 in range(0, n_L, rows_per_log):
             if j0:
-                early0[i] += math.log(p0) if p0 > 0.0 else 0.0
+                if p0 > 0.0:
+                    early0[i] += math.log(p0)
+                else:
+                    positive = False
                 p0 = coef[0, j0, i] * s + 1.0
             for j in range(j0 + 1 if j0 else 0, min(n_L, j0 + rows_per_log)):
                 p0 *= coef[0, j, i] * s + 1.0
-        inv0[i] = 1.0 / p0 if p0 > 0.0 else 0.0
+        inv0[i] = 1.0 / p0 if positive and p0 > 0.0 else 0.0
     for lo in range(0, k, _BLOCK):
         b = min(_BLOCK, k - lo)
         folded = 0  # the columns in `group` since its last logarithm

@@ -190,7 +190,8 @@ class NetworkLoss:
         unit_of = index // n_in if is_W else index
         values = np.full(len(index), f0, dtype=np.result_type(float, delta.dtype))
         crossed = np.zeros(len(index), dtype=bool)
-        # the engine asks for ranges of entries: sorted already, without a sort's cost
+        # a range of entries moved one way (a forward or complex step, a sample) comes
+        # sorted: no sort's cost then; central differences ask for it twice, + then -
         ascending = bool(np.all(unit_of[1:] >= unit_of[:-1]))
         order = np.arange(len(index)) if ascending else np.argsort(unit_of, kind="stable")
         sorted_units = unit_of[order]  # sorted already: its runs, without np.unique's sort
