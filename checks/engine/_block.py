@@ -141,12 +141,10 @@ class Block:
                 diff = np.abs(g64 - D)
                 bad = known & ~(diff <= tol)
             pos = np.flatnonzero(known)
-            if pos.size == D.size:  # the usual case: views, without a masked copy of each
-                self._tally(mine.start + pos, g, D, diff, tol, bad,
-                            track=final, redo=redo and (redo[0], redo[1] + pos))  # fmt: skip
-            else:
-                self._tally(mine.start + pos, g[pos], D[pos], diff[pos], tol[pos], bad[pos],
-                            track=final, redo=redo and (redo[0], redo[1] + pos))  # fmt: skip
+            # every entry known (the usual case): views, not a masked copy of each array
+            which: slice | Array = slice(None) if pos.size == D.size else pos
+            self._tally(mine.start + pos, g[which], D[which], diff[which], tol[which], bad[which],
+                        track=final, redo=redo and (redo[0], redo[1] + pos))  # fmt: skip
         self.skipped += int(np.count_nonzero(np.isnan(D)))
         if self.held is not None:
             self.held[mine] = D
